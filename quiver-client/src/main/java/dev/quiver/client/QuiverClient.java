@@ -1,0 +1,470 @@
+package dev.quiver.client;
+
+import dev.quiver.protocol.FrameCodec;
+import dev.quiver.protocol.ObjectId;
+import dev.quiver.protocol.ObjectInfo;
+import dev.quiver.protocol.Reply;
+import dev.quiver.protocol.Request;
+import dev.quiver.protocol.Status;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A connection to a Quiver store, and this process's mapping of the store's arena.
+ *
+ * <p>Objects are created and written in place ({@link #create}), sealed, and read by any process without copying
+ * ({@link #get}): the bytes never travel through the socket, only the control messages do. Names follow Plasma's
+ * client: create, seal, abort, get, release, contains, delete, list, evict, subscribe, hash.
+ *
+ * <p>Thread-safe: any number of threads may share one client; their requests are pipelined on the one socket.
+ *
+ * <p>Every buffer pins store memory until closed; a buffer that is garbage-collected unclosed is released then, with
+ * a warning in the log. <b>On {@link #close()}</b>: every view this client handed out becomes unusable (access
+ * throws {@link IllegalStateException}, never reads unmapped memory), unsealed objects are aborted, and the store
+ * releases every reference the client still held.
+ */
+public final class QuiverClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QuiverClient.class);
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** Timeout for {@link #get}: wait until every object is sealed. */
+    public static final long WAIT_FOREVER = -1;
+    /** Timeout for {@link #get}: answer at once with what is there. */
+    public static final long NO_WAIT = 0;
+    /** How long {@link #connect(Path)} retries while no store listens on the socket. */
+    public static final Duration DEFAULT_CONNECT_RETRY = Duration.ofSeconds(3);
+
+    private final Connection connection;
+    private final Arena mappingArena;
+    private final MemorySegment arena;
+    private final Path arenaPath;
+    private final long clientId;
+    private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
+    private final Set<WritableObject> writers = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private QuiverClient(Connection connection, Reply.Connected hello) throws IOException {
+        this.connection = connection;
+        this.clientId = hello.clientId();
+        this.arenaPath = Path.of(hello.arenaPath());
+        this.mappingArena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(arenaPath, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            this.arena = ch.map(FileChannel.MapMode.READ_WRITE, 0, hello.capacity(), mappingArena);
+        } catch (IOException | RuntimeException e) {
+            mappingArena.close();
+            throw e;
+        }
+    }
+
+    /** Connects to the store on {@code socket}, retrying for {@link #DEFAULT_CONNECT_RETRY} if none listens yet. */
+    public static QuiverClient connect(Path socket) {
+        return connect(socket, DEFAULT_CONNECT_RETRY);
+    }
+
+    /**
+     * Connects to the store on {@code socket} and maps its arena.
+     *
+     * @param retryFor how long to keep retrying while nothing listens on the socket
+     * @throws StoreUnavailableException naming the socket, if no store answers in time
+     */
+    public static QuiverClient connect(Path socket, Duration retryFor) {
+        Connection c = Connection.open(socket.toAbsolutePath(), retryFor, null);
+        try {
+            Reply.Connected hello = (Reply.Connected) c.call(new Request.Connect(FrameCodec.PROTOCOL_VERSION,
+                    clientName(), ProcessHandle.current().pid()));
+            return new QuiverClient(c, hello);
+        } catch (IOException e) {
+            c.close();
+            throw new StoreUnavailableException("cannot map the store's arena: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** Usable bytes of the store. */
+    public long capacity() {
+        return arena.byteSize();
+    }
+
+    /** The arena file this client mapped. */
+    public Path arenaPath() {
+        return arenaPath;
+    }
+
+    /** Where the arena is mapped in this process: every view this client hands out lies in [base, base + capacity). */
+    public long arenaAddress() {
+        return arena.address();
+    }
+
+    /** The socket this client is connected to. */
+    public Path socket() {
+        return connection.socket();
+    }
+
+    /** The id the store gave this connection. */
+    public long clientId() {
+        return clientId;
+    }
+
+    /** True until closed or until the store went away. */
+    public boolean isConnected() {
+        return !closed && connection.isOpen();
+    }
+
+    // ------------------------------------------------------------------------------------------------ create
+
+    /** Creates an object of {@code dataSize} bytes without metadata; see {@link #create(ObjectId, long, long, long)}. */
+    public WritableObject create(ObjectId id, long dataSize) {
+        return create(id, dataSize, 0, NO_WAIT);
+    }
+
+    /**
+     * Creates an object of {@code dataSize} data bytes followed by {@code metadataSize} metadata bytes, to be
+     * written in place and sealed.
+     *
+     * @param waitMillis how long to wait for memory when the store is full and nothing more can be evicted:
+     *                   {@link #NO_WAIT} fails at once, {@link #WAIT_FOREVER} waits until there is room
+     * @throws ObjectExistsException if the id is taken
+     * @throws StoreFullException    if there is no room (after waiting), with bytes needed, evictable and pinned
+     */
+    public WritableObject create(ObjectId id, long dataSize, long metadataSize, long waitMillis) {
+        Reply.Created r = (Reply.Created) connection.call(new Request.Create(id, dataSize, metadataSize, waitMillis));
+        return writer(id, r.offset(), dataSize, metadataSize);
+    }
+
+    /** Creates an object with the given metadata bytes copied in, leaving the data to be written. */
+    public WritableObject create(ObjectId id, long dataSize, MemorySegment metadata) {
+        WritableObject o = create(id, dataSize, metadata.byteSize(), NO_WAIT);
+        o.metadata().copyFrom(metadata);
+        return o;
+    }
+
+    /** Creates, fills, seals and releases an object in one call. */
+    public void createAndSeal(ObjectId id, MemorySegment data, MemorySegment metadata) {
+        createAndSeal(List.of(new ObjectData(id, data, metadata)));
+    }
+
+    /** An object for {@link #createAndSeal(List)}. */
+    public record ObjectData(ObjectId id, MemorySegment data, MemorySegment metadata) {
+        public ObjectData(ObjectId id, MemorySegment data) {
+            this(id, data, MemorySegment.NULL);
+        }
+    }
+
+    /**
+     * Creates, fills, seals and releases several objects: all are created or none (an error leaves no trace), in two
+     * round trips whatever their number.
+     */
+    public void createAndSeal(List<ObjectData> objects) {
+        checkBatch(objects.size());
+        List<Request.CreateSpec> specs = objects.stream()
+                .map(o -> new Request.CreateSpec(o.id(), o.data().byteSize(), o.metadata().byteSize())).toList();
+        Reply.CreatedBatch created = (Reply.CreatedBatch) connection.call(new Request.CreateBatch(specs, NO_WAIT));
+        List<Request.SealSpec> seals = new ArrayList<>(objects.size());
+        for (int i = 0; i < objects.size(); i++) {
+            ObjectData o = objects.get(i);
+            MemorySegment region = slice(created.offsets().get(i), o.data().byteSize() + o.metadata().byteSize());
+            MemorySegment.copy(o.data(), 0, region, 0, o.data().byteSize());
+            MemorySegment.copy(o.metadata(), 0, region, o.data().byteSize(), o.metadata().byteSize());
+            seals.add(new Request.SealSpec(o.id(), Digests.of(region)));
+        }
+        Reply.Statuses sealed = (Reply.Statuses) connection.call(new Request.Seal(seals));
+        for (int i = 0; i < seals.size(); i++) {
+            checkStatus(sealed.statuses().get(i), seals.get(i).id(), "seal");
+        }
+        releaseAsync(objects.stream().map(ObjectData::id).toList());
+    }
+
+    /** Seals an object this client created (Plasma's {@code seal(id)}); prefer {@link WritableObject#seal()}. */
+    public void seal(ObjectId id) {
+        writerOf(id).seal();
+    }
+
+    /** Aborts an object this client created (Plasma's {@code abort(id)}); prefer {@link WritableObject#abort()}. */
+    public void abort(ObjectId id) {
+        writerOf(id).abort();
+    }
+
+    // --------------------------------------------------------------------------------------------------- get
+
+    /**
+     * Gets one object.
+     *
+     * @param timeoutMillis {@link #WAIT_FOREVER}, {@link #NO_WAIT}, or milliseconds to wait for it to be sealed
+     * @return the object, or empty if it was not sealed in time
+     */
+    public Optional<ObjectBuffer> get(ObjectId id, long timeoutMillis) {
+        return Optional.ofNullable(get(List.of(id), timeoutMillis).getFirst());
+    }
+
+    /**
+     * Gets objects, waiting until all are sealed or the timeout passes. A repeated id is fine: each occurrence is a
+     * buffer of its own, holding its own reference.
+     *
+     * @param timeoutMillis {@link #WAIT_FOREVER}, {@link #NO_WAIT}, or milliseconds
+     * @return one entry per requested id, in order; {@code null} where the object was not available in time
+     */
+    public List<ObjectBuffer> get(List<ObjectId> ids, long timeoutMillis) {
+        checkBatch(ids.size());
+        CompletableFuture<Reply> pending = connection.send(new Request.Get(ids, timeoutMillis));
+        Reply.Objects r;
+        try {
+            r = (Reply.Objects) Connection.await(pending);
+        } catch (QuiverException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                // The store will answer anyway and count references for us: give them back when it does.
+                pending.thenAccept(late -> {
+                    if (late instanceof Reply.Objects o) {
+                        releaseAsync(presentIds(ids, o));
+                    }
+                });
+            }
+            throw e;
+        }
+        List<ObjectBuffer> out = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            Reply.Location l = r.objects().get(i);
+            out.add(l.present() ? reader(ids.get(i), l) : null);
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * Releases one reference this client holds on the object (Plasma's {@code release(id)}), closing one of its
+     * open buffers. Prefer closing the buffer itself.
+     *
+     * @throws InvalidRequestException if this client holds no open buffer of the object
+     */
+    public void release(ObjectId id) {
+        for (Lease l : leases) {
+            if (l.id.equals(id) && l.release()) {
+                return;
+            }
+        }
+        throw new InvalidRequestException("this client holds no open buffer of object " + id);
+    }
+
+    // ------------------------------------------------------------------------------------------------- other
+
+    /** Whether the object exists and is sealed. */
+    public boolean contains(ObjectId id) {
+        return contains(List.of(id))[0];
+    }
+
+    /** For each id, whether the object exists and is sealed. */
+    public boolean[] contains(List<ObjectId> ids) {
+        checkBatch(ids.size());
+        Reply.Statuses r = (Reply.Statuses) connection.call(new Request.Contains(ids));
+        boolean[] out = new boolean[ids.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = r.statuses().get(i) == Status.OK;
+        }
+        return out;
+    }
+
+    /**
+     * Deletes a sealed object, or marks it for deletion when its last reference goes.
+     *
+     * @return {@link DeleteOutcome#DELETED} or {@link DeleteOutcome#DEFERRED}
+     * @throws ObjectNotFoundException  if there is no such object
+     * @throws ObjectNotSealedException if it is still being written
+     */
+    public DeleteOutcome delete(ObjectId id) {
+        DeleteOutcome o = delete(List.of(id)).getFirst();
+        return switch (o) {
+            case NOT_FOUND -> throw new ObjectNotFoundException("no object " + id + " to delete");
+            case NOT_SEALED -> throw new ObjectNotSealedException("object " + id + " is still being written; "
+                    + "its writer must seal or abort it first");
+            default -> o;
+        };
+    }
+
+    /** Deletes several objects; one outcome per id, in order. */
+    public List<DeleteOutcome> delete(List<ObjectId> ids) {
+        checkBatch(ids.size());
+        Reply.Statuses r = (Reply.Statuses) connection.call(new Request.Delete(ids));
+        return r.statuses().stream().map(s -> switch (s) {
+            case OK -> DeleteOutcome.DELETED;
+            case DEFERRED -> DeleteOutcome.DEFERRED;
+            case NOT_SEALED -> DeleteOutcome.NOT_SEALED;
+            default -> DeleteOutcome.NOT_FOUND;
+        }).toList();
+    }
+
+    /** Every object in the store, oldest first. */
+    public List<ObjectInfo> list() {
+        return ((Reply.Listing) connection.call(new Request.ListObjects())).objects();
+    }
+
+    /**
+     * Evicts unreferenced sealed objects, least recently released first, until at least {@code bytes} are freed or
+     * none is left.
+     *
+     * @return the bytes freed (whole 64-byte blocks of whole objects)
+     */
+    public long evict(long bytes) {
+        return ((Reply.Evicted) connection.call(new Request.Evict(bytes))).bytes();
+    }
+
+    /** The content digest recorded when the object was sealed (see {@link Digests}). */
+    public long hash(ObjectId id) {
+        return ((Reply.Digest) connection.call(new Request.Hash(id))).digest();
+    }
+
+    /** Memory and object counts. */
+    public StoreStats stats() {
+        Reply.StoreStats s = (Reply.StoreStats) connection.call(new Request.Stats());
+        return new StoreStats(s.capacity(), s.used(), s.pinned(), s.evictable(), s.objects(), s.clients(),
+                s.evictedObjects(), s.evictedBytes());
+    }
+
+    /**
+     * Subscribes to seals and deletions, on a connection of its own. The first events are the objects already
+     * sealed, oldest first.
+     */
+    public Subscription subscribe() {
+        return Subscription.open(connection.socket());
+    }
+
+    /**
+     * Closes the connection: views become unusable, unsealed objects are aborted, the store releases every
+     * reference this client held. The arena is unmapped. Later calls do nothing.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (WritableObject w : writers) {
+            w.invalidate();
+        }
+        for (Lease l : leases) {
+            l.invalidate();
+        }
+        connection.close();
+        mappingArena.close();
+    }
+
+    // ------------------------------------------------------------------------------------------- internals
+
+    Connection connection() {
+        return connection;
+    }
+
+    /** Called by a lease when it is released or invalidated. */
+    void returnLease(Lease lease, boolean tellStore) {
+        leases.remove(lease);
+        if (tellStore && !closed && connection.isOpen()) {
+            releaseAsync(List.of(lease.id));
+        }
+    }
+
+    /** Called when a writer is closed. */
+    void writerClosed(WritableObject w) {
+        writers.remove(w);
+    }
+
+    static void checkStatus(Status s, ObjectId id, String op) {
+        if (!s.isSuccess()) {
+            throw Errors.toException(s, "cannot " + op + " object " + id + ": " + s.name().toLowerCase().replace('_', ' '));
+        }
+    }
+
+    private WritableObject writer(ObjectId id, long offset, long dataSize, long metadataSize) {
+        Lease lease = new Lease(this, id);
+        Arena writeViews = Arena.ofShared();
+        MemorySegment region = view(offset, dataSize + metadataSize, writeViews);
+        WritableObject w = new WritableObject(this, lease, writeViews, region, dataSize);
+        writers.add(w);
+        return w;
+    }
+
+    private ObjectBuffer reader(ObjectId id, Reply.Location l) {
+        Lease lease = new Lease(this, id);
+        MemorySegment region = view(l.offset(), l.dataSize() + l.metadataSize(), lease.views).asReadOnly();
+        ObjectBuffer b = new ObjectBuffer(lease, region.asSlice(0, l.dataSize()), region.asSlice(l.dataSize()));
+        leases.add(lease);
+        CLEANER.register(b, lease);
+        return b;
+    }
+
+    /** A view of arena bytes that lives as long as {@code scope}. */
+    private MemorySegment view(long offset, long size, Arena scope) {
+        return slice(offset, size).reinterpret(scope, null);
+    }
+
+    private MemorySegment slice(long offset, long size) {
+        if (offset < 0 || size < 0 || offset + size > arena.byteSize()) {
+            throw new ProtocolException("the store placed an object at [" + offset + ", +" + size
+                    + ") outside the arena of " + arena.byteSize() + " bytes");
+        }
+        return arena.asSlice(offset, size);
+    }
+
+    private WritableObject writerOf(ObjectId id) {
+        for (WritableObject w : writers) {
+            if (w.id().equals(id) && w.isWritable()) {
+                return w;
+            }
+        }
+        throw new InvalidRequestException("this client is not writing object " + id);
+    }
+
+    private void releaseAsync(List<ObjectId> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        CompletableFuture<Reply> f;
+        try {
+            f = connection.send(new Request.Release(ids));
+        } catch (StoreUnavailableException e) {
+            return; // the store releases everything of a closed connection
+        }
+        f.whenComplete((r, t) -> {
+            if (r instanceof Reply.Statuses s) {
+                for (int i = 0; i < ids.size(); i++) {
+                    if (!s.statuses().get(i).isSuccess()) {
+                        LOG.warn("release of {} failed: {}", ids.get(i), s.statuses().get(i));
+                    }
+                }
+            }
+        });
+    }
+
+    private static List<ObjectId> presentIds(List<ObjectId> ids, Reply.Objects objects) {
+        List<ObjectId> present = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (objects.objects().get(i).present()) {
+                present.add(ids.get(i));
+            }
+        }
+        return present;
+    }
+
+    private static void checkBatch(int n) {
+        if (n > FrameCodec.MAX_BATCH) {
+            throw new IllegalArgumentException(n + " objects in one call; at most " + FrameCodec.MAX_BATCH);
+        }
+    }
+
+    private static String clientName() {
+        return ProcessHandle.current().info().command().map(c -> Path.of(c).getFileName().toString()).orElse("java");
+    }
+}

@@ -1,0 +1,375 @@
+package dev.quiver.protocol;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Encodes and decodes frames, as specified in docs/protocol.md.
+ *
+ * <pre>
+ *  0        4       6       8            12
+ *  +--------+-------+-------+------------+--------------------+
+ *  | length | type  | flags | request id | payload ...        |
+ *  +--------+-------+-------+------------+--------------------+
+ *  length: u32, bytes after the length field (8 + payload), at most {@link #MAX_FRAME}
+ *  all integers little-endian; flags must be 0
+ * </pre>
+ */
+public final class FrameCodec {
+    /** Version exchanged in {@link Request.Connect}; the store refuses others. */
+    public static final int PROTOCOL_VERSION = 1;
+    /** Bytes of the length field. */
+    public static final int LENGTH_BYTES = 4;
+    /** Bytes of type, flags and request id. */
+    public static final int HEADER_BYTES = 8;
+    /** Largest value of the length field, in both directions. */
+    public static final int MAX_FRAME = 8 << 20;
+    /** Most ids in one request (any batch form). */
+    public static final int MAX_BATCH = 65_536;
+    /** Most entries in one {@link Reply.Listing} frame. */
+    public static final int LISTING_CHUNK = 4_096;
+
+    // Request types.
+    static final int CONNECT = 0x01, CREATE = 0x02, CREATE_BATCH = 0x03, SEAL = 0x04, ABORT = 0x05, GET = 0x06,
+            RELEASE = 0x07, CONTAINS = 0x08, DELETE = 0x09, LIST = 0x0A, EVICT = 0x0B, HASH = 0x0C,
+            SUBSCRIBE = 0x0D, STATS = 0x0E;
+    // Reply types.
+    static final int CONNECTED = 0x81, CREATED = 0x82, CREATED_BATCH = 0x83, STATUSES = 0x84, OBJECTS = 0x85,
+            LISTING = 0x86, EVICTED = 0x87, DIGEST = 0x88, OK = 0x89, STORE_STATS = 0x8A, NOTIFICATION = 0xC0,
+            ERROR = 0xFF;
+
+    private static final int ID = ObjectId.SIZE;
+
+    private FrameCodec() {}
+
+    /** A decoded frame. */
+    public record Frame<T>(int requestId, T message) {}
+
+    /** A whole frame, length field included, ready to write (position 0, limit at its end). */
+    public static ByteBuffer encode(int requestId, Request request) {
+        ByteBuffer frame = switch (request) {
+            case Request.Connect c -> {
+                byte[] name = utf8(c.clientName());
+                yield frame(CONNECT, requestId, 4 + 2 + name.length + 8)
+                        .putInt(c.protocolVersion()).putShort((short) name.length).put(name).putLong(c.pid());
+            }
+            case Request.Create c -> frame(CREATE, requestId, ID + 24).put(c.id().toBytes())
+                    .putLong(c.dataSize()).putLong(c.metadataSize()).putLong(c.timeoutMillis());
+            case Request.CreateBatch b -> {
+                ByteBuffer out = frame(CREATE_BATCH, requestId, 8 + 4 + b.objects().size() * (ID + 16))
+                        .putLong(b.timeoutMillis()).putInt(b.objects().size());
+                for (Request.CreateSpec s : b.objects()) {
+                    s.id().write(out);
+                    out.putLong(s.dataSize()).putLong(s.metadataSize());
+                }
+                yield out;
+            }
+            case Request.Seal s -> {
+                ByteBuffer out = frame(SEAL, requestId, 4 + s.objects().size() * (ID + 8)).putInt(s.objects().size());
+                for (Request.SealSpec o : s.objects()) {
+                    o.id().write(out);
+                    out.putLong(o.digest());
+                }
+                yield out;
+            }
+            case Request.Abort a -> ids(frame(ABORT, requestId, ID), List.of(a.id()), false);
+            case Request.Get g -> ids(frame(GET, requestId, 8 + 4 + g.ids().size() * ID).putLong(g.timeoutMillis()),
+                    g.ids(), true);
+            case Request.Release r -> ids(frame(RELEASE, requestId, 4 + r.ids().size() * ID), r.ids(), true);
+            case Request.Contains c -> ids(frame(CONTAINS, requestId, 4 + c.ids().size() * ID), c.ids(), true);
+            case Request.Delete d -> ids(frame(DELETE, requestId, 4 + d.ids().size() * ID), d.ids(), true);
+            case Request.ListObjects l -> frame(LIST, requestId, 0);
+            case Request.Evict e -> frame(EVICT, requestId, 8).putLong(e.bytes());
+            case Request.Hash h -> ids(frame(HASH, requestId, ID), List.of(h.id()), false);
+            case Request.Subscribe s -> frame(SUBSCRIBE, requestId, 0);
+            case Request.Stats s -> frame(STATS, requestId, 0);
+        };
+        return frame.flip();
+    }
+
+    /** A whole frame, length field included, ready to write. */
+    public static ByteBuffer encode(int requestId, Reply reply) {
+        ByteBuffer frame = switch (reply) {
+            case Reply.Connected c -> {
+                byte[] path = utf8(c.arenaPath());
+                yield frame(CONNECTED, requestId, 4 + 8 + 8 + 2 + path.length).putInt(c.protocolVersion())
+                        .putLong(c.clientId()).putLong(c.capacity()).putShort((short) path.length).put(path);
+            }
+            case Reply.Created c -> frame(CREATED, requestId, 8).putLong(c.offset());
+            case Reply.CreatedBatch b -> {
+                ByteBuffer out = frame(CREATED_BATCH, requestId, 4 + 8 * b.offsets().size()).putInt(b.offsets().size());
+                b.offsets().forEach(out::putLong);
+                yield out;
+            }
+            case Reply.Statuses s -> {
+                ByteBuffer out = frame(STATUSES, requestId, 4 + s.statuses().size()).putInt(s.statuses().size());
+                s.statuses().forEach(st -> out.put((byte) st.code()));
+                yield out;
+            }
+            case Reply.Objects o -> {
+                ByteBuffer out = frame(OBJECTS, requestId, 4 + 25 * o.objects().size()).putInt(o.objects().size());
+                for (Reply.Location l : o.objects()) {
+                    out.put((byte) (l.present() ? 1 : 0)).putLong(l.offset()).putLong(l.dataSize())
+                            .putLong(l.metadataSize());
+                }
+                yield out;
+            }
+            case Reply.Listing l -> {
+                ByteBuffer out = frame(LISTING, requestId, 1 + 4 + l.objects().size() * (ID + 49))
+                        .put((byte) (l.last() ? 1 : 0)).putInt(l.objects().size());
+                for (ObjectInfo i : l.objects()) {
+                    i.id().write(out);
+                    out.putLong(i.dataSize()).putLong(i.metadataSize()).putInt(i.refCount())
+                            .put((byte) i.state().ordinal()).putLong(i.createTimeMillis())
+                            .putLong(i.constructNanos()).putLong(i.digest());
+                }
+                yield out;
+            }
+            case Reply.Evicted e -> frame(EVICTED, requestId, 12).putLong(e.bytes()).putInt(e.objects());
+            case Reply.Digest d -> frame(DIGEST, requestId, 8).putLong(d.digest());
+            case Reply.Ok o -> frame(OK, requestId, 0);
+            case Reply.StoreStats s -> frame(STORE_STATS, requestId, 8 * 7 + 4).putLong(s.capacity())
+                    .putLong(s.used()).putLong(s.pinned()).putLong(s.evictable()).putLong(s.objects())
+                    .putInt(s.clients()).putLong(s.evictedObjects()).putLong(s.evictedBytes());
+            case Reply.Error e -> {
+                byte[] text = utf8(e.message());
+                yield frame(ERROR, requestId, 1 + 2 + text.length).put((byte) e.status().code())
+                        .putShort((short) text.length).put(text);
+            }
+            case Reply.Notification n -> {
+                ByteBuffer out = frame(NOTIFICATION, requestId, 1 + ID + 24).put((byte) n.kind().ordinal());
+                n.id().write(out);
+                yield out.putLong(n.dataSize()).putLong(n.metadataSize()).putLong(n.digest());
+            }
+        };
+        return frame.flip();
+    }
+
+    /**
+     * Decodes a request from the bytes after the length field.
+     *
+     * @throws MalformedFrameException if the bytes are not exactly one valid request
+     */
+    public static Frame<Request> decodeRequest(ByteBuffer body) {
+        ByteBuffer in = header(body);
+        int type = Short.toUnsignedInt(in.getShort(0));
+        int requestId = in.getInt(4);
+        in.position(HEADER_BYTES);
+        try {
+            Request r = switch (type) {
+                case CONNECT -> new Request.Connect(in.getInt(), string(in), in.getLong());
+                case CREATE -> new Request.Create(ObjectId.read(in), in.getLong(), in.getLong(), in.getLong());
+                case CREATE_BATCH -> {
+                    long timeout = in.getLong();
+                    int n = count(in, ID + 16);
+                    List<Request.CreateSpec> specs = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        specs.add(new Request.CreateSpec(ObjectId.read(in), in.getLong(), in.getLong()));
+                    }
+                    yield new Request.CreateBatch(specs, timeout);
+                }
+                case SEAL -> {
+                    int n = count(in, ID + 8);
+                    List<Request.SealSpec> specs = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        specs.add(new Request.SealSpec(ObjectId.read(in), in.getLong()));
+                    }
+                    yield new Request.Seal(specs);
+                }
+                case ABORT -> new Request.Abort(ObjectId.read(in));
+                case GET -> {
+                    long timeout = in.getLong();
+                    yield new Request.Get(idList(in), timeout);
+                }
+                case RELEASE -> new Request.Release(idList(in));
+                case CONTAINS -> new Request.Contains(idList(in));
+                case DELETE -> new Request.Delete(idList(in));
+                case LIST -> new Request.ListObjects();
+                case EVICT -> new Request.Evict(in.getLong());
+                case HASH -> new Request.Hash(ObjectId.read(in));
+                case SUBSCRIBE -> new Request.Subscribe();
+                case STATS -> new Request.Stats();
+                default -> throw new MalformedFrameException("unknown request type 0x" + Integer.toHexString(type));
+            };
+            return new Frame<>(requestId, end(in, r));
+        } catch (BufferUnderflowException e) {
+            throw new MalformedFrameException("truncated payload for request type 0x" + Integer.toHexString(type));
+        }
+    }
+
+    /**
+     * Decodes a reply from the bytes after the length field.
+     *
+     * @throws MalformedFrameException if the bytes are not exactly one valid reply
+     */
+    public static Frame<Reply> decodeReply(ByteBuffer body) {
+        ByteBuffer in = header(body);
+        int type = Short.toUnsignedInt(in.getShort(0));
+        int requestId = in.getInt(4);
+        in.position(HEADER_BYTES);
+        try {
+            Reply r = switch (type) {
+                case CONNECTED -> new Reply.Connected(in.getInt(), in.getLong(), in.getLong(), string(in));
+                case CREATED -> new Reply.Created(in.getLong());
+                case CREATED_BATCH -> {
+                    int n = count(in, 8);
+                    List<Long> offsets = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        offsets.add(in.getLong());
+                    }
+                    yield new Reply.CreatedBatch(List.copyOf(offsets));
+                }
+                case STATUSES -> {
+                    int n = count(in, 1);
+                    List<Status> statuses = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        statuses.add(Status.of(Byte.toUnsignedInt(in.get())));
+                    }
+                    yield new Reply.Statuses(List.copyOf(statuses));
+                }
+                case OBJECTS -> {
+                    int n = count(in, 25);
+                    List<Reply.Location> locations = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        boolean present = bool(in);
+                        long offset = in.getLong(), data = in.getLong(), meta = in.getLong();
+                        locations.add(present ? new Reply.Location(true, offset, data, meta) : Reply.Location.ABSENT);
+                    }
+                    yield new Reply.Objects(List.copyOf(locations));
+                }
+                case LISTING -> {
+                    boolean last = bool(in);
+                    int n = count(in, ID + 49);
+                    List<ObjectInfo> infos = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        infos.add(new ObjectInfo(ObjectId.read(in), in.getLong(), in.getLong(), in.getInt(),
+                                ObjectState.of(in.get()), in.getLong(), in.getLong(), in.getLong()));
+                    }
+                    yield new Reply.Listing(List.copyOf(infos), last);
+                }
+                case EVICTED -> new Reply.Evicted(in.getLong(), in.getInt());
+                case DIGEST -> new Reply.Digest(in.getLong());
+                case OK -> new Reply.Ok();
+                case STORE_STATS -> new Reply.StoreStats(in.getLong(), in.getLong(), in.getLong(), in.getLong(),
+                        in.getLong(), in.getInt(), in.getLong(), in.getLong());
+                case ERROR -> new Reply.Error(Status.of(Byte.toUnsignedInt(in.get())), string(in));
+                case NOTIFICATION -> {
+                    int kind = in.get();
+                    if (kind < 0 || kind > 1) {
+                        throw new MalformedFrameException("unknown notification kind " + kind);
+                    }
+                    yield new Reply.Notification(Reply.Notification.Kind.values()[kind], ObjectId.read(in),
+                            in.getLong(), in.getLong(), in.getLong());
+                }
+                default -> throw new MalformedFrameException("unknown reply type 0x" + Integer.toHexString(type));
+            };
+            return new Frame<>(requestId, end(in, r));
+        } catch (BufferUnderflowException e) {
+            throw new MalformedFrameException("truncated payload for reply type 0x" + Integer.toHexString(type));
+        }
+    }
+
+    /**
+     * Checks a length field read off the wire.
+     *
+     * @throws MalformedFrameException if no valid frame has this length
+     */
+    public static int checkLength(int length) {
+        if (length < HEADER_BYTES || length > MAX_FRAME) {
+            throw new MalformedFrameException("frame length " + Integer.toUnsignedString(length)
+                    + " outside [" + HEADER_BYTES + ", " + MAX_FRAME + "]");
+        }
+        return length;
+    }
+
+    private static ByteBuffer frame(int type, int requestId, int payloadBytes) {
+        int length = HEADER_BYTES + payloadBytes;
+        if (length > MAX_FRAME) {
+            throw new IllegalArgumentException("message of " + length + " bytes exceeds the frame limit of "
+                    + MAX_FRAME + "; split the batch");
+        }
+        return ByteBuffer.allocate(LENGTH_BYTES + length).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(length).putShort((short) type).putShort((short) 0).putInt(requestId);
+    }
+
+    private static ByteBuffer ids(ByteBuffer out, List<ObjectId> ids, boolean counted) {
+        if (counted) {
+            out.putInt(ids.size());
+        }
+        ids.forEach(id -> id.write(out));
+        return out;
+    }
+
+    private static ByteBuffer header(ByteBuffer body) {
+        ByteBuffer in = body.slice().order(ByteOrder.LITTLE_ENDIAN);
+        checkLength(in.remaining());
+        int flags = Short.toUnsignedInt(in.getShort(2));
+        if (flags != 0) {
+            throw new MalformedFrameException("flags must be 0, got 0x" + Integer.toHexString(flags));
+        }
+        return in;
+    }
+
+    private static int count(ByteBuffer in, int bytesPerEntry) {
+        int n = in.getInt();
+        if (n < 0 || n > MAX_BATCH || (long) n * bytesPerEntry > in.remaining()) {
+            throw new MalformedFrameException("entry count " + Integer.toUnsignedString(n)
+                    + " does not fit the frame (at most " + MAX_BATCH + ")");
+        }
+        return n;
+    }
+
+    private static List<ObjectId> idList(ByteBuffer in) {
+        int n = count(in, ID);
+        List<ObjectId> ids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ids.add(ObjectId.read(in));
+        }
+        return List.copyOf(ids);
+    }
+
+    private static boolean bool(ByteBuffer in) {
+        byte b = in.get();
+        if (b != 0 && b != 1) {
+            throw new MalformedFrameException("boolean byte must be 0 or 1, got " + b);
+        }
+        return b == 1;
+    }
+
+    private static String string(ByteBuffer in) {
+        int n = Short.toUnsignedInt(in.getShort());
+        if (n > in.remaining()) {
+            throw new BufferUnderflowException();
+        }
+        ByteBuffer text = in.slice(in.position(), n);
+        in.position(in.position() + n);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(text).toString();
+        } catch (CharacterCodingException e) {
+            throw new MalformedFrameException("string is not valid UTF-8");
+        }
+    }
+
+    private static byte[] utf8(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length > 0xFFFF) {
+            throw new IllegalArgumentException("string of " + b.length + " bytes exceeds 65535");
+        }
+        return b;
+    }
+
+    private static <T> T end(ByteBuffer in, T message) {
+        if (in.hasRemaining()) {
+            throw new MalformedFrameException(in.remaining() + " unexpected trailing bytes after " +
+                    message.getClass().getSimpleName());
+        }
+        return message;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.quiver.protocol;
+
+import java.util.List;
+
+/** A message from the store to a client: the answer to one request, or (request id 0) a notification. */
+public sealed interface Reply {
+
+    /** Answers {@link Request.Connect}: who the client is and where the arena is. */
+    record Connected(int protocolVersion, long clientId, long capacity, String arenaPath) implements Reply {}
+
+    /** Answers {@link Request.Create}: where the object lies in the arena. */
+    record Created(long offset) implements Reply {}
+
+    /** Answers {@link Request.CreateBatch}: the offset of each object, in request order. */
+    record CreatedBatch(List<Long> offsets) implements Reply {}
+
+    /** Answers {@link Request.Seal}, {@link Request.Release}, {@link Request.Delete} and {@link Request.Contains}. */
+    record Statuses(List<Status> statuses) implements Reply {}
+
+    /** Answers {@link Request.Get}: one location per requested entry, in request order. */
+    record Objects(List<Location> objects) implements Reply {}
+
+    /** Where a gotten object lies, or that it is absent. */
+    record Location(boolean present, long offset, long dataSize, long metadataSize) {
+        public static final Location ABSENT = new Location(false, 0, 0, 0);
+    }
+
+    /** One frame of the answer to {@link Request.ListObjects}. */
+    record Listing(List<ObjectInfo> objects, boolean last) implements Reply {}
+
+    /** Answers {@link Request.Evict}: the exact number of bytes freed. */
+    record Evicted(long bytes, int objects) implements Reply {}
+
+    /** Answers {@link Request.Hash}. */
+    record Digest(long digest) implements Reply {}
+
+    /** Answers {@link Request.Abort} and {@link Request.Subscribe}. */
+    record Ok() implements Reply {}
+
+    /** Answers {@link Request.Stats}. Bytes are allocated bytes, 64-byte aligned. */
+    record StoreStats(long capacity, long used, long pinned, long evictable, long objects, int clients,
+                      long evictedObjects, long evictedBytes) implements Reply {}
+
+    /** The request failed; nothing changed. */
+    record Error(Status status, String message) implements Reply {}
+
+    /** Sent on a subscribed connection (request id 0) when an object is sealed or deleted. */
+    record Notification(Kind kind, ObjectId id, long dataSize, long metadataSize, long digest) implements Reply {
+        public enum Kind { SEALED, DELETED }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.quiver.protocol;
+
+import java.util.List;
+
+/**
+ * A message from a client to the store. Every request is answered by exactly one {@link Reply} carrying the same
+ * request id (a {@link ListObjects} listing may span several frames, the last one flagged).
+ *
+ * <p>Timeouts are in milliseconds: {@code -1} waits forever, {@code 0} answers at once.
+ */
+public sealed interface Request {
+
+    /** The first message on every connection. */
+    record Connect(int protocolVersion, String clientName, long pid) implements Request {}
+
+    /**
+     * Allocates an object of {@code dataSize + metadataSize} bytes (data first, then metadata) for the caller to
+     * write. If memory is short and nothing more can be evicted, waits up to {@code timeoutMillis} for space.
+     */
+    record Create(ObjectId id, long dataSize, long metadataSize, long timeoutMillis) implements Request {}
+
+    /** Creates several objects at once: all of them, or none (a failed batch leaves no trace). */
+    record CreateBatch(List<CreateSpec> objects, long timeoutMillis) implements Request {}
+
+    /** One object of a {@link CreateBatch}. */
+    record CreateSpec(ObjectId id, long dataSize, long metadataSize) {}
+
+    /** Seals objects this client created, recording each one's content digest. */
+    record Seal(List<SealSpec> objects) implements Request {}
+
+    /** One object of a {@link Seal}: its id and the digest the writer computed over data and metadata. */
+    record SealSpec(ObjectId id, long digest) {}
+
+    /** Drops an unsealed object this client created, as if it had never been created. */
+    record Abort(ObjectId id) implements Request {}
+
+    /**
+     * Gets sealed objects, taking one reference per entry (a repeated id takes one per occurrence). Answers when
+     * all are sealed or the timeout passes; missing ones are then reported absent.
+     */
+    record Get(List<ObjectId> ids, long timeoutMillis) implements Request {}
+
+    /** Drops one reference per entry. */
+    record Release(List<ObjectId> ids) implements Request {}
+
+    /** Whether each object exists and is sealed. */
+    record Contains(List<ObjectId> ids) implements Request {}
+
+    /** Deletes sealed objects; deferred while an object has references. */
+    record Delete(List<ObjectId> ids) implements Request {}
+
+    /** Describes every object in the store. */
+    record ListObjects() implements Request {}
+
+    /** Evicts unreferenced sealed objects, least recently released first, until at least {@code bytes} are freed. */
+    record Evict(long bytes) implements Request {}
+
+    /** The content digest recorded when the object was sealed. */
+    record Hash(ObjectId id) implements Request {}
+
+    /**
+     * Turns this connection into a subscription: every sealed object is notified at once, then every seal and
+     * deletion as it happens. The connection accepts no other request afterwards.
+     */
+    record Subscribe() implements Request {}
+
+    /** Memory and object counts. */
+    record Stats() implements Request {}
+}
