@@ -45,6 +45,8 @@ public final class FrameCodec {
             ERROR = 0xFF;
 
     private static final int ID = ObjectId.SIZE;
+    /** One {@link ObjectInfo} in a listing: id, data and metadata sizes, ref count, state, three longs. */
+    private static final int LISTING_ENTRY = ID + 8 + 8 + 4 + 1 + 8 + 8 + 8;
 
     private FrameCodec() {}
 
@@ -62,7 +64,7 @@ public final class FrameCodec {
             case Request.Create c -> frame(CREATE, requestId, ID + 24).put(c.id().toBytes())
                     .putLong(c.dataSize()).putLong(c.metadataSize()).putLong(c.timeoutMillis());
             case Request.CreateBatch b -> {
-                ByteBuffer out = frame(CREATE_BATCH, requestId, 8 + 4 + b.objects().size() * (ID + 16))
+                ByteBuffer out = frame(CREATE_BATCH, requestId, 8 + 4 + entries(b.objects().size()) * (ID + 16))
                         .putLong(b.timeoutMillis()).putInt(b.objects().size());
                 for (Request.CreateSpec s : b.objects()) {
                     s.id().write(out);
@@ -71,7 +73,8 @@ public final class FrameCodec {
                 yield out;
             }
             case Request.Seal s -> {
-                ByteBuffer out = frame(SEAL, requestId, 4 + s.objects().size() * (ID + 8)).putInt(s.objects().size());
+                ByteBuffer out = frame(SEAL, requestId, 4 + entries(s.objects().size()) * (ID + 8))
+                        .putInt(s.objects().size());
                 for (Request.SealSpec o : s.objects()) {
                     o.id().write(out);
                     out.putLong(o.digest());
@@ -79,11 +82,11 @@ public final class FrameCodec {
                 yield out;
             }
             case Request.Abort a -> ids(frame(ABORT, requestId, ID), List.of(a.id()), false);
-            case Request.Get g -> ids(frame(GET, requestId, 8 + 4 + g.ids().size() * ID).putLong(g.timeoutMillis()),
-                    g.ids(), true);
-            case Request.Release r -> ids(frame(RELEASE, requestId, 4 + r.ids().size() * ID), r.ids(), true);
-            case Request.Contains c -> ids(frame(CONTAINS, requestId, 4 + c.ids().size() * ID), c.ids(), true);
-            case Request.Delete d -> ids(frame(DELETE, requestId, 4 + d.ids().size() * ID), d.ids(), true);
+            case Request.Get g -> ids(frame(GET, requestId, 8 + 4 + entries(g.ids().size()) * ID)
+                    .putLong(g.timeoutMillis()), g.ids(), true);
+            case Request.Release r -> ids(frame(RELEASE, requestId, 4 + entries(r.ids().size()) * ID), r.ids(), true);
+            case Request.Contains c -> ids(frame(CONTAINS, requestId, 4 + entries(c.ids().size()) * ID), c.ids(), true);
+            case Request.Delete d -> ids(frame(DELETE, requestId, 4 + entries(d.ids().size()) * ID), d.ids(), true);
             case Request.ListObjects l -> frame(LIST, requestId, 0);
             case Request.Evict e -> frame(EVICT, requestId, 8).putLong(e.bytes());
             case Request.Hash h -> ids(frame(HASH, requestId, ID), List.of(h.id()), false);
@@ -103,17 +106,20 @@ public final class FrameCodec {
             }
             case Reply.Created c -> frame(CREATED, requestId, 8).putLong(c.offset());
             case Reply.CreatedBatch b -> {
-                ByteBuffer out = frame(CREATED_BATCH, requestId, 4 + 8 * b.offsets().size()).putInt(b.offsets().size());
+                ByteBuffer out = frame(CREATED_BATCH, requestId, 4 + 8 * entries(b.offsets().size()))
+                        .putInt(b.offsets().size());
                 b.offsets().forEach(out::putLong);
                 yield out;
             }
             case Reply.Statuses s -> {
-                ByteBuffer out = frame(STATUSES, requestId, 4 + s.statuses().size()).putInt(s.statuses().size());
+                ByteBuffer out = frame(STATUSES, requestId, 4 + entries(s.statuses().size()))
+                        .putInt(s.statuses().size());
                 s.statuses().forEach(st -> out.put((byte) st.code()));
                 yield out;
             }
             case Reply.Objects o -> {
-                ByteBuffer out = frame(OBJECTS, requestId, 4 + 25 * o.objects().size()).putInt(o.objects().size());
+                ByteBuffer out = frame(OBJECTS, requestId, 4 + 25 * entries(o.objects().size()))
+                        .putInt(o.objects().size());
                 for (Reply.Location l : o.objects()) {
                     out.put((byte) (l.present() ? 1 : 0)).putLong(l.offset()).putLong(l.dataSize())
                             .putLong(l.metadataSize());
@@ -121,7 +127,7 @@ public final class FrameCodec {
                 yield out;
             }
             case Reply.Listing l -> {
-                ByteBuffer out = frame(LISTING, requestId, 1 + 4 + l.objects().size() * (ID + 49))
+                ByteBuffer out = frame(LISTING, requestId, 1 + 4 + entries(l.objects().size()) * LISTING_ENTRY)
                         .put((byte) (l.last() ? 1 : 0)).putInt(l.objects().size());
                 for (ObjectInfo i : l.objects()) {
                     i.id().write(out);
@@ -245,7 +251,7 @@ public final class FrameCodec {
                 }
                 case LISTING -> {
                     boolean last = bool(in);
-                    int n = count(in, ID + 49);
+                    int n = count(in, LISTING_ENTRY);
                     List<ObjectInfo> infos = new ArrayList<>(n);
                     for (int i = 0; i < n; i++) {
                         infos.add(new ObjectInfo(ObjectId.read(in), in.getLong(), in.getLong(), in.getInt(),
@@ -296,6 +302,15 @@ public final class FrameCodec {
         }
         return ByteBuffer.allocate(LENGTH_BYTES + length).order(ByteOrder.LITTLE_ENDIAN)
                 .putInt(length).putShort((short) type).putShort((short) 0).putInt(requestId);
+    }
+
+    /** Checks the entry count of a message being encoded: the decoder refuses more than {@link #MAX_BATCH}. */
+    private static int entries(int n) {
+        if (n > MAX_BATCH) {
+            throw new IllegalArgumentException(n + " entries in one message exceed the limit of " + MAX_BATCH
+                    + "; split the batch");
+        }
+        return n;
     }
 
     private static ByteBuffer ids(ByteBuffer out, List<ObjectId> ids, boolean counted) {
