@@ -18,6 +18,8 @@ import java.util.TreeSet;
 final class Allocator {
     /** Alignment and granularity of every block: one cache line, enough for any Arrow buffer. */
     static final long ALIGN = 64;
+    /** Largest size {@link #blockSize} accepts: the largest multiple of {@link #ALIGN} a long holds. */
+    static final long MAX_BLOCK = Long.MAX_VALUE & -ALIGN;
 
     private record Block(long size, long offset) implements Comparable<Block> {
         @Override
@@ -40,8 +42,16 @@ final class Allocator {
         addFree(0, capacity);
     }
 
-    /** The block size that {@code bytes} occupy: rounded up to {@link #ALIGN}, at least one unit. */
+    /**
+     * The block size that {@code bytes} occupy: rounded up to {@link #ALIGN}, at least one unit.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is negative or above {@link #MAX_BLOCK} (rounding it up
+     *                                  would overflow)
+     */
     static long blockSize(long bytes) {
+        if (bytes < 0 || bytes > MAX_BLOCK) {
+            throw new IllegalArgumentException("no block holds " + bytes + " bytes");
+        }
         return Math.max(ALIGN, (bytes + ALIGN - 1) & -ALIGN);
     }
 

@@ -176,6 +176,7 @@ public final class Engine {
             finishGet(g);
             answerGet(g);
         }
+        boolean createExpired = false;
         while (!createDeadlines.isEmpty() && createDeadlines.peek().deadline <= now) {
             PendingCreate c = createDeadlines.poll();
             if (c.done) {
@@ -185,6 +186,11 @@ public final class Engine {
             c.session.creates.remove(c);
             waitingCreates.remove(c);
             send(c.session, c.requestId, storeFull(totalBlockSize(c.objects), "after waiting"));
+            createExpired = true;
+        }
+        if (createExpired) {
+            memoryChanged = true; // the creates queued behind an expired one may fit now
+            retryWaitingCreates();
         }
     }
 
@@ -232,8 +238,9 @@ public final class Engine {
         }
         long needed = totalBlockSize(specs);
         if (needed > allocator.capacity()) {
-            send(s, requestId, error(Status.STORE_FULL, needed + " bytes can never fit: the store's capacity is "
-                    + allocator.capacity() + " bytes; start it with a larger -m"));
+            send(s, requestId, error(Status.STORE_FULL, (needed == Long.MAX_VALUE ? "more than " : "") + needed
+                    + " bytes can never fit: the store's capacity is " + allocator.capacity()
+                    + " bytes; start it with a larger -m"));
             return;
         }
         PendingCreate pending = new PendingCreate(s, requestId, specs, batch, deadline(timeoutMillis));
@@ -489,9 +496,9 @@ public final class Engine {
     }
 
     private void list(Session s, int requestId) {
-        List<ObjectInfo> all = objects.values().stream().map(StoredObject::info)
-                .sorted(Comparator.comparingLong(ObjectInfo::createTimeMillis).thenComparing(ObjectInfo::id))
-                .toList();
+        List<ObjectInfo> all = objects.values().stream()
+                .sorted(Comparator.comparingLong((StoredObject o) -> o.createNanos).thenComparing(o -> o.id))
+                .map(StoredObject::info).toList();
         int chunk = FrameCodec.LISTING_CHUNK;
         for (int from = 0; from < all.size() || from == 0; from += chunk) {
             int to = Math.min(all.size(), from + chunk);
@@ -634,10 +641,13 @@ public final class Engine {
         return spec.dataSize() + spec.metadataSize();
     }
 
+    /** The bytes a request allocates; saturates at {@link Long#MAX_VALUE} (never fits) instead of overflowing. */
     private static long totalBlockSize(List<Request.CreateSpec> specs) {
         long sum = 0;
         for (Request.CreateSpec spec : specs) {
-            sum += Allocator.blockSize(size(spec));
+            long size = size(spec);
+            long block = size > Allocator.MAX_BLOCK ? Long.MAX_VALUE : Allocator.blockSize(size);
+            sum = block > Long.MAX_VALUE - sum ? Long.MAX_VALUE : sum + block;
         }
         return sum;
     }

@@ -30,12 +30,24 @@ final class SocketTransport implements Engine.Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(SocketTransport.class);
     static final long MAX_QUEUED_BYTES = 64L << 20;
     private static final int READ_BUFFER = 64 << 10;
+    /** How long accepting pauses after an accept failed (the process is out of file descriptors, typically). */
+    private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ServerSocketChannel server;
     private final Selector selector;
+    private final SelectionKey acceptKey;
     private final Engine engine;
     private final Map<Long, Connection> connections = new HashMap<>();
+    /**
+     * Clients whose connection was dropped but whose end the engine has not been told yet. A write can fail inside an
+     * engine callback ({@link #send}, e.g. a notification to a subscriber that went away); the engine must not be
+     * re-entered from there (it may be iterating its subscribers, or halfway through a seal), so it hears of the
+     * loss once it has returned: see {@link #disconnectDropped()}.
+     */
+    private final ArrayDeque<Long> dropped = new ArrayDeque<>();
     private volatile boolean running = true;
+    private boolean acceptPaused;
+    private long acceptResumes;
 
     /** One client connection: bytes read but not yet decoded, replies not yet written. */
     private final class Connection {
@@ -59,7 +71,7 @@ final class SocketTransport implements Engine.Outbox {
         this.engine = engineFactory.apply(this);
         this.selector = Selector.open();
         server.configureBlocking(false);
-        server.register(selector, SelectionKey.OP_ACCEPT);
+        this.acceptKey = server.register(selector, SelectionKey.OP_ACCEPT);
     }
 
     /** Serves until {@link #stop()}. */
@@ -67,10 +79,14 @@ final class SocketTransport implements Engine.Outbox {
         try {
             while (running) {
                 long deadline = engine.nextDeadline();
+                if (acceptPaused) {
+                    deadline = Math.min(deadline, acceptResumes);
+                }
                 if (deadline == Long.MAX_VALUE) {
                     selector.select();
                 } else {
-                    long waitMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    // Round up: waking a little after a deadline is fine, spinning until it comes is not.
+                    long waitMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999);
                     if (waitMillis <= 0) {
                         selector.selectNow();
                     } else {
@@ -92,9 +108,15 @@ final class SocketTransport implements Engine.Outbox {
                             flush(c);
                         }
                     }
+                    disconnectDropped();
                 }
                 selector.selectedKeys().clear();
                 engine.expire();
+                disconnectDropped();
+                if (acceptPaused && System.nanoTime() - acceptResumes >= 0) {
+                    acceptPaused = false;
+                    acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+                }
             }
         } finally {
             for (Connection c : connections.values().toArray(Connection[]::new)) {
@@ -125,7 +147,7 @@ final class SocketTransport implements Engine.Outbox {
             try {
                 c.channel.write(frame);
             } catch (IOException e) {
-                drop(c, "write failed: " + e.getMessage());
+                gone(c, "write failed: " + e.getMessage());
                 return;
             }
             if (!frame.hasRemaining()) {
@@ -151,12 +173,41 @@ final class SocketTransport implements Engine.Outbox {
         }
     }
 
-    private void accept() throws IOException {
-        SocketChannel ch;
-        while ((ch = server.accept()) != null) {
-            ch.configureBlocking(false);
+    /**
+     * Accepts every pending connection. A failed accept (out of file descriptors, typically) must not stop the
+     * store: the connection stays queued in the kernel, accepting pauses for {@link #ACCEPT_PAUSE_NANOS} instead of
+     * spinning on it, and the clients already connected are served meanwhile.
+     */
+    private void accept() {
+        while (true) {
+            SocketChannel ch;
+            try {
+                ch = server.accept();
+            } catch (IOException e) {
+                LOG.warn("cannot accept a connection: {}; serving the {} connected clients, accepting again in {} ms",
+                        e.getMessage(), connections.size(), TimeUnit.NANOSECONDS.toMillis(ACCEPT_PAUSE_NANOS));
+                acceptPaused = true;
+                acceptResumes = System.nanoTime() + ACCEPT_PAUSE_NANOS;
+                acceptKey.interestOps(0);
+                return;
+            }
+            if (ch == null) {
+                return;
+            }
+            SelectionKey key;
+            try {
+                ch.configureBlocking(false);
+                key = ch.register(selector, SelectionKey.OP_READ);
+            } catch (IOException e) {
+                LOG.warn("cannot set up an accepted connection: {}", e.getMessage());
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+                continue;
+            }
             long id = engine.accept();
-            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
             Connection c = new Connection(id, ch, key);
             key.attach(c);
             connections.put(id, c);
@@ -169,7 +220,7 @@ final class SocketTransport implements Engine.Outbox {
         try {
             n = c.channel.read(c.in);
         } catch (IOException e) {
-            drop(c, "read failed: " + e.getMessage());
+            gone(c, "read failed: " + e.getMessage());
             return;
         }
         if (n < 0) {
@@ -201,6 +252,7 @@ final class SocketTransport implements Engine.Outbox {
             }
         } catch (MalformedFrameException e) {
             send(c.clientId, 0, new Reply.Error(Status.PROTOCOL_ERROR, e.getMessage()));
+            flush(c); // best effort: let the client read why
             drop(c, "malformed frame: " + e.getMessage());
             return;
         } catch (RuntimeException e) {
@@ -231,11 +283,22 @@ final class SocketTransport implements Engine.Outbox {
                 c.key.interestOps(SelectionKey.OP_READ);
             }
         } catch (IOException e) {
-            drop(c, "write failed: " + e.getMessage());
+            gone(c, "write failed: " + e.getMessage());
         }
     }
 
-    /** Closes a connection and tells the engine the client is gone; {@code reason} null means a normal close. */
+    /**
+     * Closes a connection; the engine is told the client is gone by {@link #disconnectDropped()}, outside any engine
+     * call. {@code reason} null means a normal close.
+     */
+    /** A connection that failed at the socket level: the client went away, which is no violation. */
+    private void gone(Connection c, String reason) {
+        if (!c.closed) {
+            LOG.info("client {} gone: {}", c.clientId, reason);
+            drop(c, null);
+        }
+    }
+
     private void drop(Connection c, String reason) {
         if (c.closed) {
             return;
@@ -244,7 +307,15 @@ final class SocketTransport implements Engine.Outbox {
             LOG.warn("closing client {}: {}", c.clientId, reason);
         }
         closeQuietly(c);
-        engine.disconnect(c.clientId);
+        dropped.add(c.clientId);
+    }
+
+    /** Tells the engine of every dropped client; its cleanup may drop more (failed writes), which are told too. */
+    private void disconnectDropped() {
+        Long clientId;
+        while ((clientId = dropped.poll()) != null) {
+            engine.disconnect(clientId);
+        }
     }
 
     private void closeQuietly(Connection c) {
