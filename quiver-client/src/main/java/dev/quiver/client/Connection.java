@@ -119,6 +119,9 @@ final class Connection implements AutoCloseable {
         Pending p = new Pending();
         pending.put(id, p);
         ByteBuffer frame = FrameCodec.encode(id, request);
+        // An interrupted thread that does I/O on a channel closes it (and with it every reference this client
+        // holds): clear the flag around the write, and restore it for the caller.
+        boolean interrupted = Thread.interrupted();
         writeLock.lock();
         try {
             if (closed) {
@@ -136,6 +139,9 @@ final class Connection implements AutoCloseable {
             throw e;
         } finally {
             writeLock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         return p.future;
     }
@@ -213,7 +219,9 @@ final class Connection implements AutoCloseable {
         }
         Pending p = pending.get(frame.requestId());
         if (p == null) {
-            LOG.warn("reply to unknown request {}: {}", frame.requestId(), frame.message());
+            if (!closed) { // after close, replies still in flight find their requests already failed
+                LOG.warn("reply to unknown request {}: {}", frame.requestId(), frame.message());
+            }
             return;
         }
         if (frame.message() instanceof Reply.Listing l) {

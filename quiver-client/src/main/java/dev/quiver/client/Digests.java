@@ -12,11 +12,13 @@ public final class Digests {
 
     private Digests() {}
 
-    /** The digest of a segment's bytes. */
-    public static long of(MemorySegment bytes) {
+    /** The digest of the concatenated bytes of the given segments (an object's data, then its metadata). */
+    public static long of(MemorySegment... parts) {
         CRC32C crc = new CRC32C();
-        for (long off = 0; off < bytes.byteSize(); off += CHUNK) {
-            crc.update(bytes.asSlice(off, Math.min(CHUNK, bytes.byteSize() - off)).asByteBuffer());
+        for (MemorySegment bytes : parts) {
+            for (long off = 0; off < bytes.byteSize(); off += CHUNK) {
+                crc.update(bytes.asSlice(off, Math.min(CHUNK, bytes.byteSize() - off)).asByteBuffer());
+            }
         }
         return crc.getValue();
     }

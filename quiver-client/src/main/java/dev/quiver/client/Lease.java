@@ -2,7 +2,6 @@ package dev.quiver.client;
 
 import dev.quiver.protocol.ObjectId;
 import java.lang.foreign.Arena;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +16,7 @@ final class Lease implements Runnable {
     final QuiverClient client;
     final ObjectId id;
     final Arena views;
-    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile boolean released;
 
     Lease(QuiverClient client, ObjectId id) {
         this.client = client;
@@ -25,36 +24,61 @@ final class Lease implements Runnable {
         this.views = Arena.ofShared();
     }
 
-    /** Closes the views and returns the reference to the store; true the first time only. */
-    boolean release() {
-        if (!released.compareAndSet(false, true)) {
+    /**
+     * Closes the views and returns the reference to the store; true the first time only.
+     *
+     * @throws IllegalStateException if another thread is inside an I/O call on one of the views (a channel read or
+     *                               write holds their memory): nothing changed, release again once it has returned
+     */
+    synchronized boolean release() {
+        if (released) {
             return false;
         }
-        views.close();
+        closeViews();
+        released = true;
         client.returnLease(this, true);
         return true;
     }
 
-    /** Closes the views without telling the store (the connection is gone or the object was aborted). */
-    boolean invalidate() {
-        if (!released.compareAndSet(false, true)) {
+    /**
+     * Closes the views without telling the store (the connection is gone or the object was aborted).
+     *
+     * @throws IllegalStateException as {@link #release()}; nothing changed
+     */
+    synchronized boolean invalidate() {
+        if (released) {
             return false;
         }
-        views.close();
+        closeViews();
+        released = true;
         client.returnLease(this, false);
         return true;
     }
 
     boolean isReleased() {
-        return released.get();
+        return released;
+    }
+
+    private void closeViews() {
+        try {
+            views.close();
+        } catch (IllegalStateException e) {
+            // The only way a close of an open shared arena fails: an I/O call in another thread holds a view.
+            throw new IllegalStateException("a view of object " + id + " is in use by an I/O call in another thread;"
+                    + " close the buffer once that call has returned", e);
+        }
     }
 
     /** Runs when the buffer became unreachable without being closed. */
     @Override
     public void run() {
-        if (release()) {
-            LOG.warn("a buffer of object {} was never closed; released it when it was garbage-collected. "
-                    + "Close every ObjectBuffer and WritableObject (try-with-resources).", id);
+        try {
+            if (release()) {
+                LOG.warn("a buffer of object {} was never closed; released it when it was garbage-collected. "
+                        + "Close every ObjectBuffer and WritableObject (try-with-resources).", id);
+            }
+        } catch (IllegalStateException e) {
+            LOG.warn("a buffer of object {} was never closed, and cannot be released: {}", id, e.getMessage());
         }
     }
 }

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every buffer pins store memory until closed; a buffer that is garbage-collected unclosed is released then, with
  * a warning in the log. <b>On {@link #close()}</b>: every view this client handed out becomes unusable (access
- * throws {@link IllegalStateException}, never reads unmapped memory), unsealed objects are aborted, and the store
- * releases every reference the client still held.
+ * throws {@link IllegalStateException}, never reads unmapped memory; a view inside an I/O call at that moment is left
+ * mapped instead, see {@link #close()}), unsealed objects are aborted, and the store releases every reference the
+ * client still held.
  */
 public final class QuiverClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuiverClient.class);
@@ -55,7 +56,7 @@ public final class QuiverClient implements AutoCloseable {
     private final Path arenaPath;
     private final long clientId;
     private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
-    private final Set<WritableObject> writers = ConcurrentHashMap.newKeySet();
+    private final Set<WritableObject.Writer> writers = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private QuiverClient(Connection connection, Reply.Connected hello) throws IOException {
@@ -177,12 +178,17 @@ public final class QuiverClient implements AutoCloseable {
                 .map(o -> new Request.CreateSpec(o.id(), o.data().byteSize(), o.metadata().byteSize())).toList();
         Reply.CreatedBatch created = (Reply.CreatedBatch) connection.call(new Request.CreateBatch(specs, NO_WAIT));
         List<Request.SealSpec> seals = new ArrayList<>(objects.size());
-        for (int i = 0; i < objects.size(); i++) {
-            ObjectData o = objects.get(i);
-            MemorySegment region = slice(created.offsets().get(i), o.data().byteSize() + o.metadata().byteSize());
-            MemorySegment.copy(o.data(), 0, region, 0, o.data().byteSize());
-            MemorySegment.copy(o.metadata(), 0, region, o.data().byteSize(), o.metadata().byteSize());
-            seals.add(new Request.SealSpec(o.id(), Digests.of(region)));
+        try {
+            for (int i = 0; i < objects.size(); i++) {
+                ObjectData o = objects.get(i);
+                MemorySegment region = slice(created.offsets().get(i), o.data().byteSize() + o.metadata().byteSize());
+                MemorySegment.copy(o.data(), 0, region, 0, o.data().byteSize());
+                MemorySegment.copy(o.metadata(), 0, region, o.data().byteSize(), o.metadata().byteSize());
+                seals.add(new Request.SealSpec(o.id(), Digests.of(region)));
+            }
+        } catch (RuntimeException e) {
+            specs.forEach(spec -> abortAsync(spec.id())); // a source that cannot be read: leave no trace
+            throw e;
         }
         Reply.Statuses sealed = (Reply.Statuses) connection.call(new Request.Seal(seals));
         for (int i = 0; i < seals.size(); i++) {
@@ -247,7 +253,7 @@ public final class QuiverClient implements AutoCloseable {
 
     /**
      * Releases one reference this client holds on the object (Plasma's {@code release(id)}), closing one of its
-     * open buffers. Prefer closing the buffer itself.
+     * open buffers, or returning the creator's reference of an object it sealed. Prefer closing the buffer itself.
      *
      * @throws InvalidRequestException if this client holds no open buffer of the object
      */
@@ -345,6 +351,10 @@ public final class QuiverClient implements AutoCloseable {
     /**
      * Closes the connection: views become unusable, unsealed objects are aborted, the store releases every
      * reference this client held. The arena is unmapped. Later calls do nothing.
+     *
+     * <p>A view that another thread is using in an I/O call at that moment (a channel read or write) cannot be
+     * closed; the arena then stays mapped in this process, so that call completes instead of touching unmapped
+     * memory, and a warning is logged. The store drops the client's references all the same.
      */
     @Override
     public void close() {
@@ -352,14 +362,31 @@ public final class QuiverClient implements AutoCloseable {
             return;
         }
         closed = true;
-        for (WritableObject w : writers) {
-            w.invalidate();
+        int inUse = 0;
+        for (WritableObject.Writer w : writers) {
+            if (!w.invalidate()) {
+                inUse++;
+            }
         }
         for (Lease l : leases) {
-            l.invalidate();
+            try {
+                l.invalidate();
+            } catch (IllegalStateException e) {
+                inUse++;
+            }
         }
         connection.close();
-        mappingArena.close();
+        if (inUse == 0) {
+            try {
+                mappingArena.close();
+                return;
+            } catch (IllegalStateException e) {
+                inUse++; // a createAndSeal in another thread is copying or hashing
+            }
+        }
+        LOG.warn("closed the connection to {} while {} view(s) were in use by I/O calls in other threads; the arena"
+                + " stays mapped in this process until it exits, and those views read memory the store may reuse",
+                connection.socket(), inUse);
     }
 
     // ------------------------------------------------------------------------------------------- internals
@@ -376,9 +403,22 @@ public final class QuiverClient implements AutoCloseable {
         }
     }
 
-    /** Called when a writer is closed. */
-    void writerClosed(WritableObject w) {
+    /** Called when a writer is closed, aborted or collected. */
+    void writerClosed(WritableObject.Writer w) {
         writers.remove(w);
+    }
+
+    /** Called when a writer sealed: its reference is now one that {@link #release(ObjectId)} may return. */
+    void sealed(WritableObject.Writer w) {
+        leases.add(w.lease);
+    }
+
+    void abortAsync(ObjectId id) {
+        try {
+            connection.send(new Request.Abort(id));
+        } catch (StoreUnavailableException e) {
+            // the store aborts the unsealed objects of a closed connection
+        }
     }
 
     static void checkStatus(Status s, ObjectId id, String op) {
@@ -391,9 +431,14 @@ public final class QuiverClient implements AutoCloseable {
         Lease lease = new Lease(this, id);
         Arena writeViews = Arena.ofShared();
         MemorySegment region = view(offset, dataSize + metadataSize, writeViews);
-        WritableObject w = new WritableObject(this, lease, writeViews, region, dataSize);
+        WritableObject.Writer w = new WritableObject.Writer(this, lease, writeViews, region);
         writers.add(w);
-        return w;
+        if (closed) {
+            w.invalidate(); // close() ran meanwhile and may have missed it: never hand out a view it unmapped
+        }
+        WritableObject o = new WritableObject(w, dataSize);
+        CLEANER.register(o, w);
+        return o;
     }
 
     private ObjectBuffer reader(ObjectId id, Reply.Location l) {
@@ -401,6 +446,9 @@ public final class QuiverClient implements AutoCloseable {
         MemorySegment region = view(l.offset(), l.dataSize() + l.metadataSize(), lease.views).asReadOnly();
         ObjectBuffer b = new ObjectBuffer(lease, region.asSlice(0, l.dataSize()), region.asSlice(l.dataSize()));
         leases.add(lease);
+        if (closed) {
+            lease.invalidate(); // close() ran meanwhile and may have missed it: never hand out a view it unmapped
+        }
         CLEANER.register(b, lease);
         return b;
     }
@@ -418,9 +466,9 @@ public final class QuiverClient implements AutoCloseable {
         return arena.asSlice(offset, size);
     }
 
-    private WritableObject writerOf(ObjectId id) {
-        for (WritableObject w : writers) {
-            if (w.id().equals(id) && w.isWritable()) {
+    private WritableObject.Writer writerOf(ObjectId id) {
+        for (WritableObject.Writer w : writers) {
+            if (w.lease.id.equals(id) && w.state == WritableObject.State.WRITING) {
                 return w;
             }
         }

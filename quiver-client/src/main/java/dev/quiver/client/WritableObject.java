@@ -6,6 +6,8 @@ import dev.quiver.protocol.Request;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An object just created: write {@link #data()} (and {@link #metadata()}) in place, then {@link #seal()} it to
@@ -20,33 +22,23 @@ import java.util.List;
  *
  * <p>The writable views live only between create and seal or abort; afterwards any access throws
  * {@link IllegalStateException}. The creator's reference outlives the seal (other clients may already read the
- * object): {@link #close()} releases it, or aborts the object if it was never sealed.
+ * object): {@link #close()} releases it, or aborts the object if it was never sealed. A writer that is
+ * garbage-collected without being closed is aborted or released then, with a warning in the log.
  */
 public final class WritableObject implements AutoCloseable {
-    private final QuiverClient client;
-    private final Lease lease;
-    private final Arena writeViews;
-    private final MemorySegment region;
+    private final Writer writer;
     private final MemorySegment data;
     private final MemorySegment metadata;
-    private volatile State state = State.WRITING;
-    private volatile boolean sealed;
 
-    private enum State { WRITING, SEALED, ABORTED, CLOSED }
-
-    /** {@code region} (data then metadata) must be scoped by {@code writeViews}, which seal and abort close. */
-    WritableObject(QuiverClient client, Lease lease, Arena writeViews, MemorySegment region, long dataSize) {
-        this.client = client;
-        this.lease = lease;
-        this.writeViews = writeViews;
-        this.region = region;
-        this.data = region.asSlice(0, dataSize);
-        this.metadata = region.asSlice(dataSize);
+    WritableObject(Writer writer, long dataSize) {
+        this.writer = writer;
+        this.data = writer.region.asSlice(0, dataSize);
+        this.metadata = writer.region.asSlice(dataSize);
     }
 
     /** The object's id. */
     public ObjectId id() {
-        return lease.id;
+        return writer.lease.id;
     }
 
     /** The data bytes, writable until seal or abort. */
@@ -63,67 +55,136 @@ public final class WritableObject implements AutoCloseable {
      * Records the content digest and makes the object visible and immutable; wakes every get waiting for it.
      * The writable views are closed. Call {@link #close()} afterwards to release the creator's reference.
      */
-    public synchronized void seal() {
-        requireWriting("seal");
-        long digest = Digests.of(region);
-        Reply.Statuses r = (Reply.Statuses) client.connection().call(
-                new Request.Seal(List.of(new Request.SealSpec(lease.id, digest))));
-        QuiverClient.checkStatus(r.statuses().getFirst(), lease.id, "seal");
-        state = State.SEALED;
-        sealed = true;
-        writeViews.close();
+    public void seal() {
+        writer.seal();
     }
 
     /** Drops the object as if it had never been created; its memory is free again. */
-    public synchronized void abort() {
-        requireWriting("abort");
-        state = State.ABORTED;
-        writeViews.close();
-        lease.invalidate();
-        client.connection().call(new Request.Abort(lease.id));
+    public void abort() {
+        writer.abort();
     }
 
     /** True between create and seal or abort. */
     public boolean isWritable() {
-        return state == State.WRITING;
+        return writer.state == State.WRITING;
     }
 
     /** True once sealed. */
     public boolean isSealed() {
-        return sealed;
+        return writer.sealed;
     }
 
     /** Releases the creator's reference if sealed; aborts the object if not. Later calls do nothing. */
     @Override
-    public synchronized void close() {
-        switch (state) {
-            case WRITING -> {
-                if (client.isConnected()) {
-                    abort();
-                } else {
-                    writeViews.close();
-                    lease.invalidate();
-                }
-            }
-            case SEALED -> lease.release();
-            case ABORTED, CLOSED -> { }
-        }
-        state = State.CLOSED;
-        client.writerClosed(this);
+    public void close() {
+        writer.close();
     }
 
-    /** Closes the writable views without telling the store: the client is closing. */
-    void invalidate() {
-        if (state == State.WRITING) {
-            state = State.CLOSED;
+    enum State { WRITING, SEALED, ABORTED, CLOSED }
+
+    /**
+     * The state of a writer, apart from the {@link WritableObject} the user holds, so that it can also serve as that
+     * object's cleaner action (it must not refer to it). The client tracks these, not the user's objects.
+     */
+    static final class Writer implements Runnable {
+        private static final Logger LOG = LoggerFactory.getLogger(WritableObject.class);
+
+        final QuiverClient client;
+        final Lease lease;
+        final Arena writeViews;
+        final MemorySegment region;
+        volatile State state = State.WRITING;
+        volatile boolean sealed;
+
+        /** {@code region} (data then metadata) must be scoped by {@code writeViews}, which seal and abort close. */
+        Writer(QuiverClient client, Lease lease, Arena writeViews, MemorySegment region) {
+            this.client = client;
+            this.lease = lease;
+            this.writeViews = writeViews;
+            this.region = region;
+        }
+
+        synchronized void seal() {
+            requireWriting("seal");
+            long digest = Digests.of(region);
+            writeViews.close(); // first: if an I/O call still holds a view, this throws and nothing has changed
+            state = State.SEALED;
+            Reply.Statuses r = (Reply.Statuses) client.connection().call(
+                    new Request.Seal(List.of(new Request.SealSpec(lease.id, digest))));
+            QuiverClient.checkStatus(r.statuses().getFirst(), lease.id, "seal");
+            sealed = true;
+            client.sealed(this);
+        }
+
+        synchronized void abort() {
+            requireWriting("abort");
             writeViews.close();
+            state = State.ABORTED;
+            lease.invalidate();
+            client.writerClosed(this);
+            client.connection().call(new Request.Abort(lease.id));
         }
-    }
 
-    private void requireWriting(String op) {
-        if (state != State.WRITING) {
-            throw new IllegalStateException("cannot " + op + " object " + lease.id + ": it is " +
-                    state.name().toLowerCase());
+        synchronized void close() {
+            switch (state) {
+                case WRITING -> {
+                    if (client.isConnected()) {
+                        abort();
+                    } else {
+                        invalidate();
+                    }
+                }
+                case SEALED -> lease.release();
+                case ABORTED, CLOSED -> { }
+            }
+            state = State.CLOSED;
+            client.writerClosed(this);
+        }
+
+        /**
+         * Closes the writable views without telling the store: the client is closing.
+         *
+         * @return false if they could not be closed because an I/O call in another thread holds them (still writing)
+         */
+        synchronized boolean invalidate() {
+            if (state == State.WRITING) {
+                try {
+                    writeViews.close();
+                } catch (IllegalStateException e) {
+                    return false;
+                }
+                state = State.CLOSED;
+            }
+            return true;
+        }
+
+        /** The user's {@link WritableObject} was garbage-collected without being closed. */
+        @Override
+        public synchronized void run() {
+            switch (state) {
+                case WRITING -> {
+                    LOG.warn("object {} was created but never sealed, aborted or closed; aborting it now that its "
+                            + "WritableObject was garbage-collected", lease.id);
+                    if (invalidate() && client.isConnected()) {
+                        client.abortAsync(lease.id);
+                    }
+                }
+                case SEALED -> {
+                    if (lease.release()) {
+                        LOG.warn("the writer of object {} was never closed; released its reference when it was "
+                                + "garbage-collected. Close every WritableObject (try-with-resources).", lease.id);
+                    }
+                }
+                case ABORTED, CLOSED -> { }
+            }
+            client.writerClosed(this);
+        }
+
+        private void requireWriting(String op) {
+            if (state != State.WRITING) {
+                throw new IllegalStateException("cannot " + op + " object " + lease.id + ": it is "
+                        + state.name().toLowerCase());
+            }
         }
     }
 }

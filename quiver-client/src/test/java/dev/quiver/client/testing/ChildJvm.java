@@ -1,0 +1,182 @@
+package dev.quiver.client.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real child JVM running a main class from the test classpath, for multi-process tests. The parent talks to it
+ * through lines: it reads the child's stdout line by line (blocking, with a timeout) and writes commands to its
+ * stdin. The child's stderr (its log) is kept for failure messages.
+ */
+public final class ChildJvm implements AutoCloseable {
+    private static final String EOF = "\u0000EOF";
+
+    private final Process process;
+    private final String name;
+    private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final StringBuffer log = new StringBuffer();
+    private final PrintWriter stdin;
+
+    private ChildJvm(Process process, String name) {
+        this.process = process;
+        this.name = name;
+        this.stdin = new PrintWriter(process.outputWriter(StandardCharsets.UTF_8), true);
+        pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true);
+        pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false);
+    }
+
+    /** Starts {@code main} with this JVM's java, classpath and Quiver's JVM flags. */
+    public static ChildJvm start(Class<?> main, String... args) {
+        return start(main.getName(), List.of(), args);
+    }
+
+    /** Starts a main class with extra JVM options. */
+    public static ChildJvm start(String mainClass, List<String> jvmOptions, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary());
+        cmd.addAll(jvmFlags());
+        cmd.addAll(jvmOptions);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        cmd.addAll(Arrays.asList(args));
+        try {
+            Process p = new ProcessBuilder(cmd).start();
+            return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + cmd, e);
+        }
+    }
+
+    /** The java launcher of this JVM (a JDK 25 when run by the build). */
+    public static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /** Quiver's JVM flags, as the build passes them to the tests. */
+    public static List<String> jvmFlags() {
+        String flags = System.getProperty("quiver.jvm.flags",
+                "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED");
+        return Arrays.stream(flags.trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
+    }
+
+    /** The next line the child printed, waiting up to {@code timeout}; fails if none came or the child ended. */
+    public String readLine(Duration timeout) {
+        try {
+            String line = lines.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (line == null) {
+                throw new AssertionError(name + " printed no line within " + timeout + "; its log:\n" + log);
+            }
+            if (line.equals(EOF)) {
+                lines.add(EOF);
+                throw new AssertionError(name + " ended (exit " + exitValueOrRunning() + ") before printing the "
+                        + "expected line; its log:\n" + log);
+            }
+            return line;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Skips lines until one starts with {@code prefix}; returns the rest of that line, trimmed. */
+    public String expect(String prefix, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String line = readLine(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            if (line.startsWith(prefix)) {
+                return line.substring(prefix.length()).trim();
+            }
+        }
+    }
+
+    /** Writes one line to the child's stdin. */
+    public void send(String line) {
+        stdin.println(line);
+    }
+
+    /** SIGKILL, and waits until the process is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        waitFor(Duration.ofSeconds(30));
+    }
+
+    /** SIGTERM (the JVM runs its shutdown hooks). */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the child to end and returns its exit status. */
+    public int waitFor(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(name + " did not end within " + timeout + "; its log:\n" + log);
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Everything the child wrote to stderr so far. */
+    public String log() {
+        return log.toString();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private String exitValueOrRunning() {
+        return process.isAlive() ? "still running" : String.valueOf(process.exitValue());
+    }
+
+    private void pump(BufferedReader in, boolean stdout) {
+        Thread.ofPlatform().daemon().name(name + (stdout ? "-out" : "-err")).start(() -> {
+            try (in) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    if (stdout) {
+                        lines.add(line);
+                    } else {
+                        log.append(line).append('\n');
+                    }
+                }
+            } catch (IOException ignored) {
+                // the child is gone
+            } finally {
+                if (stdout) {
+                    lines.add(EOF);
+                }
+            }
+        });
+    }
+}
