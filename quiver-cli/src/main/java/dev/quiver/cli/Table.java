@@ -1,0 +1,48 @@
+package dev.quiver.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A plain text table with aligned columns; numbers right-aligned. */
+final class Table {
+    private final List<String> headers;
+    private final List<List<String>> rows = new ArrayList<>();
+
+    Table(String... headers) {
+        this.headers = List.of(headers);
+    }
+
+    Table row(Object... cells) {
+        rows.add(java.util.Arrays.stream(cells).map(String::valueOf).toList());
+        return this;
+    }
+
+    void print(PrintWriter out) {
+        int[] width = new int[headers.size()];
+        boolean[] numeric = new boolean[headers.size()];
+        java.util.Arrays.fill(numeric, true);
+        for (int i = 0; i < width.length; i++) {
+            width[i] = headers.get(i).length();
+            for (List<String> r : rows) {
+                width[i] = Math.max(width[i], r.get(i).length());
+                numeric[i] &= r.get(i).matches("-?[0-9.,]+( [KMGTP]?i?B)?");
+            }
+        }
+        print(out, headers, width, numeric);
+        for (List<String> r : rows) {
+            print(out, r, width, numeric);
+        }
+        out.flush();
+    }
+
+    private static void print(PrintWriter out, List<String> cells, int[] width, boolean[] numeric) {
+        StringBuilder line = new StringBuilder();
+        for (int i = 0; i < cells.size(); i++) {
+            String c = cells.get(i);
+            String pad = " ".repeat(width[i] - c.length());
+            line.append(numeric[i] ? pad + c : c + pad).append(i < cells.size() - 1 ? "  " : "");
+        }
+        out.println(line.toString().stripTrailing());
+    }
+}

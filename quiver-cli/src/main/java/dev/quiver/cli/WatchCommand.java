@@ -1,0 +1,64 @@
+package dev.quiver.cli;
+
+import dev.quiver.client.ObjectEvent;
+import dev.quiver.client.QuiverClient;
+import dev.quiver.client.StoreUnavailableException;
+import dev.quiver.client.Subscription;
+import dev.quiver.store.Sizes;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code quiver watch}: follows the store's subscription. */
+@Command(name = "watch", mixinStandardHelpOptions = true,
+        description = {"Follows seals and deletions as they happen.",
+                "Objects already sealed come first; runs until interrupted or the store stops."})
+final class WatchCommand implements Callable<Integer> {
+    @Mixin
+    SocketOption socket;
+
+    @Option(names = "--json", description = "Print one JSON object per line.")
+    boolean json;
+
+    @Option(names = {"-n", "--count"}, paramLabel = "N", defaultValue = "-1",
+            description = "Stop after N events (default: follow forever).")
+    long count;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (QuiverClient client = socket.connect(); Subscription sub = client.subscribe()) {
+            for (long seen = 0; count < 0 || seen < count; seen++) {
+                ObjectEvent e = sub.next();
+                if (json) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("time", Instant.now().toString());
+                    m.put("event", e.kind().name().toLowerCase());
+                    m.put("id", e.id().toString());
+                    m.put("dataSize", e.dataSize());
+                    m.put("metadataSize", e.metadataSize());
+                    m.put("digest", Long.toHexString(e.digest()));
+                    out.println(Json.line(m));
+                } else {
+                    out.printf("%s  %-7s  %s  %s + %s%n", Instant.now(), e.kind().name().toLowerCase(), e.id(),
+                            Sizes.format(e.dataSize()), Sizes.format(e.metadataSize()));
+                }
+                out.flush();
+            }
+            return 0;
+        } catch (StoreUnavailableException e) {
+            spec.commandLine().getErr().println("quiver watch: the store went away: " + e.getMessage());
+            return 1;
+        }
+    }
+}

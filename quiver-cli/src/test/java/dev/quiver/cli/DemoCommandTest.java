@@ -1,0 +1,24 @@
+package dev.quiver.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The demo runs its producer and consumer processes and passes its own checks. */
+class DemoCommandTest {
+    @Test
+    void demoPassesItsChecks() {
+        Cli r = Cli.run("demo", "--consumers", "2", "--objects", "40", "--max-size", "256k", "--memory", "64m",
+                "--seed", "7");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("All checks passed").contains("Producer: 40 objects");
+        assertThat(r.out().lines().filter(l -> l.matches("\\s+[01]\\s+40\\s.*yes\\s+ok\\s.*yes\\s+0"))).hasSize(2);
+    }
+
+    @Test
+    void demoRejectsNonsense() {
+        Cli r = Cli.run("demo", "--consumers", "0");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("--consumers >= 1");
+    }
+}
