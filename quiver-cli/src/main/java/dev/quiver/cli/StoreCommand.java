@@ -1,9 +1,7 @@
 package dev.quiver.cli;
 
-import dev.quiver.store.Sizes;
 import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
-import java.io.PrintWriter;
+import dev.quiver.store.StoreMain;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,14 +39,6 @@ final class StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        StoreServer store = StoreServer.start(new StoreConfig(memory, socket, directory, hugePages));
-        Runtime.getRuntime().addShutdownHook(new Thread(store::close, "quiver-store-shutdown"));
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf("quiver store: serving %s with %s of memory (arena %s, pre-faulted in %d ms, pid %d)%n",
-                store.socket(), Sizes.format(store.capacity()), store.arenaPath(), store.prefaultTime().toMillis(),
-                ProcessHandle.current().pid());
-        out.flush();
-        store.awaitStop();
-        return store.failure() == null ? 0 : 1;
+        return StoreMain.run(new StoreConfig(memory, socket, directory, hugePages), spec.commandLine().getOut());
     }
 }

@@ -59,8 +59,8 @@ public sealed interface Request {
     record Hash(ObjectId id) implements Request {}
 
     /**
-     * Turns this connection into a subscription: every sealed object is notified at once, then every seal and
-     * deletion as it happens. The connection accepts no other request afterwards.
+     * Adds notifications to this connection: every sealed object is notified at once, then every seal and deletion
+     * as it happens. Other requests remain allowed on the connection.
      */
     record Subscribe() implements Request {}
 

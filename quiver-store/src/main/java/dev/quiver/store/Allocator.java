@@ -111,6 +111,26 @@ final class Allocator {
         return freeBySize.isEmpty() ? 0 : freeBySize.last().size;
     }
 
+    /**
+     * The largest block that would be free if the given allocated blocks (offset to size) were freed as well: tells,
+     * without changing anything, whether evicting them could make room for a block at all.
+     */
+    long largestFreeWith(NavigableMap<Long, Long> alsoFree) {
+        NavigableMap<Long, Long> all = new TreeMap<>(freeByOffset);
+        all.putAll(alsoFree);
+        long largest = 0;
+        long runStart = -1;
+        long runEnd = -1;
+        for (Map.Entry<Long, Long> b : all.entrySet()) {
+            if (b.getKey() != runEnd) {
+                runStart = b.getKey();
+            }
+            runEnd = b.getKey() + b.getValue();
+            largest = Math.max(largest, runEnd - runStart);
+        }
+        return largest;
+    }
+
     /** Number of free blocks: 1 means the free space is one contiguous run. */
     int freeBlocks() {
         return freeByOffset.size();

@@ -17,8 +17,10 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -315,13 +317,28 @@ public final class Engine {
         }
     }
 
+    /**
+     * Allocates a block, evicting least recently released objects until it fits; evicts nothing when even evicting
+     * every evictable object would leave no contiguous run large enough (a fragmented arena).
+     */
     private long allocateEvicting(long block) {
         long offset = allocator.allocate(block);
+        if (offset >= 0 || evictable.isEmpty() || allocator.largestFreeWith(evictableBlocks()) < block) {
+            return offset;
+        }
         while (offset < 0 && !evictable.isEmpty()) {
             evict(evictable.values().iterator().next());
             offset = allocator.allocate(block);
         }
         return offset;
+    }
+
+    private NavigableMap<Long, Long> evictableBlocks() {
+        NavigableMap<Long, Long> blocks = new TreeMap<>();
+        for (StoredObject o : evictable.values()) {
+            blocks.put(o.offset, o.blockSize);
+        }
+        return blocks;
     }
 
     private void seal(Session s, int requestId, List<Request.SealSpec> specs) {

@@ -125,4 +125,27 @@ class EngineEvictTest {
         assertThat(d.contains(b, id("free"))).containsExactly(Status.OK);
         assertThat(d.stats().evictedObjects()).isZero();
     }
+
+    @Test
+    void aCreateThatFragmentationDefeatsEvictsNothing() {
+        // The 64 KiB arena in four quarters: held, evictable, held, evictable. 32 KiB are free once evicted, but
+        // never in one piece, so a 32 KiB create must fail without throwing the evictable objects away.
+        long quarter = 16 * 1024;
+        d.putHeld(a, id("held-1"), quarter);
+        d.put(a, id("free-1"), quarter);
+        d.putHeld(a, id("held-2"), quarter);
+        d.put(a, id("free-2"), quarter);
+
+        Reply r = d.create(b, id("big"), 2 * quarter, 0, 0);
+
+        assertThat(error(r, Status.STORE_FULL)).contains("needed " + 2 * quarter);
+        assertThat(d.stats().evictedObjects()).isZero();
+        assertThat(d.contains(b, id("free-1"), id("free-2"))).containsOnly(Status.OK);
+        assertThat(removed()).isEmpty();
+
+        d.release(a, id("held-1")); // now the first half can be one run: evicting makes room
+        assertThat(d.create(b, id("big"), 2 * quarter, 0, 0)).isInstanceOf(Reply.Created.class);
+        assertThat(removed()).contains(id("free-1"));
+        d.checkBooks(a);
+    }
 }
