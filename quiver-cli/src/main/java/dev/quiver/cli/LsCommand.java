@@ -8,46 +8,27 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code quiver ls}: every object in the store. */
 @Command(name = "ls", mixinStandardHelpOptions = true, description = "Lists the objects in the store, oldest first.")
-final class LsCommand implements Callable<Integer> {
-    @Mixin
-    SocketOption socket;
-
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
-
+final class LsCommand extends ClientCommand {
     @Override
-    public Integer call() {
-        try (QuiverClient client = socket.connect()) {
-            List<ObjectInfo> objects = client.list();
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(Json.of(objects.stream().map(LsCommand::toMap).toList()));
-                out.flush();
-                return 0;
-            }
-            Table t = new Table("ID", "STATE", "DATA", "METADATA", "REFS", "CREATED", "CONSTRUCT");
-            for (ObjectInfo o : objects) {
-                t.row(o.id(), o.state().name().toLowerCase(), Sizes.format(o.dataSize()), Sizes.format(o.metadataSize()),
-                        o.refCount(), Instant.ofEpochMilli(o.createTimeMillis()),
-                        o.constructNanos() < 0 ? "-" : String.format("%.3f ms", o.constructNanos() / 1e6));
-            }
-            t.print(out);
-            out.printf("%d objects%n", objects.size());
-            out.flush();
+    int run(QuiverClient client, PrintWriter out) {
+        List<ObjectInfo> objects = client.list();
+        if (json) {
+            out.println(Json.of(objects.stream().map(LsCommand::toMap).toList()));
             return 0;
         }
+        Table t = new Table("ID", "STATE", "DATA", "METADATA", "REFS", "CREATED", "CONSTRUCT");
+        for (ObjectInfo o : objects) {
+            t.row(o.id(), o.state().name().toLowerCase(), Sizes.format(o.dataSize()), Sizes.format(o.metadataSize()),
+                    o.refCount(), Instant.ofEpochMilli(o.createTimeMillis()),
+                    o.constructNanos() < 0 ? "-" : String.format("%.3f ms", o.constructNanos() / 1e6));
+        }
+        t.print(out);
+        out.printf("%d objects%n", objects.size());
+        return 0;
     }
 
     static Map<String, Object> toMap(ObjectInfo o) {

@@ -9,35 +9,21 @@ import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code quiver watch}: follows the store's subscription. */
+/** {@code quiver watch}: follows the store's subscription. With {@code --json}, one JSON object per line. */
 @Command(name = "watch", mixinStandardHelpOptions = true,
         description = {"Follows seals and deletions as they happen.",
                 "Objects already sealed come first; runs until interrupted or the store stops."})
-final class WatchCommand implements Callable<Integer> {
-    @Mixin
-    SocketOption socket;
-
-    @Option(names = "--json", description = "Print one JSON object per line.")
-    boolean json;
-
+final class WatchCommand extends ClientCommand {
     @Option(names = {"-n", "--count"}, paramLabel = "N", defaultValue = "-1",
             description = "Stop after N events (default: follow forever).")
     long count;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        try (QuiverClient client = socket.connect(); Subscription sub = client.subscribe()) {
+    int run(QuiverClient client, PrintWriter out) {
+        try (Subscription sub = client.subscribe()) {
             for (long seen = 0; count < 0 || seen < count; seen++) {
                 ObjectEvent e = sub.next();
                 if (json) {
