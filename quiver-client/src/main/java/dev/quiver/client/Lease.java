@@ -17,6 +17,7 @@ final class Lease implements Runnable {
     final ObjectId id;
     final Arena views;
     private volatile boolean released;
+    private volatile boolean pinned;
 
     Lease(QuiverClient client, ObjectId id) {
         this.client = client;
@@ -57,6 +58,22 @@ final class Lease implements Runnable {
 
     boolean isReleased() {
         return released;
+    }
+
+    boolean isPinned() {
+        return pinned;
+    }
+
+    /** Marks the lease as reachable by raw address; returns false if it was released already. */
+    synchronized boolean pin() {
+        if (released) {
+            return false;
+        }
+        if (!pinned) {
+            pinned = true;
+            client.pinned(this);
+        }
+        return true;
     }
 
     private void closeViews() {

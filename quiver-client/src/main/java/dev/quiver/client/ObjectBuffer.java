@@ -36,6 +36,22 @@ public final class ObjectBuffer implements AutoCloseable {
         return metadata;
     }
 
+    /**
+     * Declares that this buffer's memory will be used by raw address, outside the {@link MemorySegment} views (Arrow
+     * buffers over store memory, native code): such use cannot be fenced off on close, so the client keeps it valid
+     * instead. Until this buffer is closed, its reference is held and the arena stays mapped, even after
+     * {@link QuiverClient#close()}, which then disconnects when the last pinned buffer is closed.
+     *
+     * @return the address of the first data byte in this process
+     * @throws IllegalStateException if the buffer is closed
+     */
+    public long pin() {
+        if (!lease.pin()) {
+            throw new IllegalStateException("buffer of object " + id() + " is closed");
+        }
+        return data.address();
+    }
+
     /** True until closed. */
     public boolean isOpen() {
         return !lease.isReleased();

@@ -21,6 +21,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,11 @@ public final class QuiverClient implements AutoCloseable {
     private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
     private final Set<WritableObject.Writer> writers = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Open buffers whose memory was handed out by raw address ({@link ObjectBuffer#pin()}). */
+    private final AtomicInteger pinned = new AtomicInteger();
+    /** Views that could not be closed because an I/O call held them. */
+    private final AtomicInteger inUse = new AtomicInteger();
+    private final AtomicBoolean finished = new AtomicBoolean();
 
     private QuiverClient(Connection connection, Reply.Connected hello) throws IOException {
         this.connection = connection;
@@ -352,6 +359,9 @@ public final class QuiverClient implements AutoCloseable {
      * Closes the connection: views become unusable, unsealed objects are aborted, the store releases every
      * reference this client held. The arena is unmapped. Later calls do nothing.
      *
+     * <p>Pinned buffers ({@link ObjectBuffer#pin()}, used by the Arrow layer) stay valid: while any is open the
+     * connection and the mapping are kept, and the client disconnects when the last of them is closed.
+     *
      * <p>A view that another thread is using in an I/O call at that moment (a channel read or write) cannot be
      * closed; the arena then stays mapped in this process, so that call completes instead of touching unmapped
      * memory, and a warning is logged. The store drops the client's references all the same.
@@ -362,31 +372,50 @@ public final class QuiverClient implements AutoCloseable {
             return;
         }
         closed = true;
-        int inUse = 0;
         for (WritableObject.Writer w : writers) {
             if (!w.invalidate()) {
-                inUse++;
+                inUse.incrementAndGet();
             }
         }
         for (Lease l : leases) {
+            if (l.isPinned()) {
+                continue; // raw addresses of it are out there: it keeps the connection and mapping (finishClose)
+            }
             try {
                 l.invalidate();
             } catch (IllegalStateException e) {
-                inUse++;
+                inUse.incrementAndGet();
             }
         }
+        if (pinned.get() == 0) {
+            finishClose();
+        } else {
+            LOG.debug("client closed with {} pinned buffer(s) open: disconnecting when the last is closed", pinned.get());
+        }
+    }
+
+    /** Disconnects and unmaps, once no pinned buffer is left. */
+    private void finishClose() {
+        if (finished.getAndSet(true)) {
+            return;
+        }
         connection.close();
-        if (inUse == 0) {
+        if (inUse.get() == 0) {
             try {
                 mappingArena.close();
                 return;
             } catch (IllegalStateException e) {
-                inUse++; // a createAndSeal in another thread is copying or hashing
+                inUse.incrementAndGet(); // a createAndSeal in another thread is copying or hashing
             }
         }
         LOG.warn("closed the connection to {} while {} view(s) were in use by I/O calls in other threads; the arena"
                 + " stays mapped in this process until it exits, and those views read memory the store may reuse",
-                connection.socket(), inUse);
+                connection.socket(), inUse.get());
+    }
+
+    /** Called when a buffer is pinned: its memory is now reachable by raw address. */
+    void pinned(Lease lease) {
+        pinned.incrementAndGet();
     }
 
     // ------------------------------------------------------------------------------------------- internals
@@ -400,6 +429,9 @@ public final class QuiverClient implements AutoCloseable {
         leases.remove(lease);
         if (tellStore && !closed && connection.isOpen()) {
             releaseAsync(List.of(lease.id));
+        }
+        if (lease.isPinned() && pinned.decrementAndGet() == 0 && closed) {
+            finishClose(); // the last pinned buffer of a closed client: now disconnect and unmap
         }
     }
 
