@@ -326,6 +326,16 @@ public final class QuiverClient implements AutoCloseable {
     }
 
     /**
+     * The objects whose ids lie in {@code [from, to)}, ids compared as unsigned bytes: at most {@code limit} of them,
+     * lowest ids first, or highest first if {@code descending}. Deleted objects are left out; unsealed ones are
+     * included (see {@link ObjectInfo#state()}). With ids that end in a big-endian counter, this finds the first
+     * or the last object of a sequence in one round trip.
+     */
+    public List<ObjectInfo> range(ObjectId from, ObjectId to, int limit, boolean descending) {
+        return ((Reply.Listing) connection.call(new Request.Range(from, to, limit, descending))).objects();
+    }
+
+    /**
      * Evicts unreferenced sealed objects, least recently released first, until at least {@code bytes} are freed or
      * none is left.
      *

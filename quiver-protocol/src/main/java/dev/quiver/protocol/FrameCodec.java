@@ -38,7 +38,7 @@ public final class FrameCodec {
     // Request types.
     static final int CONNECT = 0x01, CREATE = 0x02, CREATE_BATCH = 0x03, SEAL = 0x04, ABORT = 0x05, GET = 0x06,
             RELEASE = 0x07, CONTAINS = 0x08, DELETE = 0x09, LIST = 0x0A, EVICT = 0x0B, HASH = 0x0C,
-            SUBSCRIBE = 0x0D, STATS = 0x0E;
+            SUBSCRIBE = 0x0D, STATS = 0x0E, RANGE = 0x0F;
     // Reply types.
     static final int CONNECTED = 0x81, CREATED = 0x82, CREATED_BATCH = 0x83, STATUSES = 0x84, OBJECTS = 0x85,
             LISTING = 0x86, EVICTED = 0x87, DIGEST = 0x88, OK = 0x89, STORE_STATS = 0x8A, NOTIFICATION = 0xC0,
@@ -88,6 +88,12 @@ public final class FrameCodec {
             case Request.Contains c -> ids(frame(CONTAINS, requestId, 4 + entries(c.ids().size()) * ID), c.ids(), true);
             case Request.Delete d -> ids(frame(DELETE, requestId, 4 + entries(d.ids().size()) * ID), d.ids(), true);
             case Request.ListObjects l -> frame(LIST, requestId, 0);
+            case Request.Range r -> {
+                ByteBuffer out = frame(RANGE, requestId, 2 * ID + 4 + 1);
+                r.from().write(out);
+                r.to().write(out);
+                yield out.putInt(r.limit()).put((byte) (r.descending() ? 1 : 0));
+            }
             case Request.Evict e -> frame(EVICT, requestId, 8).putLong(e.bytes());
             case Request.Hash h -> ids(frame(HASH, requestId, ID), List.of(h.id()), false);
             case Request.Subscribe s -> frame(SUBSCRIBE, requestId, 0);
@@ -197,6 +203,7 @@ public final class FrameCodec {
                 case CONTAINS -> new Request.Contains(idList(in));
                 case DELETE -> new Request.Delete(idList(in));
                 case LIST -> new Request.ListObjects();
+                case RANGE -> new Request.Range(ObjectId.read(in), ObjectId.read(in), in.getInt(), bool(in));
                 case EVICT -> new Request.Evict(in.getLong());
                 case HASH -> new Request.Hash(ObjectId.read(in));
                 case SUBSCRIBE -> new Request.Subscribe();

@@ -52,6 +52,13 @@ public sealed interface Request {
     /** Describes every object in the store. */
     record ListObjects() implements Request {}
 
+    /**
+     * Describes the objects whose ids lie in {@code [from, to)} (ids ordered as unsigned bytes), at most
+     * {@code limit} of them, in ascending id order or, with {@code descending}, from the top. Deleted objects are
+     * left out. With ids that end in a big-endian counter (as streams use), this finds the first or last one.
+     */
+    record Range(ObjectId from, ObjectId to, int limit, boolean descending) implements Request {}
+
     /** Evicts unreferenced sealed objects, least recently released first, until at least {@code bytes} are freed. */
     record Evict(long bytes) implements Request {}
 

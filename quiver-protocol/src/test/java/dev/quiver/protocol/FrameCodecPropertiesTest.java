@@ -170,6 +170,7 @@ class FrameCodecPropertiesTest {
                 lists(ids).map(Request.Contains::new),
                 lists(ids).map(Request.Delete::new),
                 Arbitraries.just(new Request.ListObjects()),
+                Combinators.combine(ids, ids, ints, Arbitraries.of(true, false)).as(Request.Range::new),
                 longs.map(Request.Evict::new),
                 ids.map(Request.Hash::new),
                 Arbitraries.just(new Request.Subscribe()),

@@ -38,6 +38,8 @@ final class Samples {
                 new Request.Contains(List.of(C, B)),
                 new Request.Delete(List.of(A, B)),
                 new Request.ListObjects(),
+                new Request.Range(A, C, 10, false),
+                new Request.Range(A, A, 0, true),
                 new Request.Evict(0),
                 new Request.Evict(Long.MAX_VALUE),
                 new Request.Hash(B),

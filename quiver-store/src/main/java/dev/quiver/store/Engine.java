@@ -53,6 +53,8 @@ public final class Engine {
     private final LongSupplier wallClockMillis;
 
     private final Map<ObjectId, StoredObject> objects = new HashMap<>();
+    /** The same objects ordered by id (unsigned bytes), for range queries. */
+    private final TreeMap<ObjectId, StoredObject> byId = new TreeMap<>();
     /** Sealed objects without references, least recently released first. */
     private final LinkedHashMap<ObjectId, StoredObject> evictable = new LinkedHashMap<>();
     private long evictableBytes;
@@ -113,6 +115,7 @@ public final class Engine {
             case Request.Contains c -> contains(s, requestId, c.ids());
             case Request.Delete d -> delete(s, requestId, d.ids());
             case Request.ListObjects l -> list(s, requestId);
+            case Request.Range r -> range(s, requestId, r);
             case Request.Evict e -> evictRequest(s, requestId, e.bytes());
             case Request.Hash h -> hash(s, requestId, h.id());
             case Request.Subscribe sub -> subscribe(s, requestId);
@@ -292,6 +295,7 @@ public final class Engine {
             StoredObject o = new StoredObject(spec.id(), offsets[i], Allocator.blockSize(size(spec)), spec.dataSize(),
                     spec.metadataSize(), c.session.id, wall, now);
             objects.put(o.id, o);
+            byId.put(o.id, o);
             c.session.refs.put(o.id, 1);
             c.session.unsealed.add(o.id);
         }
@@ -513,9 +517,24 @@ public final class Engine {
     }
 
     private void list(Session s, int requestId) {
-        List<ObjectInfo> all = objects.values().stream()
+        sendListing(s, requestId, objects.values().stream()
                 .sorted(Comparator.comparingLong((StoredObject o) -> o.createNanos).thenComparing(o -> o.id))
-                .map(StoredObject::info).toList();
+                .map(StoredObject::info).toList());
+    }
+
+    private void range(Session s, int requestId, Request.Range r) {
+        if (r.limit() < 0 || r.from().compareTo(r.to()) > 0) {
+            send(s, requestId, error(Status.INVALID_REQUEST, "range needs from <= to and limit >= 0, got ["
+                    + r.from() + ", " + r.to() + ") limit " + r.limit()));
+            return;
+        }
+        NavigableMap<ObjectId, StoredObject> slice = byId.subMap(r.from(), true, r.to(), false);
+        sendListing(s, requestId, (r.descending() ? slice.descendingMap() : slice).values().stream()
+                .filter(o -> !o.deletePending).limit(r.limit()).map(StoredObject::info).toList());
+    }
+
+    /** Sends a listing in frames of at most {@link FrameCodec#LISTING_CHUNK} entries, the last one flagged. */
+    private void sendListing(Session s, int requestId, List<ObjectInfo> all) {
         int chunk = FrameCodec.LISTING_CHUNK;
         for (int from = 0; from < all.size() || from == 0; from += chunk) {
             int to = Math.min(all.size(), from + chunk);
@@ -581,6 +600,7 @@ public final class Engine {
         s.unsealed.remove(o.id);
         s.refs.remove(o.id);
         objects.remove(o.id);
+        byId.remove(o.id);
         allocator.free(o.offset, o.blockSize);
         memoryChanged = true;
     }
@@ -596,6 +616,7 @@ public final class Engine {
 
     private void remove(StoredObject o) {
         objects.remove(o.id);
+        byId.remove(o.id);
         allocator.free(o.offset, o.blockSize);
         memoryChanged = true;
         notifySubscribers(Reply.Notification.Kind.DELETED, o);

@@ -175,7 +175,15 @@ final class EngineDriver {
 
     /** Every listing frame of one List request, concatenated; checks that only the last frame is flagged last. */
     List<ObjectInfo> list(long client) {
-        int requestId = send(client, new Request.ListObjects());
+        return listing(client, new Request.ListObjects());
+    }
+
+    List<ObjectInfo> range(long client, ObjectId from, ObjectId to, int limit, boolean descending) {
+        return listing(client, new Request.Range(from, to, limit, descending));
+    }
+
+    private List<ObjectInfo> listing(long client, Request request) {
+        int requestId = send(client, request);
         List<Reply> frames = outbox.replies(client, requestId);
         assertThat(frames).isNotEmpty();
         List<ObjectInfo> all = new ArrayList<>();
