@@ -1,0 +1,185 @@
+package dev.quiver.arrow;
+
+import dev.quiver.client.ObjectBuffer;
+import dev.quiver.client.ObjectExistsException;
+import dev.quiver.client.QuiverClient;
+import dev.quiver.client.WritableObject;
+import dev.quiver.protocol.ObjectId;
+import dev.quiver.protocol.ObjectInfo;
+import dev.quiver.protocol.ObjectState;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
+
+/**
+ * Appends Arrow batches to a named stream: each batch is one sealed object, numbered 0, 1, 2, ... Readers
+ * ({@link StreamReader}) see a batch only once it is sealed, so never half-written.
+ *
+ * <p><b>One writer per stream.</b> A writer holds the stream's lock object (created, never sealed) for as long as it
+ * is open; a second writer is refused with {@link StreamWriterConflictException}. When a writer's process dies, the
+ * store aborts its lock and any batch it was writing, and a new writer continues after the last sealed batch.
+ *
+ * <p>{@link #end()} writes an explicit end-of-stream marker in the next sequence number: readers see
+ * {@link StreamEvent.End}, which a timeout can never be mistaken for. The writer never waits for readers; old
+ * batches go according to the {@link Retention}, and readers that fall behind are told what they lost.
+ */
+public final class StreamWriter implements AutoCloseable {
+    /** The metadata of a stream's end-of-stream marker object (whose data is the batch count, 8 bytes LE). */
+    public static final String END_MEDIA_TYPE = "application/vnd.quiver.stream-end";
+
+    private record Kept(long seq, long bytes) {}
+
+    private final ArrowStore arrow;
+    private final StreamIds ids;
+    private final Retention retention;
+    private final WritableObject lock;
+    private final ArrayDeque<Kept> kept = new ArrayDeque<>();
+    private long keptBytes;
+    private long next;
+    private boolean ended;
+
+    private StreamWriter(ArrowStore arrow, StreamIds ids, Retention retention, WritableObject lock, long next) {
+        this.arrow = arrow;
+        this.ids = ids;
+        this.retention = retention;
+        this.lock = lock;
+        this.next = next;
+    }
+
+    /**
+     * Opens stream {@code name} for writing: a new stream starts at 0, an existing one continues after its last
+     * sealed batch (a writer that died mid-batch left nothing behind).
+     *
+     * @throws StreamWriterConflictException if another writer has the stream open
+     * @throws IllegalStateException         if the stream was ended
+     */
+    public static StreamWriter open(ArrowStore arrow, String name, Retention retention) {
+        StreamIds ids = new StreamIds(name);
+        QuiverClient client = arrow.client();
+        WritableObject lock;
+        try {
+            lock = client.create(ids.lock(), 0);
+        } catch (ObjectExistsException e) {
+            throw new StreamWriterConflictException("stream '" + name + "' has a writer already: a stream takes one "
+                    + "writer at a time (the other closes, or its process ends, first)", e);
+        }
+        try {
+            List<ObjectInfo> existing = client.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false);
+            long next = 0;
+            List<Kept> previous = new ArrayList<>();
+            for (ObjectInfo o : existing) {
+                if (o.state() != ObjectState.SEALED) {
+                    continue;
+                }
+                long seq = ids.seqOf(o.id());
+                if (isEnd(client, o.id())) {
+                    throw new IllegalStateException("stream '" + name + "' was ended after " + seq
+                            + " batches; it cannot be appended to (delete it, or use another name)");
+                }
+                previous.add(new Kept(seq, o.dataSize() + o.metadataSize()));
+                next = seq + 1;
+            }
+            StreamWriter w = new StreamWriter(arrow, ids, retention, lock, next);
+            previous.forEach(w::keep);
+            w.applyRetention();
+            return w;
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** The stream's name. */
+    public String name() {
+        return ids.name();
+    }
+
+    /** The sequence number the next batch will get. */
+    public long nextSeq() {
+        return next;
+    }
+
+    /** Appends the root's current batch; returns its sequence number. */
+    public long append(VectorSchemaRoot batch) {
+        return append(batch, null);
+    }
+
+    /** Appends the root's current batch, with the dictionaries of its dictionary-encoded columns. */
+    public synchronized long append(VectorSchemaRoot batch, DictionaryProvider dictionaries) {
+        requireOpen();
+        long seq = next;
+        long bytes = arrow.write(ids.batch(seq), batch, dictionaries);
+        next++;
+        keep(new Kept(seq, bytes));
+        applyRetention();
+        return seq;
+    }
+
+    /**
+     * Ends the stream: readers that reach sequence number {@link #nextSeq()} see {@link StreamEvent.End}. The
+     * writer is closed. Returns the number of batches written.
+     */
+    public synchronized long end() {
+        requireOpen();
+        MemorySegment count = MemorySegment.ofArray(new byte[8]);
+        count.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, next);
+        arrow.client().createAndSeal(ids.batch(next), count,
+                MemorySegment.ofArray(END_MEDIA_TYPE.getBytes(StandardCharsets.US_ASCII)));
+        ended = true;
+        lock.close();
+        return next;
+    }
+
+    /** Gives up the writer's role without ending the stream: another writer may continue it. */
+    @Override
+    public synchronized void close() {
+        lock.close();
+        ended = true;
+    }
+
+    private void keep(Kept k) {
+        kept.addLast(k);
+        keptBytes += k.bytes;
+    }
+
+    /** Deletes the oldest batches beyond the retention (deferred by the store while a reader holds one). */
+    private void applyRetention() {
+        List<ObjectId> drop = new ArrayList<>();
+        while (kept.size() > retention.maxBatches() || (keptBytes > retention.maxBytes() && kept.size() > 1)) {
+            Kept k = kept.removeFirst();
+            keptBytes -= k.bytes;
+            drop.add(ids.batch(k.seq));
+        }
+        if (!drop.isEmpty()) {
+            arrow.client().delete(drop); // an evicted batch is "not found": gone either way
+        }
+    }
+
+    private void requireOpen() {
+        if (ended) {
+            throw new IllegalStateException("the writer of stream '" + ids.name() + "' is closed");
+        }
+    }
+
+    /** Whether the object is a stream's end marker. */
+    static boolean isEnd(QuiverClient client, ObjectId id) {
+        Optional<ObjectBuffer> b = client.get(id, QuiverClient.NO_WAIT);
+        if (b.isEmpty()) {
+            return false;
+        }
+        try (ObjectBuffer o = b.get()) {
+            return isEnd(o);
+        }
+    }
+
+    static boolean isEnd(ObjectBuffer o) {
+        return new String(o.metadata().toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII).equals(END_MEDIA_TYPE);
+    }
+}

@@ -1,0 +1,220 @@
+package dev.quiver.arrow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quiver.client.QuiverClient;
+import dev.quiver.store.StoreConfig;
+import dev.quiver.store.StoreServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Streams in one JVM: order, blocking, late join, end, timeouts, retention, one writer. */
+class StreamTest {
+    static final Duration WAIT = Duration.ofSeconds(30);
+    static final Duration SHORT = Duration.ofMillis(50);
+
+    @TempDir
+    Path dir;
+    StoreServer store;
+    QuiverClient client;
+    BufferAllocator allocator;
+    ArrowStore arrow;
+
+    @BeforeEach
+    void start() throws Exception {
+        store = StoreServer.start(StoreConfig.of(64 << 20, dir.resolve("s.sock")));
+        client = QuiverClient.connect(store.socket());
+        allocator = new RootAllocator();
+        arrow = new ArrowStore(client, allocator);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        allocator.close();
+        store.close();
+    }
+
+    /** A batch of {@code rows} values seq*1000 + i. */
+    private void append(StreamWriter w, long seq, int rows) {
+        try (BigIntVector v = new BigIntVector("v", allocator)) {
+            for (int i = 0; i < rows; i++) {
+                v.setSafe(i, seq * 1000 + i);
+            }
+            v.setValueCount(rows);
+            try (VectorSchemaRoot root = VectorSchemaRoot.of(v)) {
+                assertThat(w.append(root)).isEqualTo(seq);
+            }
+        }
+    }
+
+    /** Reads the next event, which must be batch {@code seq}, and checks its values. */
+    private void expectBatch(StreamReader r, long seq) {
+        StreamEvent e = r.next(WAIT);
+        assertThat(e).isInstanceOf(StreamEvent.Batch.class);
+        try (StreamEvent.Batch b = (StreamEvent.Batch) e) {
+            assertThat(b.seq()).isEqualTo(seq);
+            BigIntVector v = (BigIntVector) b.table().batches().getFirst().getVector("v");
+            assertThat(v.getValueCount()).isPositive();
+            for (int i = 0; i < v.getValueCount(); i++) {
+                assertThat(v.get(i)).isEqualTo(seq * 1000 + i);
+            }
+        }
+    }
+
+    @Test
+    void readersSeeEveryBatchInOrderThenTheEnd() {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
+            StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+            for (long seq = 0; seq < 20; seq++) {
+                append(w, seq, 1 + (int) seq);
+            }
+            assertThat(w.end()).isEqualTo(20);
+            for (long seq = 0; seq < 20; seq++) {
+                expectBatch(r, seq);
+            }
+            assertThat(r.next(WAIT)).isEqualTo(new StreamEvent.End(20));
+            assertThat(r.next(SHORT)).as("the end stays the end").isEqualTo(new StreamEvent.End(20));
+        }
+        assertThat(client.list()).allMatch(o -> o.refCount() == 0);
+    }
+
+    @Test
+    void aTimeoutIsNotTheEnd() {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
+            StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+            assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.Timeout(0));
+            append(w, 0, 3);
+            expectBatch(r, 0);
+            assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.Timeout(1));
+            w.end();
+            assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.End(1));
+        }
+    }
+
+    @Test
+    void aBlockedReaderIsWokenByTheSeal() throws Exception {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
+            StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+            CompletableFuture<StreamEvent> waiting = CompletableFuture.supplyAsync(() -> r.next(Duration.ofMinutes(5)));
+            append(w, 0, 5);
+            StreamEvent e = waiting.get(30, TimeUnit.SECONDS);
+            assertThat(e).isInstanceOf(StreamEvent.Batch.class);
+            ((StreamEvent.Batch) e).close();
+        }
+    }
+
+    @Test
+    void lateReadersJoinAtTheEarliestTheLatestOrAGivenBatch() {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
+            for (long seq = 0; seq < 5; seq++) {
+                append(w, seq, 2);
+            }
+            StreamReader earliest = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+            StreamReader latest = StreamReader.open(arrow, "s", StreamReader.Start.LATEST);
+            StreamReader at3 = StreamReader.open(arrow, "s", StreamReader.Start.at(3));
+            expectBatch(earliest, 0);
+            expectBatch(latest, 4);
+            expectBatch(at3, 3);
+            append(w, 5, 2);
+            expectBatch(latest, 5);
+            expectBatch(at3, 4);
+        }
+    }
+
+    @Test
+    void aReaderBehindTheRetentionIsToldExactlyWhatItLost() {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.batches(3))) {
+            StreamReader slow = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+            for (long seq = 0; seq < 10; seq++) {
+                append(w, seq, 2);
+            }
+            assertThat(slow.next(WAIT)).isEqualTo(new StreamEvent.Lost(0, 7));
+            expectBatch(slow, 7);
+            expectBatch(slow, 8);
+            expectBatch(slow, 9);
+            assertThat(client.list()).hasSize(3 + 1); // three batches and the writer's lock
+        }
+    }
+
+    @Test
+    void byteRetentionKeepsTheNewestBatchesThatFit() {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.bytes(1))) {
+            for (long seq = 0; seq < 4; seq++) {
+                append(w, seq, 100);
+            }
+            StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+            expectBatch(r, 3); // the newest batch is always kept
+        }
+    }
+
+    @Test
+    void aBatchHeldByAReaderOutlivesItsRetention() {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.batches(1))) {
+            StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+            append(w, 0, 10);
+            try (StreamEvent.Batch held = (StreamEvent.Batch) r.next(WAIT)) {
+                append(w, 1, 10); // deletes batch 0, deferred: the reader still has it
+                BigIntVector v = (BigIntVector) held.table().batches().getFirst().getVector("v");
+                assertThat(v.get(9)).isEqualTo(9);
+            }
+            expectBatch(r, 1);
+        }
+    }
+
+    @Test
+    void oneWriterPerStreamAndANewWriterContinues() {
+        StreamWriter first = StreamWriter.open(arrow, "s", Retention.ALL);
+        append(first, 0, 1);
+        assertThatThrownBy(() -> StreamWriter.open(arrow, "s", Retention.ALL))
+                .isInstanceOf(StreamWriterConflictException.class).hasMessageContaining("has a writer already");
+        first.close();
+        try (StreamWriter second = StreamWriter.open(arrow, "s", Retention.ALL)) {
+            assertThat(second.nextSeq()).isEqualTo(1);
+            append(second, 1, 1);
+            second.end();
+        }
+        assertThatThrownBy(() -> StreamWriter.open(arrow, "s", Retention.ALL))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("was ended after 2 batches");
+        StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+        expectBatch(r, 0);
+        expectBatch(r, 1);
+        assertThat(r.next(WAIT)).isEqualTo(new StreamEvent.End(2));
+    }
+
+    @Test
+    void streamsAreIndependent() {
+        try (StreamWriter a = StreamWriter.open(arrow, "a", Retention.ALL);
+             StreamWriter b = StreamWriter.open(arrow, "b", Retention.ALL)) {
+            append(a, 0, 1);
+            append(b, 0, 1);
+            append(b, 1, 1);
+            StreamReader ra = StreamReader.open(arrow, "a", StreamReader.Start.LATEST);
+            expectBatch(ra, 0);
+            assertThat(ra.next(SHORT)).isEqualTo(new StreamEvent.Timeout(1));
+        }
+    }
+
+    @Test
+    void badNamesAreRefused() {
+        List<String> bad = new ArrayList<>(List.of("", "with space", "x".repeat(201)));
+        for (String name : bad) {
+            assertThatThrownBy(() -> StreamWriter.open(arrow, name, Retention.ALL))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stream name");
+        }
+        assertThat(client.list()).isEmpty();
+    }
+}
