@@ -8,21 +8,31 @@ import dev.quiver.protocol.ObjectId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.compression.NoCompressionCodec;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.ipc.WriteChannel;
+import org.apache.arrow.vector.ipc.message.ArrowDictionaryBatch;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.table.BaseTable;
 import org.apache.arrow.vector.table.Table;
+import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
+import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.DictionaryUtility;
 
 /**
  * Arrow data in the store: tables and record batches written straight into store memory as one Arrow IPC stream
@@ -37,10 +47,16 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * }</pre>
  *
  * <p>Writing measures the exact size of the stream first (a counting pass that copies nothing), creates the object
- * once, and serializes into it: the column data is copied once, from the vectors into the store. Any Arrow
- * implementation can read the object's bytes; its metadata is the media type {@value #STREAM_MEDIA_TYPE}.
+ * once, and serializes into it: the column data is copied once, from the vectors into the store. The batches may
+ * come from any allocator and are left as they were. Any Arrow implementation can read the object's bytes; its
+ * metadata is the media type {@value #STREAM_MEDIA_TYPE}.
  *
- * <p>Thread-safe as the client is. Buffers are accounted to the given allocator.
+ * <p>Reading trusts nothing in the object: bytes that are not a complete, consistent Arrow IPC stream end in an
+ * {@link ArrowFormatException}, with the reference released (see {@link StoreArrowReader}), and reading never writes
+ * into the object.
+ *
+ * <p>Thread-safe as the client is. Buffers are accounted to the given allocator (an object read counts with its
+ * whole size until its last buffer is released).
  */
 public final class ArrowStore {
     /** The metadata of objects that hold an Arrow IPC stream (the IANA media type of the stream format). */
@@ -82,12 +98,12 @@ public final class ArrowStore {
         return write(id, root.getSchema(), List.of(root), dictionaries);
     }
 
-    /** Writes an Arrow Table (one batch) without copying it first. */
+    /** Writes an Arrow Table (one batch) without copying it first; the table is left as it was. */
     public long write(ObjectId id, Table table) {
-        try (VectorSchemaRoot view = new VectorSchemaRoot(TableVectors.of(table))) {
-            view.setRowCount((int) table.getRowCount());
-            return write(id, table.getSchema(), List.of(view), table.getDictionaryProvider());
-        }
+        // A view of the table's own vectors: never closed, since closing a root closes its vectors.
+        VectorSchemaRoot view = new VectorSchemaRoot(TableVectors.of(table));
+        view.setRowCount((int) table.getRowCount());
+        return write(id, table.getSchema(), List.of(view), table.getDictionaryProvider());
     }
 
     /**
@@ -96,11 +112,18 @@ public final class ArrowStore {
      * once to write.
      *
      * @param schema       the batches' schema
-     * @param batches      the batches, each a root with exactly this schema
+     * @param batches      the batches, each a root with exactly this schema and its row count set
      * @param dictionaries the dictionaries of dictionary-encoded columns, or null if there are none
      * @return the object's size in bytes
+     * @throws IllegalArgumentException if a batch does not fit the schema, a column's length is not the batch's row
+     *                                  count, or a dictionary is missing (nothing is created then)
      */
     public long write(ObjectId id, Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries) {
+        Set<Long> missing = missingDictionaries(schema, dictionaries);
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("no dictionary with id " + missing + " for the schema's "
+                    + "dictionary-encoded columns: pass the DictionaryProvider that holds them");
+        }
         long size = serialize(schema, batches, dictionaries, SegmentChannel.counting());
         byte[] mediaType = STREAM_MEDIA_TYPE.getBytes(StandardCharsets.US_ASCII);
         try (WritableObject o = client.create(id, size, MemorySegment.ofArray(mediaType))) {
@@ -136,36 +159,86 @@ public final class ArrowStore {
         return StoreArrowReader.open(b, allocator);
     }
 
-    /** Serializes schema, dictionaries, batches and end-of-stream into the channel; returns the bytes written. */
-    private long serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
-                           SegmentChannel out) {
-        // One carrier root receives each batch's buffers (moved, not copied) so that Arrow's own stream writer,
-        // which writes one root, writes them all: the bytes are exactly what ArrowStreamWriter produces.
-        try (VectorSchemaRoot carrier = VectorSchemaRoot.create(schema, allocator);
-             ArrowStreamWriter writer = new ArrowStreamWriter(carrier,
-                     dictionaries == null ? new DictionaryProvider.MapDictionaryProvider() : dictionaries, out)) {
-            writer.start();
-            VectorLoader loader = new VectorLoader(carrier);
+    /**
+     * Serializes schema, dictionaries, batches and end-of-stream into the channel; returns the bytes written. The
+     * messages are written from each batch's own buffers, as Arrow's {@code ArrowStreamWriter} lays them out: nothing
+     * is loaded into another root, so the batches may come from any allocator and are left as they are. The
+     * dictionaries follow the schema, before any batch (also when there is none).
+     */
+    private static long serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
+                                  SegmentChannel out) {
+        IpcOption option = IpcOption.DEFAULT;
+        DictionaryProvider provider = dictionaries == null ? new DictionaryProvider.MapDictionaryProvider()
+                : dictionaries;
+        WriteChannel channel = new WriteChannel(out);
+        try {
+            Set<Long> dictionaryIds = new LinkedHashSet<>();
+            List<Field> fields = new ArrayList<>(schema.getFields().size());
+            for (Field f : schema.getFields()) {
+                fields.add(DictionaryUtility.toMessageFormat(f, provider, dictionaryIds));
+            }
+            MessageSerializer.serialize(channel, new Schema(fields, schema.getCustomMetadata()), option);
+            for (long id : dictionaryIds) {
+                FieldVector values = provider.lookup(id).getVector();
+                // a root around the vector only to unload it: not closed, it does not own the vector
+                VectorSchemaRoot view = new VectorSchemaRoot(List.of(values.getField()), List.of(values),
+                        values.getValueCount());
+                try (ArrowDictionaryBatch batch = new ArrowDictionaryBatch(id, unload(view), false)) {
+                    MessageSerializer.serialize(channel, batch, option);
+                }
+            }
+            int index = 0;
             for (VectorSchemaRoot batch : batches) {
                 if (!batch.getSchema().equals(schema)) {
-                    throw new IllegalArgumentException("a batch's schema differs from the stream's: "
+                    throw new IllegalArgumentException("batch " + index + "'s schema differs from the stream's: "
                             + batch.getSchema() + " vs " + schema);
                 }
-                try (ArrowRecordBatch rb = new VectorUnloader(batch).getRecordBatch()) {
-                    loader.load(rb);
+                for (FieldVector v : batch.getFieldVectors()) {
+                    if (v.getValueCount() != batch.getRowCount()) {
+                        throw new IllegalArgumentException("batch " + index + " has " + batch.getRowCount()
+                                + " rows but its column " + v.getName() + " has " + v.getValueCount()
+                                + " values: set the row count (VectorSchemaRoot.setRowCount)");
+                    }
                 }
-                writer.writeBatch();
+                try (ArrowRecordBatch records = unload(batch)) {
+                    MessageSerializer.serialize(channel, records, option);
+                }
+                index++;
             }
-            writer.end();
-            return out.position();
+            ArrowStreamWriter.writeEndOfStream(channel, option);
+            return channel.getCurrentPosition();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    /** The batch's buffers as a record batch, as Arrow's stream writer makes it (uncompressed, aligned to 8). */
+    private static ArrowRecordBatch unload(VectorSchemaRoot root) {
+        return new VectorUnloader(root, true, NoCompressionCodec.INSTANCE, true).getRecordBatch();
+    }
+
+    /** The ids of the schema's dictionary encodings that {@code dictionaries} does not hold. */
+    private static Set<Long> missingDictionaries(Schema schema, DictionaryProvider dictionaries) {
+        Set<Long> missing = new TreeSet<>();
+        for (Field f : schema.getFields()) {
+            collectMissing(f, dictionaries, missing);
+        }
+        return missing;
+    }
+
+    private static void collectMissing(Field f, DictionaryProvider dictionaries, Set<Long> missing) {
+        DictionaryEncoding encoding = f.getDictionary();
+        if (encoding != null && (dictionaries == null || dictionaries.lookup(encoding.getId()) == null)) {
+            missing.add(encoding.getId());
+        }
+        for (Field child : f.getChildren()) {
+            collectMissing(child, dictionaries, missing);
+        }
+    }
+
     /** The vectors of an Arrow Table, which Arrow Java does not expose without copying them. */
-    private static final class TableVectors {
-        private static final Field FIELD_VECTORS;
+    static final class TableVectors {
+        private static final java.lang.reflect.Field FIELD_VECTORS;
 
         static {
             try {
