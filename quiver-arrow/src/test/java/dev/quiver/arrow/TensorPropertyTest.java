@@ -1,0 +1,195 @@
+package dev.quiver.arrow;
+
+import static dev.quiver.arrow.TensorTestSupport.refCount;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quiver.client.QuiverClient;
+import dev.quiver.protocol.ObjectId;
+import dev.quiver.store.StoreConfig;
+import dev.quiver.store.StoreServer;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+/**
+ * Properties of tensors over random element types, ranks 0 to 5, shapes (empty dimensions included), layouts
+ * (row-major, column-major, other axis orders, strides with gaps) and dimension names, against a real store.
+ */
+class TensorPropertyTest {
+    static Path dir;
+    static StoreServer store;
+    static QuiverClient client;
+    static TensorStore tensors;
+
+    @BeforeContainer
+    static void start() throws IOException {
+        dir = Files.createTempDirectory("quiver-tensor-props");
+        store = StoreServer.start(StoreConfig.of(32 << 20, dir.resolve("s.sock")));
+        client = QuiverClient.connect(store.socket());
+        tensors = new TensorStore(client);
+    }
+
+    @AfterContainer
+    static void stop() throws IOException {
+        client.close();
+        store.close();
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    enum Layout { ROW_MAJOR, COLUMN_MAJOR, PERMUTED, WITH_GAPS }
+
+    /** A random tensor: its spec and its values follow from these. */
+    record Case(TensorType type, long[] shape, Layout layout, boolean named, long seed) {
+        TensorSpec spec() {
+            Random r = new Random(seed);
+            TensorSpec s = switch (layout) {
+                case ROW_MAJOR -> TensorSpec.rowMajor(type, shape);
+                case COLUMN_MAJOR -> TensorSpec.columnMajor(type, shape);
+                case PERMUTED -> TensorSpec.of(type, shape, permutedStrides(r));
+                case WITH_GAPS -> TensorSpec.of(type, shape, stridesWithGaps(r));
+            };
+            return named ? s.withNames(names(r)) : s;
+        }
+
+        Object values() {
+            return TensorStoreTest.randomValues(type, (int) spec().size(), new Random(~seed));
+        }
+
+        /** Contiguous strides for the axes in a random order (row-major and column-major are two such orders). */
+        private long[] permutedStrides(Random r) {
+            List<Integer> axes = new ArrayList<>();
+            for (int i = 0; i < shape.length; i++) {
+                axes.add(i);
+            }
+            Collections.shuffle(axes, r);
+            long[] strides = new long[shape.length];
+            long s = type.byteWidth();
+            for (int axis : axes) { // fastest first
+                strides[axis] = s;
+                s *= Math.max(shape[axis], 1);
+            }
+            return strides;
+        }
+
+        /** Row-major order with unused bytes after elements and after each block of an inner dimension. */
+        private long[] stridesWithGaps(Random r) {
+            long[] strides = new long[shape.length];
+            long s = type.byteWidth() * (1L + r.nextInt(3));
+            for (int i = shape.length - 1; i >= 0; i--) {
+                strides[i] = s;
+                s = s * Math.max(shape[i], 1) + type.byteWidth() * r.nextInt(4);
+            }
+            return strides;
+        }
+
+        private List<String> names(Random r) {
+            String[] pool = {"", "x", "batch", "channel", "höhe", "幅", "a b", "dim_" + r.nextInt(100)};
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < shape.length; i++) {
+                names.add(pool[r.nextInt(pool.length)]);
+            }
+            return names;
+        }
+
+        @Override
+        public String toString() {
+            return type + " " + Arrays.toString(shape) + " " + layout + (named ? " named" : "") + " seed " + seed;
+        }
+    }
+
+    @Provide
+    Arbitrary<Case> cases() {
+        Arbitrary<Long> length = Arbitraries.frequencyOf(
+                Tuple.of(1, Arbitraries.just(0L)), Tuple.of(12, Arbitraries.longs().between(1, 4)));
+        Arbitrary<long[]> shapes = length.list().ofMaxSize(5)
+                .map(l -> l.stream().mapToLong(Long::longValue).toArray());
+        return Combinators.combine(Arbitraries.of(TensorType.class), shapes, Arbitraries.of(Layout.class),
+                Arbitraries.of(true, false), Arbitraries.longs()).as(Case::new);
+    }
+
+    @Property(tries = 300)
+    void everyTensorRoundTripsValueByValue(@ForAll("cases") Case c) {
+        TensorSpec spec = c.spec();
+        Object values = c.values();
+        ObjectId id = ObjectId.random();
+        TensorStoreTest.write(tensors, id, spec, values);
+        try (StoredTensor t = tensors.read(id, 0)) {
+            assertThat(t.spec()).isEqualTo(spec);
+            assertThat(t.data().byteSize()).isEqualTo(spec.dataLength());
+            assertThat(t.data().address() % 64).as("64-byte aligned body").isZero();
+            assertThat(t.data().address()).isBetween(client.arenaAddress(), client.arenaAddress() + client.capacity());
+            assertThat(t.toArray()).isEqualTo(values);
+            TensorStoreTest.assertElementsMatch(t, values);
+        }
+        assertThat(refCount(client, id)).isZero();
+        client.delete(id);
+    }
+
+    @Property(tries = 1000)
+    void theMessageDecodesToItsSpec(@ForAll("cases") Case c) {
+        TensorSpec spec = c.spec();
+        byte[] message = TensorStore.toMessage(spec, MemorySegment.ofArray(new byte[(int) spec.dataLength()]));
+        TensorIpc.Decoded d = TensorIpc.decode(MemorySegment.ofArray(message), "message");
+        assertThat(d.spec()).isEqualTo(spec);
+        assertThat(d.dataOffset() % 64).isZero();
+        assertThat(d.dataOffset() + d.dataLength()).isEqualTo(message.length).isEqualTo(TensorStore.objectSize(spec));
+    }
+
+    /**
+     * Corrupted or truncated messages either still read as some valid tensor, whose elements can all be reached,
+     * or fail with an ArrowFormatException; either way the reference is released.
+     */
+    @Property(tries = 500)
+    void damagedMessagesFailCleanly(@ForAll("cases") Case c, @ForAll long damageSeed) {
+        TensorSpec spec = c.spec();
+        byte[] message = TensorStore.toMessage(spec, MemorySegment.ofArray(new byte[(int) spec.dataLength()]));
+        int headerLength = (int) (message.length - spec.dataLength());
+        Random r = new Random(damageSeed);
+        byte[] damaged;
+        if (r.nextInt(4) == 0) {
+            damaged = Arrays.copyOf(message, r.nextInt(message.length));
+        } else {
+            damaged = message.clone();
+            for (int i = 1 + r.nextInt(4); i > 0; i--) {
+                damaged[r.nextInt(headerLength)] = (byte) r.nextInt(256);
+            }
+        }
+        ObjectId id = ObjectId.random();
+        client.createAndSeal(id, MemorySegment.ofArray(damaged), MemorySegment.NULL);
+        try (StoredTensor t = tensors.read(id, 0)) {
+            TensorSpec read = t.spec();
+            assertThat(t.data().byteSize()).isGreaterThanOrEqualTo(read.dataLength());
+            if (read.size() > 0) {
+                long[] first = new long[read.ndim()];
+                long[] last = read.shape();
+                for (int i = 0; i < last.length; i++) {
+                    last[i]--;
+                }
+                t.getDouble(first);
+                t.getDouble(last);
+            }
+        } catch (ArrowFormatException expected) {
+            assertThat(expected).hasMessageContaining("object " + id);
+        }
+        assertThat(refCount(client, id)).isZero();
+        client.delete(id);
+    }
+}
