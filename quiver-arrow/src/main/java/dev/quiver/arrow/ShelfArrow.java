@@ -1,0 +1,246 @@
+package dev.quiver.arrow;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.util.AutoCloseables;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorLoader;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.WriteChannel;
+import org.apache.arrow.vector.ipc.message.ArrowDictionaryBatch;
+import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.table.Table;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.DictionaryUtility;
+import org.apache.arrow.vector.util.VectorSchemaRootAppender;
+
+/** The Arrow work of the shelf: serializing batches into an object, copying tables out, reading a schema. */
+final class ShelfArrow {
+    private ShelfArrow() {}
+
+    /** What {@link #serialize} wrote. */
+    record Written(long bytes, long rows) {}
+
+    /**
+     * Serializes schema, dictionaries, batches and end-of-stream as one Arrow IPC stream into the channel; returns
+     * the bytes and rows written. With {@link SegmentChannel#counting()} this measures the object before it is
+     * created.
+     *
+     * <p>The messages are written from each batch's own buffers (nothing is loaded into another root, so the batches
+     * may come from any allocator), in the layout of Arrow's {@code ArrowStreamWriter}.
+     */
+    static Written serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
+                             SegmentChannel out) {
+        IpcOption option = IpcOption.DEFAULT;
+        DictionaryProvider provider = dictionaries == null ? new DictionaryProvider.MapDictionaryProvider() : dictionaries;
+        WriteChannel channel = new WriteChannel(out);
+        try {
+            Set<Long> dictionaryIds = new LinkedHashSet<>();
+            List<Field> fields = new ArrayList<>(schema.getFields().size());
+            for (Field f : schema.getFields()) {
+                fields.add(DictionaryUtility.toMessageFormat(f, provider, dictionaryIds));
+            }
+            MessageSerializer.serialize(channel, new Schema(fields, schema.getCustomMetadata()), option);
+            for (long id : dictionaryIds) {
+                Dictionary d = provider.lookup(id);
+                if (d == null) {
+                    throw new IllegalArgumentException("no dictionary " + id + " for a dictionary-encoded column: "
+                            + "pass the table's DictionaryProvider");
+                }
+                FieldVector v = d.getVector();
+                // A root around the vector only to unload it; not closed, as it does not own the vector.
+                VectorSchemaRoot view = new VectorSchemaRoot(List.of(v.getField()), List.of(v), v.getValueCount());
+                try (ArrowDictionaryBatch db = new ArrowDictionaryBatch(id, new VectorUnloader(view).getRecordBatch(),
+                        false)) {
+                    MessageSerializer.serialize(channel, db, option);
+                }
+            }
+            long rows = 0;
+            for (VectorSchemaRoot batch : batches) {
+                if (!batch.getSchema().equals(schema)) {
+                    throw new IllegalArgumentException("a batch's schema differs from the table's: "
+                            + batch.getSchema() + " vs " + schema);
+                }
+                try (ArrowRecordBatch rb = new VectorUnloader(batch).getRecordBatch()) {
+                    MessageSerializer.serialize(channel, rb, option);
+                }
+                rows += batch.getRowCount();
+            }
+            ArrowStreamWriter.writeEndOfStream(channel, option);
+            return new Written(out.position(), rows);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A copy of a stored table in {@code allocator}, independent of the store: all batches concatenated into one
+     * Arrow {@link Table}, dictionaries copied too.
+     */
+    static Table copy(StoredTable stored, BufferAllocator allocator) {
+        long rows = stored.rowCount();
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalStateException("table " + stored.id() + " has " + rows + " rows; an Arrow Table holds at "
+                    + "most " + Integer.MAX_VALUE + ": read it batch by batch with getArrow");
+        }
+        List<VectorSchemaRoot> batches = stored.batches();
+        VectorSchemaRoot target;
+        if (batches.size() == 1) {
+            target = copy(batches.getFirst(), allocator);
+        } else {
+            target = copy(batches.getFirst(), allocator);
+            try {
+                VectorSchemaRootAppender.append(false, target,
+                        batches.subList(1, batches.size()).toArray(VectorSchemaRoot[]::new));
+            } catch (RuntimeException e) {
+                target.close();
+                throw e;
+            }
+        }
+        DictionaryProvider.MapDictionaryProvider dictionaries = copyDictionaries(stored.dictionaries(), allocator);
+        if (dictionaries == null) {
+            return new Table(target.getFieldVectors(), target.getRowCount());
+        }
+        return new OwnedTable(target.getFieldVectors(), target.getRowCount(), dictionaries);
+    }
+
+    /** A copy of one batch, every buffer copied into {@code allocator}. */
+    static VectorSchemaRoot copy(VectorSchemaRoot source, BufferAllocator allocator) {
+        VectorSchemaRoot target = VectorSchemaRoot.create(source.getSchema(), allocator);
+        List<ArrowBuf> copies = new ArrayList<>();
+        try (ArrowRecordBatch rb = new VectorUnloader(source).getRecordBatch()) {
+            for (ArrowBuf b : rb.getBuffers()) {
+                long n = b.readableBytes();
+                ArrowBuf c = allocator.buffer(n);
+                c.setBytes(0, b, b.readerIndex(), n);
+                c.writerIndex(n);
+                copies.add(c);
+            }
+            try (ArrowRecordBatch copied = new ArrowRecordBatch(rb.getLength(), rb.getNodes(), copies,
+                    rb.getBodyCompression(), rb.getVariadicBufferCounts(), true)) {
+                new VectorLoader(target).load(copied);
+            }
+            return target;
+        } catch (RuntimeException e) {
+            target.close();
+            throw e;
+        } finally {
+            copies.forEach(ArrowBuf::close); // the loaded vectors hold their own references
+        }
+    }
+
+    private static DictionaryProvider.MapDictionaryProvider copyDictionaries(DictionaryProvider source,
+                                                                             BufferAllocator allocator) {
+        if (source == null || source.getDictionaryIds().isEmpty()) {
+            return null;
+        }
+        DictionaryProvider.MapDictionaryProvider copies = new DictionaryProvider.MapDictionaryProvider();
+        try {
+            for (long id : source.getDictionaryIds()) {
+                Dictionary d = source.lookup(id);
+                FieldVector v = d.getVector();
+                // A root around the vector only to unload it; not closed, as it does not own the vector.
+                VectorSchemaRoot view = new VectorSchemaRoot(List.of(v.getField()), List.of(v), v.getValueCount());
+                VectorSchemaRoot copied = copy(view, allocator);
+                copies.put(new Dictionary(copied.getVector(0), d.getEncoding()));
+            }
+            return copies;
+        } catch (RuntimeException e) {
+            copies.close();
+            throw e;
+        }
+    }
+
+    /** A table that also owns its dictionaries: closing it frees them too (Arrow's Table leaves them open). */
+    private static final class OwnedTable extends Table {
+        private final DictionaryProvider.MapDictionaryProvider dictionaries;
+
+        OwnedTable(List<FieldVector> vectors, int rows, DictionaryProvider.MapDictionaryProvider dictionaries) {
+            super(vectors, rows, dictionaries);
+            this.dictionaries = dictionaries;
+        }
+
+        @Override
+        public void close() {
+            try {
+                AutoCloseables.close(super::close, dictionaries);
+            } catch (Exception e) {
+                throw new IllegalStateException("closing a table copied from the shelf", e);
+            }
+        }
+    }
+
+    private static final java.lang.reflect.Field TABLE_VECTORS;
+
+    static {
+        try {
+            TABLE_VECTORS = org.apache.arrow.vector.table.BaseTable.class.getDeclaredField("fieldVectors");
+            TABLE_VECTORS.setAccessible(true);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * A root over a table's own vectors (Arrow's Table does not expose them without copying). The caller must not
+     * close it: that would close the table's vectors.
+     */
+    @SuppressWarnings("unchecked")
+    static VectorSchemaRoot view(Table table) {
+        List<FieldVector> vectors;
+        try {
+            vectors = List.copyOf((List<FieldVector>) TABLE_VECTORS.get(table));
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+        return new VectorSchemaRoot(table.getSchema().getFields(), vectors, (int) table.getRowCount());
+    }
+
+    /** The schema at the start of an Arrow IPC stream held in a segment. */
+    static Schema readSchema(MemorySegment stream) {
+        ByteBuffer bytes = stream.asSlice(0, Math.min(stream.byteSize(), Integer.MAX_VALUE - 64)).asByteBuffer();
+        try {
+            return MessageSerializer.deserializeSchema(new ReadChannel(new ReadableByteChannel() {
+                @Override
+                public int read(ByteBuffer dst) {
+                    if (!bytes.hasRemaining()) {
+                        return -1;
+                    }
+                    int n = Math.min(dst.remaining(), bytes.remaining());
+                    dst.put(bytes.slice(bytes.position(), n));
+                    bytes.position(bytes.position() + n);
+                    return n;
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return true;
+                }
+
+                @Override
+                public void close() {
+                    // nothing to close: the segment belongs to the caller
+                }
+            }));
+        } catch (IOException | RuntimeException e) {
+            throw new ArrowFormatException("a shelf object does not start with an Arrow schema: " + e.getMessage(), e);
+        }
+    }
+}
