@@ -27,7 +27,10 @@ public final class StreamReader {
         /** At the newest batch sealed so far (or at 0 if none was written yet). */
         Start LATEST = new Latest();
 
-        /** At a given sequence number (batches before it are not read; if it is gone, a Lost comes first). */
+        /**
+         * At a given sequence number (batches before it are not read; if it is gone, a Lost comes first; beyond the
+         * end of an ended stream, the End comes after the first timeout).
+         */
         static Start at(long seq) {
             if (seq < 0) {
                 throw new IllegalArgumentException("sequence numbers start at 0, got " + seq);
@@ -75,6 +78,33 @@ public final class StreamReader {
     }
 
     /**
+     * The sequence number of the newest batch sealed so far (an end marker is not a batch), or -1 if the stream
+     * keeps none. For monitoring how far behind a reader is; one or two round trips.
+     */
+    public long newestSeq() {
+        QuiverClient client = arrow.client();
+        for (ObjectInfo o : client.range(ids.first(), ids.lock(), 8, true)) {
+            if (o.state() == ObjectState.SEALED) {
+                long seq = ids.seqOf(o.id());
+                return isEndMarker(client, o) ? seq - 1 : seq;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * What the store records of batch {@code seq} (its size, when it was created and how long it took to seal),
+     * while it is kept and sealed. One round trip.
+     */
+    public Optional<ObjectInfo> info(long seq) {
+        if (seq < 0) {
+            throw new IllegalArgumentException("sequence numbers start at 0, got " + seq);
+        }
+        return arrow.client().range(ids.batch(seq), ids.batch(seq + 1), 1, false).stream()
+                .filter(o -> o.state() == ObjectState.SEALED).findFirst();
+    }
+
+    /**
      * The next event: the next batch (close it when done), the batches lost since the last event, the end of the
      * stream, or a timeout.
      *
@@ -97,7 +127,7 @@ public final class StreamReader {
             }
             got = client.get(ids.batch(next), Math.max(1, timeout.toMillis()));
             if (got.isEmpty()) {
-                return new StreamEvent.Timeout(next);
+                return afterTimeout(client);
             }
         }
         ObjectBuffer b = got.get();
@@ -111,6 +141,37 @@ public final class StreamReader {
         long seq = next++;
         return new StreamEvent.Batch(seq, StoredTable.load(ids.batch(seq), StoreArrowReader.open(b, arrow.allocator()),
                 arrow.allocator()));
+    }
+
+    /**
+     * Nothing was sealed at {@code next} in time. Usually the writer has simply not got there yet: a timeout. But
+     * the batch may have been sealed and removed between the check above and the wait (a reader descheduled for a
+     * moment, a short retention): then a later batch exists and it is a loss. And a reader placed beyond the end
+     * of an ended stream would wait forever: it sees the end.
+     */
+    private StreamEvent afterTimeout(QuiverClient client) {
+        List<ObjectInfo> later = client.range(ids.batch(next), ids.lock(), 1, false);
+        if (!later.isEmpty()) {
+            long seq = ids.seqOf(later.getFirst().id());
+            if (seq > next) {
+                StreamEvent.Lost lost = new StreamEvent.Lost(next, seq);
+                next = seq;
+                return lost;
+            }
+            return new StreamEvent.Timeout(next);
+        }
+        List<ObjectInfo> before = client.range(ids.first(), ids.batch(next), 1, true);
+        if (!before.isEmpty() && isEndMarker(client, before.getFirst())) {
+            end = new StreamEvent.End(ids.seqOf(before.getFirst().id()));
+            return end;
+        }
+        return new StreamEvent.Timeout(next);
+    }
+
+    /** Whether a listed object is the stream's end marker (8 bytes of data; an Arrow IPC stream is longer). */
+    private static boolean isEndMarker(QuiverClient client, ObjectInfo o) {
+        return o.state() == ObjectState.SEALED && o.dataSize() == Long.BYTES
+                && o.metadataSize() == StreamWriter.END_MEDIA_TYPE.length() && StreamWriter.isEnd(client, o.id());
     }
 
     /** The sequence number of the first (or last) sealed batch, if any. */

@@ -79,12 +79,13 @@ public final class StreamWriter implements AutoCloseable {
                     continue;
                 }
                 long seq = ids.seqOf(o.id());
-                if (isEnd(client, o.id())) {
-                    throw new IllegalStateException("stream '" + name + "' was ended after " + seq
-                            + " batches; it cannot be appended to (delete it, or use another name)");
-                }
-                previous.add(new Kept(seq, o.dataSize() + o.metadataSize()));
+                previous.add(new Kept(seq, o.dataSize())); // as append counts: the Arrow IPC bytes
                 next = seq + 1;
+            }
+            // Nothing follows an end marker, so only the newest object can be one: one get, not one per batch.
+            if (!previous.isEmpty() && isEnd(client, ids.batch(next - 1))) {
+                throw new IllegalStateException("stream '" + name + "' was ended after " + (next - 1)
+                        + " batches; it cannot be appended to (delete it, or use another name)");
             }
             StreamWriter w = new StreamWriter(arrow, ids, retention, lock, next);
             previous.forEach(w::keep);

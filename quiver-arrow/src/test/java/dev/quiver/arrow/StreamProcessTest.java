@@ -1,0 +1,454 @@
+package dev.quiver.arrow;
+
+import static dev.quiver.arrow.StreamChildSupport.expected;
+import static dev.quiver.arrow.StreamChildSupport.fields;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quiver.client.DeleteOutcome;
+import dev.quiver.client.ObjectEvent;
+import dev.quiver.client.QuiverClient;
+import dev.quiver.client.Subscription;
+import dev.quiver.client.testing.ChildJvm;
+import dev.quiver.protocol.ObjectId;
+import dev.quiver.protocol.ObjectInfo;
+import dev.quiver.protocol.ObjectState;
+import dev.quiver.store.StoreConfig;
+import dev.quiver.store.StoreServer;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.LongStream;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Streams across processes: producers and consumers are real child JVMs ({@link StreamProducerChild},
+ * {@link StreamConsumerChild}) on a real store in this JVM. Each consumer checks order, content and event positions
+ * itself and prints a checksum over (seq, rows, values) of what it read; this test checks the checksums, the
+ * sequence numbers read and lost, and what the store holds. Synchronisation is by events only: lines printed by the
+ * children, and the store's notifications.
+ */
+class StreamProcessTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String STREAM = "ticks";
+    /** Small, short-lived JVMs: quick to start, and light on the CPUs the other processes of a test share. */
+    private static final List<String> CHILD_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+    @TempDir
+    Path dir;
+    StoreServer store;
+    QuiverClient parent;
+    Subscription events;
+    BufferAllocator allocator;
+    final StreamIds ids = new StreamIds(STREAM);
+    final List<ChildJvm> children = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        store = StoreServer.start(StoreConfig.of(16 << 20, dir.resolve("s.sock")));
+        parent = QuiverClient.connect(store.socket());
+        events = parent.subscribe();
+        allocator = new RootAllocator();
+    }
+
+    @AfterEach
+    void stop() {
+        children.forEach(ChildJvm::close);
+        events.close();
+        parent.close();
+        allocator.close();
+        store.close();
+    }
+
+    // ---------------------------------------------------------------------------------------------- the tests
+
+    @Test
+    void everyConsumerProcessReadsEveryBatchExactlyOnceInOrder() {
+        List<ChildJvm> consumers = List.of(consumer("start=earliest"), consumer("start=earliest"),
+                consumer("start=earliest"));
+        ChildJvm producer = producer("all");
+        send(producer, "open", "opened next=0");
+        for (ChildJvm c : consumers) {
+            assertThat(c.expect("ready", WAIT)).startsWith("position=0");
+        }
+        // Two waves: the consumers are blocked in the store, woken by seals, in between.
+        send(producer, "append 200", "appended from=0 to=199");
+        long checksum = Long.parseLong(fields(send(producer, "append 100", "appended from=200 to=299"))
+                .get("checksum"));
+        send(producer, "end", "ended batches=300");
+
+        assertThat(checksum).isEqualTo(expected(0, 300));
+        for (ChildJvm c : consumers) {
+            Consumed got = readToEnd(c);
+            assertThat(got.seqs()).as("every batch, once, in order").containsExactlyElementsOf(range(0, 300));
+            assertThat(got.lost()).isEmpty();
+            assertThat(got.end()).containsEntry("batches", "300").containsEntry("read", "300")
+                    .containsEntry("lost", "0").containsEntry("checksum", String.valueOf(checksum));
+            assertThat(c.waitFor(WAIT)).isZero();
+        }
+        assertNoReferencesButTheWritersLock(false);
+    }
+
+    @Test
+    void aSlowConsumerDoesNotSlowTheProducerAndIsToldExactlyWhatItLost() {
+        int keep = 16;
+        int warmUp = 300;
+        int round = 100; // batches per measurement, timed by the producer itself
+        int rounds = 4;
+        ChildJvm producer = producer(String.valueOf(keep));
+        send(producer, "open", "opened next=0");
+        send(producer, "open quiet", "opened next=0"); // a second stream, which nobody reads
+        send(producer, "append " + warmUp, "appended from=0 "); // JIT of producer and store
+        send(producer, "append " + warmUp + " quiet", "appended from=0 ");
+        // Alone: no consumer process at all.
+        List<Long> alone = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            alone.add(nanos(send(producer, "append " + round, "appended ")));
+        }
+        long written = warmUp + (long) rounds * round;
+
+        // A consumer that holds each batch for 20 ms (at most 50 batches/s), starting at batch 0, long gone.
+        ChildJvm slow = consumer("start=0", "delay=20");
+        assertThat(slow.expect("ready", WAIT)).startsWith("position=0");
+        Consumed first = readUntil(slow, "batch ");
+        assertThat(first.lost()).containsExactly(new long[] {0, written - keep});
+        assertThat(first.seqs()).containsExactly(written - keep);
+        // It holds that batch now, and stays far behind while the producer writes as many again. Rounds on the
+        // stream nobody reads are interleaved, so that both kinds see the same load of the machine; they count as
+        // rounds alone too. The best round of each kind counts: other load slows some rounds, not the producer.
+        List<Long> withSlowConsumer = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            withSlowConsumer.add(nanos(send(producer, "append " + round, "appended ")));
+            alone.add(nanos(send(producer, "append " + round + " quiet", "appended ")));
+        }
+        long total = written + (long) rounds * round;
+        send(producer, "end", "ended batches=" + total);
+
+        double bestAlone = round / (alone.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9);
+        double bestWith = round / (withSlowConsumer.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9);
+        double ratio = bestWith / bestAlone;
+        System.out.printf("producer: %.0f batches/s alone, %.0f batches/s with a slow consumer: ratio %.2f "
+                + "(rounds of %d batches, ns alone %s, with %s)%n", bestAlone, bestWith, ratio, round, alone,
+                withSlowConsumer);
+        assertThat(ratio).as("producer's rate with a slow consumer / its rate alone").isGreaterThan(0.3);
+
+        Consumed got = first.then(readToEnd(slow));
+        assertExactCover(got, total);
+        assertThat(got.lost().stream().filter(l -> l[0] >= written).mapToLong(l -> l[1] - l[0]).sum())
+                .as("batches it lost while the producer went on").isPositive();
+        assertThat(got.seqs()).as("it reads the batches still kept at the end")
+                .endsWith(range(total - keep, total).toArray(Long[]::new));
+        assertThat(Long.parseLong(got.end().get("read")) + Long.parseLong(got.end().get("lost"))).isEqualTo(total);
+        assertThat(slow.waitFor(WAIT)).isZero();
+    }
+
+    @Test
+    void aConsumerBehindRetentionOrEvictionIsToldPreciselyWhatItMissed() {
+        ChildJvm producer = producer("5");
+        send(producer, "open", "opened next=0");
+        send(producer, "append 3", "appended from=0 to=2");
+        ChildJvm c = consumer("start=earliest", "mode=step");
+        assertThat(c.expect("ready", WAIT)).startsWith("position=0");
+        step(c, "next", "batch 0 ");
+        step(c, "next", "batch 1 "); // and holds it
+
+        send(producer, "append 20", "appended from=3 to=22"); // retention keeps 18..22; 1 goes when released
+        assertThat(keptSeqs()).containsExactly(18L, 19L, 20L, 21L, 22L);
+        step(c, "next", "lost 2 18");
+        step(c, "next", "batch 18 "); // and holds it
+
+        // The store evicts what nobody holds: 19..22. The consumer, caught up with what is left, times out...
+        assertThat(parent.evict(Long.MAX_VALUE)).isPositive();
+        assertThat(keptSeqs()).containsExactly(18L);
+        step(c, "next 100", "timeout 19");
+        // ... and learns of the eviction as soon as the writer moves on.
+        send(producer, "append 2", "appended from=23 to=24");
+        step(c, "next", "lost 19 23");
+        step(c, "next", "batch 23 ");
+        step(c, "next", "batch 24 ");
+        step(c, "next 100", "timeout 25");
+        send(producer, "end", "ended batches=25");
+        Map<String, String> end = fields(step(c, "next", "end "));
+        assertThat(end).containsEntry("batches", "25").containsEntry("read", "5").containsEntry("lost", "20");
+        // read {0, 1, 18, 23, 24} + lost [2, 18) and [19, 23) = [0, 25), disjoint: asserted in the child, line by line.
+        c.send("exit");
+        c.expect("bye", WAIT);
+        assertThat(c.waitFor(WAIT)).isZero();
+    }
+
+    @Test
+    void aKilledConsumerRestartedAtTheNextSeqContinuesWithoutGapOrDuplicate() {
+        ChildJvm producer = producer("all");
+        send(producer, "open", "opened next=0");
+        send(producer, "append 40", "appended from=0 to=39");
+
+        ChildJvm first = consumer("start=earliest", "mode=step");
+        assertThat(first.expect("ready", WAIT)).startsWith("position=0");
+        String last = null;
+        for (int i = 0; i < 15; i++) {
+            last = step(first, "next", "batch " + i + " ");
+        }
+        long lastSeq = Long.parseLong(last.split(" ")[1]);
+        long checksum = Long.parseLong(fields(last).get("checksum"));
+        assertThat(lastSeq).isEqualTo(14);
+        assertThat(checksum).isEqualTo(expected(0, 15));
+
+        // The consumer holds batch 14. Deleting it is deferred until that reference goes: when the store drops the
+        // killed process's references, the deletion completes and the store says so.
+        ObjectId held = ids.batch(lastSeq);
+        assertThat(info(held).orElseThrow().refCount()).isEqualTo(1);
+        assertThat(parent.delete(held)).isEqualTo(DeleteOutcome.DEFERRED);
+        int clients = parent.stats().clients();
+        first.kill();
+        awaitEvent(ObjectEvent.Kind.DELETED, held);
+        assertThat(parent.stats().clients()).isEqualTo(clients - 1);
+        assertNoReferencesButTheWritersLock(true);
+
+        // The producer goes on while the consumer is down, and after it is back.
+        send(producer, "append 20", "appended from=40 to=59");
+        ChildJvm second = consumer("start=" + (lastSeq + 1), "checksum=" + checksum);
+        assertThat(second.expect("ready", WAIT)).startsWith("position=15");
+        long total = Long.parseLong(fields(send(producer, "append 20", "appended from=60 to=79")).get("checksum"));
+        send(producer, "end", "ended batches=80");
+
+        Consumed got = readToEnd(second);
+        assertThat(got.seqs()).as("no gap, no duplicate").containsExactlyElementsOf(range(15, 80));
+        assertThat(got.lost()).isEmpty();
+        assertThat(got.end()).as("the checksum of the union is the producer's")
+                .containsEntry("checksum", String.valueOf(total)).containsEntry("batches", "80");
+        assertThat(total).isEqualTo(expected(0, 80));
+        assertThat(second.waitFor(WAIT)).isZero();
+        assertNoReferencesButTheWritersLock(false);
+    }
+
+    @Test
+    void aProducerKilledBetweenCreateAndSealLeavesNoPartialBatchAndANewProducerContinues() {
+        ObjectId marker = ObjectId.forName("marker");
+        parent.createAndSeal(marker, MemorySegment.ofArray(new byte[8]), MemorySegment.ofArray(new byte[0]));
+        ChildJvm c = consumer("start=earliest", "mode=step");
+        ChildJvm dying = producer("all");
+        send(dying, "open", "opened next=0");
+        send(dying, "append 10", "appended from=0 to=9");
+        assertThat(c.expect("ready", WAIT)).startsWith("position=0");
+        for (int i = 0; i < 10; i++) {
+            step(c, "next", "batch " + i + " ");
+        }
+        send(dying, "hold marker", "holding marker");
+        send(dying, "create-next 4096", "created seq=10");
+
+        ObjectId partial = ids.batch(10);
+        assertThat(info(partial).orElseThrow().state()).isEqualTo(ObjectState.CREATED);
+        step(c, "next 200", "timeout 10"); // not a batch: it is not sealed
+        assertThatThrownBy(() -> StreamWriter.open(new ArrowStore(parent, allocator), STREAM, Retention.ALL))
+                .as("the producer holds the writer lock").isInstanceOf(StreamWriterConflictException.class);
+
+        // SIGKILL between create and seal. The store learns of it by EOF: the marker the process held goes, and in
+        // the same step its half-written batch and its writer lock are aborted.
+        assertThat(parent.delete(marker)).isEqualTo(DeleteOutcome.DEFERRED);
+        dying.kill();
+        awaitEvent(ObjectEvent.Kind.DELETED, marker);
+        assertThat(info(partial)).as("no partial batch").isEmpty();
+        assertThat(info(ids.lock())).as("no writer lock").isEmpty();
+        assertThat(keptSeqs()).containsExactlyElementsOf(range(0, 10));
+        step(c, "next 200", "timeout 10");
+
+        // A reader waits for batch 10; a new producer continues the stream at 10, and its seal wakes the reader.
+        c.send("next 60000");
+        ChildJvm next = producer("all");
+        send(next, "open", "opened next=10");
+        send(next, "append 10", "appended from=10 to=19");
+        assertThat(c.readLine(WAIT)).startsWith("batch 10 ");
+        send(next, "end", "ended batches=20");
+        c.send("run");
+        Consumed got = readToEnd(c);
+        assertThat(got.seqs()).containsExactlyElementsOf(range(11, 20));
+        assertThat(got.end()).containsEntry("batches", "20").containsEntry("read", "20")
+                .containsEntry("checksum", String.valueOf(expected(0, 20)));
+        assertThat(c.waitFor(WAIT)).isZero();
+    }
+
+    @Test
+    void lateJoinersAtEarliestAndLatestAndEveryReaderSeesTheEndNotATimeout() {
+        ChildJvm producer = producer("all");
+        send(producer, "open", "opened next=0");
+        send(producer, "append 10", "appended from=0 to=9");
+        ChildJvm earliest = consumer("start=earliest", "timeout=100");
+        ChildJvm latest = consumer("start=latest", "timeout=100");
+        assertThat(earliest.expect("ready", WAIT)).startsWith("position=0");
+        assertThat(latest.expect("ready", WAIT)).startsWith("position=9");
+        // Both catch up and then time out while the stream goes on: a timeout, not the end.
+        Consumed before = readUntil(earliest, "timeout 10");
+        assertThat(before.seqs()).containsExactlyElementsOf(range(0, 10));
+        assertThat(readUntil(latest, "timeout 10").seqs()).containsExactly(9L);
+
+        send(producer, "append 5", "appended from=10 to=14");
+        send(producer, "end", "ended batches=15");
+        Consumed e = readToEnd(earliest);
+        Consumed l = readToEnd(latest);
+        assertThat(e.seqs()).containsExactlyElementsOf(range(10, 15));
+        assertThat(e.end()).containsEntry("batches", "15").containsEntry("read", "15")
+                .containsEntry("checksum", String.valueOf(expected(0, 15)));
+        assertThat(l.seqs()).containsExactlyElementsOf(range(10, 15));
+        assertThat(l.end()).containsEntry("batches", "15").containsEntry("read", "6")
+                .containsEntry("checksum", String.valueOf(expected(9, 15)));
+
+        // Joining after the end: at the latest, the end at once; at the earliest, everything and then the end;
+        // beyond the end, the end (after one timeout's wait), not a wait forever.
+        ChildJvm lateLatest = consumer("start=latest");
+        ChildJvm lateEarliest = consumer("start=earliest");
+        ChildJvm beyond = consumer("start=40", "timeout=100");
+        assertThat(lateLatest.expect("ready", WAIT)).startsWith("position=15");
+        assertThat(lateLatest.readLine(WAIT)).isEqualTo("end batches=15 read=0 lost=0 checksum="
+                + StreamChildSupport.EMPTY);
+        assertThat(beyond.expect("ready", WAIT)).startsWith("position=40");
+        assertThat(beyond.readLine(WAIT)).isEqualTo("end batches=15 read=0 lost=0 checksum="
+                + StreamChildSupport.EMPTY);
+        assertThat(lateEarliest.expect("ready", WAIT)).startsWith("position=0");
+        Consumed all = readToEnd(lateEarliest);
+        assertThat(all.seqs()).containsExactlyElementsOf(range(0, 15));
+        assertThat(all.end()).containsEntry("checksum", String.valueOf(expected(0, 15)));
+        for (ChildJvm c : List.of(earliest, latest, lateLatest, lateEarliest, beyond)) {
+            assertThat(c.waitFor(WAIT)).isZero();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    private ChildJvm producer(String retention) {
+        ChildJvm p = ChildJvm.start(StreamProducerChild.class.getName(), CHILD_JVM, store.socket().toString(), STREAM,
+                retention);
+        children.add(p);
+        p.expect("ready", WAIT);
+        return p;
+    }
+
+    private ChildJvm consumer(String... options) {
+        String[] args = new String[options.length + 2];
+        args[0] = store.socket().toString();
+        args[1] = STREAM;
+        System.arraycopy(options, 0, args, 2, options.length);
+        ChildJvm c = ChildJvm.start(StreamConsumerChild.class.getName(), CHILD_JVM, args);
+        children.add(c);
+        return c;
+    }
+
+    /** Sends a command to a producer; returns its answer, which must start with {@code answer}. */
+    private static String send(ChildJvm p, String command, String answer) {
+        p.send(command);
+        String line = p.readLine(WAIT);
+        assertThat(line).as("answer to " + command).startsWith(answer);
+        return line;
+    }
+
+    /** Sends a command to a stepping consumer; its next line must start with {@code answer}. */
+    private static String step(ChildJvm c, String command, String answer) {
+        return send(c, command, answer);
+    }
+
+    private static long nanos(String appended) {
+        return Long.parseLong(fields(appended).get("nanos"));
+    }
+
+    /** What a consumer printed. */
+    record Consumed(List<Long> seqs, List<long[]> lost, int timeouts, Map<String, String> end) {
+        /** This, followed by what was read after it. */
+        Consumed then(Consumed later) {
+            List<Long> s = new ArrayList<>(seqs);
+            s.addAll(later.seqs);
+            List<long[]> l = new ArrayList<>(lost);
+            l.addAll(later.lost);
+            return new Consumed(s, l, timeouts + later.timeouts, later.end);
+        }
+    }
+
+    private static Consumed readToEnd(ChildJvm c) {
+        return readUntil(c, "end ");
+    }
+
+    /** Reads a consumer's lines up to the first that starts with {@code last}. */
+    private static Consumed readUntil(ChildJvm c, String last) {
+        List<Long> seqs = new ArrayList<>();
+        List<long[]> lost = new ArrayList<>();
+        int timeouts = 0;
+        while (true) {
+            String line = c.readLine(WAIT);
+            String[] w = line.split(" ");
+            switch (w[0]) {
+                case "batch" -> seqs.add(Long.parseLong(w[1]));
+                case "lost" -> lost.add(new long[] {Long.parseLong(w[1]), Long.parseLong(w[2])});
+                case "timeout" -> timeouts++;
+                case "end" -> { }
+                default -> throw new AssertionError("consumer printed: " + line + "\n" + c.log());
+            }
+            if (line.startsWith(last)) {
+                return new Consumed(seqs, lost, timeouts, w[0].equals("end") ? fields(line) : Map.of());
+            }
+        }
+    }
+
+    /** The sequence numbers read and lost are disjoint and together are exactly [0, total). */
+    private static void assertExactCover(Consumed c, long total) {
+        BitSet seen = new BitSet();
+        for (long seq : c.seqs()) {
+            assertThat(seen.get((int) seq)).as("batch " + seq + " read twice").isFalse();
+            seen.set((int) seq);
+        }
+        for (long[] l : c.lost()) {
+            for (long seq = l[0]; seq < l[1]; seq++) {
+                assertThat(seen.get((int) seq)).as("batch " + seq + " both read and lost").isFalse();
+                seen.set((int) seq);
+            }
+        }
+        assertThat(seen.cardinality()).as("batches read or reported lost").isEqualTo((int) total);
+        assertThat(seen.nextClearBit(0)).isEqualTo((int) total);
+        assertThat(Long.parseLong(c.end().get("batches"))).isEqualTo(total);
+    }
+
+    private static List<Long> range(long from, long to) {
+        return LongStream.range(from, to).boxed().toList();
+    }
+
+    /** Sequence numbers of the stream's objects the store lists (sealed or not; deleted ones left out). */
+    private List<Long> keptSeqs() {
+        return parent.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false).stream()
+                .map(o -> ids.seqOf(o.id())).toList();
+    }
+
+    private Optional<ObjectInfo> info(ObjectId id) {
+        return parent.list().stream().filter(o -> o.id().equals(id)).findFirst();
+    }
+
+    /** Nothing in the store is referenced, except the writer's lock while a writer is open. */
+    private void assertNoReferencesButTheWritersLock(boolean writerOpen) {
+        for (ObjectInfo o : parent.list()) {
+            if (o.id().equals(ids.lock())) {
+                assertThat(writerOpen).as("a writer lock while no writer is open").isTrue();
+                assertThat(o.state()).isEqualTo(ObjectState.CREATED);
+            } else {
+                assertThat(o.refCount()).as("references to " + o.id()).isZero();
+            }
+        }
+    }
+
+    private void awaitEvent(ObjectEvent.Kind kind, ObjectId id) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            assertThat(left).as("a " + kind + " event for " + id + " within " + WAIT).isPositive();
+            Optional<ObjectEvent> e = events.next(Duration.ofNanos(left));
+            if (e.isPresent() && e.get().kind() == kind && e.get().id().equals(id)) {
+                return;
+            }
+        }
+    }
+}
