@@ -1,0 +1,164 @@
+package dev.quiver.bench;
+
+import dev.quiver.client.QuiverClient;
+import dev.quiver.store.StoreConfig;
+import dev.quiver.store.StoreServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+
+/**
+ * The multi-process benchmark behind {@code quiver bench} and BENCHMARKS.md: Quiver measured side by side with the
+ * physical limit (memcpy, summing memory) and the alternatives (a socket copy), in one run, on one machine.
+ *
+ * <p>Processes: this one (the harness) runs an embedded store, the socket baseline's server, and the put section;
+ * worker JVMs ({@link BenchWorker}) are the other processes that read objects and run the small-object loops.
+ * The harness waits for each worker's answer line, never for a time.
+ *
+ * <pre>{@code
+ * Results r = Bench.run(Options.quick(), new PrintWriter(System.out, true));   // writes the Markdown report
+ * }</pre>
+ */
+public final class Bench {
+    private Bench() {}
+
+    /** {@code Bench [--quick] [--out FILE] [--charts DIR]}: writes the report to FILE or stdout, progress to stderr. */
+    public static void main(String[] args) throws IOException {
+        Options options = Options.full();
+        Path outFile = null;
+        Path charts = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> options = Options.quick();
+                case "--out" -> outFile = Path.of(value(args, ++i, "--out"));
+                case "--charts" -> charts = Path.of(value(args, ++i, "--charts"));
+                default -> {
+                    System.err.println("usage: Bench [--quick] [--out FILE] [--charts DIR]; unknown argument "
+                            + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+        options = options.withCommand(("dev.quiver.bench.Bench " + String.join(" ", args)).trim())
+                .withCharts(charts, outFile).withProgress(line -> System.err.println("bench: " + line));
+        try (PrintWriter out = outFile == null
+                ? new PrintWriter(System.out, true, StandardCharsets.UTF_8)
+                : new PrintWriter(Files.newBufferedWriter(outFile, StandardCharsets.UTF_8))) {
+            run(options, out);
+        }
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    /**
+     * Runs every section and writes the Markdown report to {@code out} (and the charts, if the options ask).
+     *
+     * @throws BenchException if a step fails, with the step and, for a worker, the end of its log
+     */
+    public static Results run(Options o, PrintWriter out) throws IOException {
+        Results results = measure(o);
+        if (o.chartsDirectory() != null) {
+            o.progress().accept("rendering charts into " + o.chartsDirectory());
+            results = results.withCharts(Charts.render(results, o.chartsDirectory()));
+        }
+        Report.write(results, out);
+        return results;
+    }
+
+    private static Results measure(Options o) throws IOException {
+        Machine machine = Machine.read();
+        String loadAtStart = Machine.loadAverage();
+        Instant start = Instant.now();
+        long largest = o.largestObject();
+        Path dir = Files.createTempDirectory("quiver-bench");
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, o.copyThreads()),
+                Thread.ofPlatform().daemon().name("copy-", 0).factory());
+        Path touchedFile = o.arenaDirectory().resolve("quiver-bench-" + ProcessHandle.current().pid() + ".touched");
+        try (Arena arena = Arena.ofShared()) {
+            o.progress().accept("touching " + Fmt.size(largest) + " of source data and of the baseline's mapping");
+            MemorySegment source = arena.allocate(largest, 64);
+            Sums.fill(source);
+            MemorySegment touched = touchedMapping(touchedFile, o.putSizes().stream().mapToLong(Long::longValue)
+                    .max().orElseThrow(), arena);
+
+            o.progress().accept("starting a store of " + Fmt.size(o.storeBytes()) + " in " + o.arenaDirectory());
+            try (StoreServer store = StoreServer.start(new StoreConfig(o.storeBytes(), dir.resolve("store.sock"),
+                    o.arenaDirectory(), false));
+                 ByteServer bytes = new ByteServer(dir.resolve("bytes.sock"), source);
+                 QuiverClient client = QuiverClient.connect(store.socket())) {
+                // Workers quit before the store and the servers they talk to close.
+                List<WorkerProcess> workers = new ArrayList<>();
+                try {
+                    int n = o.clientProcesses().stream().mapToInt(Integer::intValue).max().orElseThrow();
+                    o.progress().accept("starting " + n + " worker processes");
+                    for (int i = 0; i < n; i++) {
+                        workers.add(WorkerProcess.start("worker-" + i, BenchWorker.class,
+                                List.of(store.socket().toString(), bytes.path().toString())));
+                    }
+                    for (WorkerProcess w : workers) {
+                        w.expect("READY", o.stepTimeout());
+                    }
+                    Instant measuring = Instant.now();
+                    List<GetSweep.Row> get = GetSweep.run(o, client, source, workers.getFirst());
+                    PutSweep.Result put = PutSweep.run(o, client, source, touched, pool);
+                    List<SmallObjects.Row> small = SmallObjects.run(o, workers);
+                    BenchWorker.drain(client);
+                    return new Results(o, machine, start.truncatedTo(ChronoUnit.SECONDS).toString(), loadAtStart,
+                            Machine.loadAverage(), store.capacity(), store.prefaultTime(), WorkerProcess.jvmFlags(),
+                            Duration.between(measuring, Instant.now()), get, put, small, List.of());
+                } finally {
+                    workers.forEach(WorkerProcess::close);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            Files.deleteIfExists(touchedFile);
+            deleteTree(dir);
+        }
+    }
+
+    /** A mapping of a file in the arena directory, every page touched: the destination of the memcpy limit. */
+    private static MemorySegment touchedMapping(Path file, long size, Arena arena) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena); // grows the file to size
+            m.fill((byte) 1);
+            return m;
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // a temporary directory left behind is not worth failing a finished run
+        }
+    }
+}

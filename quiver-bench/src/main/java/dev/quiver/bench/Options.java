@@ -1,0 +1,132 @@
+package dev.quiver.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What {@link Bench} measures and how long. {@link #full()} is the benchmark behind BENCHMARKS.md; {@link #quick()}
+ * shrinks sizes and repetitions so that a whole run takes seconds (a smoke test: its figures mean little).
+ *
+ * @param quickRun           true for the smoke-test settings (printed in the report)
+ * @param getSizes           object sizes of the get section
+ * @param getBytesPerSize    bytes read per size: repetitions = this / size, within [minRepetitions, maxRepetitions]
+ * @param putSizes           object sizes of the put section
+ * @param putBytesPerSize    bytes written per size, as above
+ * @param parallelPutFrom    smallest size also put with parallel copy
+ * @param copyThreads        threads of the parallel copy
+ * @param minRepetitions     fewest timed repetitions of any figure
+ * @param maxRepetitions     most timed repetitions of any figure
+ * @param coldRepetitions    most repetitions of the first-touch get (each maps the arena anew)
+ * @param jitWarmup          untimed iterations that compile the read and write paths first
+ * @param smallObjectSize    data bytes of a small object
+ * @param batchSize          objects per call of the batched operations
+ * @param clientProcesses    numbers of client processes of the small-object section
+ * @param smallWarmup        untimed window before each timed one
+ * @param smallDuration      timed window of each repetition
+ * @param smallRepetitions   repetitions of each small-object operation
+ * @param smallObjectBudget  store bytes the small-object windows may fill (all workers together)
+ * @param arenaDirectory     where the store's arena and the baseline's mapping live
+ * @param stepTimeout        how long to wait for one answer of a worker process before giving up
+ * @param command            the command line, as the report prints it
+ * @param chartsDirectory    where to render PNG charts of the size sweeps, or null for none
+ * @param reportFile         where the report will be written, or null; chart links are made relative to it
+ * @param progress           receives one line per step (for a terminal); never part of the report
+ */
+public record Options(boolean quickRun,
+                      List<Long> getSizes, long getBytesPerSize,
+                      List<Long> putSizes, long putBytesPerSize, long parallelPutFrom, int copyThreads,
+                      int minRepetitions, int maxRepetitions, int coldRepetitions, int jitWarmup,
+                      long smallObjectSize, int batchSize, List<Integer> clientProcesses,
+                      Duration smallWarmup, Duration smallDuration, int smallRepetitions, long smallObjectBudget,
+                      Path arenaDirectory, Duration stepTimeout,
+                      String command, Path chartsDirectory, Path reportFile, Consumer<String> progress) {
+    private static final long KIB = 1024;
+    private static final long MIB = 1024 * KIB;
+    private static final long GIB = 1024 * MIB;
+    private static final Path SHM = Path.of("/dev/shm");
+
+    public Options {
+        getSizes = List.copyOf(getSizes);
+        putSizes = List.copyOf(putSizes);
+        clientProcesses = List.copyOf(clientProcesses);
+        if (getSizes.isEmpty() || putSizes.isEmpty() || clientProcesses.isEmpty()) {
+            throw new IllegalArgumentException("need at least one get size, one put size and one client count");
+        }
+        if (minRepetitions < 1 || maxRepetitions < minRepetitions || smallRepetitions < 1 || coldRepetitions < 1) {
+            throw new IllegalArgumentException("repetitions must be at least 1 and min <= max");
+        }
+    }
+
+    /** The full benchmark: gets of 1 KiB to 1 GiB, puts of 1 MiB to 1 GiB, 1 and 4 client processes. */
+    public static Options full() {
+        return new Options(false,
+                powersOf4(KIB, GIB), 2 * GIB,
+                powersOf4(MIB, GIB), 4 * GIB, 64 * MIB, Runtime.getRuntime().availableProcessors(),
+                5, 200, 10, 10_000,
+                256, 100, List.of(1, 4),
+                Duration.ofSeconds(1), Duration.ofSeconds(2), 5, 256 * MIB,
+                SHM, Duration.ofMinutes(15),
+                "dev.quiver.bench.Bench", null, null, line -> { });
+    }
+
+    /** The smoke test: small sizes, few and short repetitions; the same sections and processes. */
+    public static Options quick() {
+        return new Options(true,
+                List.of(KIB, 16 * KIB, 256 * KIB, 4 * MIB), 16 * MIB,
+                List.of(MIB, 4 * MIB, 16 * MIB), 64 * MIB, 4 * MIB, Math.max(2, Runtime.getRuntime().availableProcessors()),
+                3, 30, 3, 200,
+                256, 100, List.of(1, 4),
+                Duration.ofMillis(100), Duration.ofMillis(200), 3, 64 * MIB,
+                SHM, Duration.ofMinutes(2),
+                "dev.quiver.bench.Bench --quick", null, null, line -> { });
+    }
+
+    /** Timed repetitions for one size: {@code bytesPerSize / size}, within the bounds. */
+    public int repetitions(long size, long bytesPerSize) {
+        return (int) Math.clamp(bytesPerSize / size, minRepetitions, maxRepetitions);
+    }
+
+    /** The largest object either sweep makes. */
+    public long largestObject() {
+        return Math.max(getSizes.stream().mapToLong(Long::longValue).max().orElseThrow(),
+                putSizes.stream().mapToLong(Long::longValue).max().orElseThrow());
+    }
+
+    /** The store's size: the largest object, the small objects' budget, and room for the warm-up objects. */
+    public long storeBytes() {
+        return largestObject() + smallObjectBudget + 16 * MIB;
+    }
+
+    public Options withCommand(String command) {
+        return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
+                minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
+                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, arenaDirectory,
+                stepTimeout, command, chartsDirectory, reportFile, progress);
+    }
+
+    /** Render charts into {@code directory}; links in the report are relative to {@code reportFile} if given. */
+    public Options withCharts(Path directory, Path reportFile) {
+        return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
+                minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
+                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, arenaDirectory,
+                stepTimeout, command, directory, reportFile, progress);
+    }
+
+    public Options withProgress(Consumer<String> progress) {
+        return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
+                minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
+                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, arenaDirectory,
+                stepTimeout, command, chartsDirectory, reportFile, progress);
+    }
+
+    private static List<Long> powersOf4(long from, long to) {
+        List<Long> sizes = new ArrayList<>();
+        for (long s = from; s <= to; s *= 4) {
+            sizes.add(s);
+        }
+        return sizes;
+    }
+}

@@ -1,0 +1,216 @@
+package dev.quiver.bench;
+
+import dev.quiver.bench.Summary.Spread;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** Writes {@link Results} as the Markdown report: machine, the four sections, charts, what limits each figure. */
+final class Report {
+    /** Section headings; tests and BENCHMARKS.md refer to them. */
+    static final String MACHINE = "## Machine and run";
+    static final String GET = "## 1. Get one object from another process";
+    static final String PUT = "## 2. Put one object";
+    static final String SMALL = "## 3. Small objects";
+    static final String TABLE_TO_WORKERS = "## 4. A table of 10 M rows handed to N workers";
+    /** Marks a section or a column that another module fills in later. */
+    static final String PLACEHOLDER = "PLACEHOLDER";
+
+    private Report() {}
+
+    static void write(Results r, PrintWriter out) {
+        Options o = r.options();
+        out.println("# Quiver benchmark report");
+        out.println();
+        if (o.quickRun()) {
+            out.println("> **Quick run** (`--quick`): small sizes, few and short repetitions. A smoke test of the"
+                    + " harness; its figures are indicative only.");
+            out.println();
+        }
+        machine(r, out);
+        get(r, out);
+        put(r, out);
+        small(r, out);
+        tableToWorkers(out);
+        charts(r, out);
+        limits(out);
+        out.flush();
+    }
+
+    private static void machine(Results r, PrintWriter out) {
+        Machine m = r.machine();
+        Options o = r.options();
+        out.println(MACHINE);
+        out.println();
+        new MarkdownTable("", "").text()
+                .row("CPU", m.cpu() + ", " + m.cpus() + " logical CPUs (" + m.availableProcessors()
+                        + " available to the JVM)")
+                .row("memory", Fmt.size(m.memoryBytes()) + " (MemTotal)")
+                .row("OS, kernel", m.os() + ", Linux " + m.kernel())
+                .row("transparent huge pages for shared memory", m.shmemHugePages())
+                .row("JDK", m.jdk())
+                .row("JVM flags of the worker processes", "`" + r.jvmFlags() + "`")
+                .row("date", r.date())
+                .row("command", "`" + o.command() + "`")
+                .row("settings", o.quickRun() ? "quick (smoke test)" : "full")
+                .row("load average (1, 5, 15 min), start → end", r.loadAtStart() + " → " + r.loadAtEnd())
+                .row("store", Fmt.size(r.storeBytes()) + " arena in " + o.arenaDirectory() + ", pre-faulted in "
+                        + r.prefault().toMillis() + " ms; embedded in the harness process (engine thread)")
+                .row("duration of the measurements", r.elapsed().toSeconds() + " s")
+                .print(out);
+        out.println("Every figure is the median of its repetitions, with its spread in parentheses: p25–p75 where"
+                + " the repetitions are many samples of one operation (latencies), min–max where they are a few"
+                + " repetitions of a whole measurement (bandwidths, rates). Ratios are ratios of medians measured in"
+                + " this run. GB/s is 10^9 bytes per second.");
+        out.println();
+    }
+
+    private static void get(Results r, PrintWriter out) {
+        out.println(GET);
+        out.println();
+        out.println("The harness process puts one object; a worker process (another JVM) reads it. Each way of"
+                + " reading ends with the bytes in hand and summed (every 8-byte word read once), so every column"
+                + " does the same work on the same bytes and the worker's sums are checked against the harness's:");
+        out.println();
+        out.println("- **private memory (limit)**: the sum alone, over the worker's own already-touched memory;");
+        out.println("- **Quiver get**: `get` (one round trip to the store), sum through the read-only view of the"
+                + " shared arena, `close` (release, not waited for). The worker read the object before, so the pages"
+                + " are in its page table: a long-lived worker;");
+        out.println("- **Quiver get, first touch**: the same on a new connection, i.e. a fresh mapping of the arena, so"
+                + " every 4 KiB page of the object takes a page fault when first read: a new worker process;");
+        out.println("- **Unix socket**: the harness process sends the bytes over a Unix-domain socket into a reused,"
+                + " touched buffer (two copies, through the kernel), then the worker sums them: pickling an object"
+                + " to workers, without the pickling.");
+        out.println();
+        MarkdownTable t = new MarkdownTable("size", "private memory: sum (limit)", "Quiver get + sum",
+                "Quiver get + sum, first touch", "Unix socket copy + sum", "socket ÷ Quiver", "Quiver ÷ limit");
+        for (GetSweep.Row row : r.get()) {
+            t.row(Fmt.size(row.size()), Fmt.time(row.local(), Spread.IQR), Fmt.time(row.quiver(), Spread.IQR),
+                    Fmt.time(row.quiverFirstTouch(), Spread.IQR), Fmt.time(row.socket(), Spread.IQR),
+                    Fmt.ratio(row.socket().median() / row.quiver().median()),
+                    Fmt.ratio(row.quiver().median() / row.local().median()));
+        }
+        out.println("Time per get, median (p25–p75). socket ÷ Quiver above 1 means the Quiver get is faster;"
+                + " Quiver ÷ limit is what the get costs in units of the bare sum:");
+        out.println();
+        t.print(out);
+        out.println("<!-- " + PLACEHOLDER + " arrow-flight-doget: quiver-arrow adds the Arrow Flight DoGet column"
+                + " (same sizes, same worker) in GetSweep, where the ARROW comment is. -->");
+        out.println("**Arrow Flight DoGet** (" + PLACEHOLDER + "): not measured yet. The Arrow layer (quiver-arrow)"
+                + " adds it: the same bytes as an Arrow table, served by a Flight server in the harness process and"
+                + " read with DoGet by the worker.");
+        out.println();
+    }
+
+    private static void put(Results r, PrintWriter out) {
+        Options o = r.options();
+        out.println(PUT);
+        out.println();
+        out.println("The harness process writes one object from a touched source buffer: `create` (one round trip),"
+                + " copy into the writable view, `seal` (CRC-32C of the whole object, then one round trip), `close`."
+                + " The limit is a plain `MemorySegment.copy` of the same bytes into a mapping of "
+                + o.arenaDirectory() + " whose pages are already touched. Repetitions of the two alternate.");
+        out.println();
+        MarkdownTable t = new MarkdownTable("size", "memcpy into touched mapping (limit), GB/s", "Quiver put, GB/s",
+                "of which seal", "Quiver ÷ limit");
+        for (PutSweep.Row row : r.put().rows()) {
+            t.row(Fmt.size(row.size()), Fmt.number(row.memcpy(), Spread.RANGE), Fmt.number(row.put(), Spread.RANGE),
+                    Fmt.time(row.seal(), Spread.RANGE), Fmt.percent(row.put().median() / row.memcpy().median()));
+        }
+        out.println("Single thread, median (min–max):");
+        out.println();
+        t.print(out);
+        if (!r.put().parallel().isEmpty()) {
+            MarkdownTable p = new MarkdownTable("size", "copy threads", "memcpy, parallel (limit), GB/s",
+                    "Quiver put, parallel copy, GB/s", "Quiver ÷ limit");
+            for (PutSweep.ParallelRow row : r.put().parallel()) {
+                p.row(Fmt.size(row.size()), row.threads(), Fmt.number(row.memcpy(), Spread.RANGE),
+                        Fmt.number(row.put(), Spread.RANGE), Fmt.percent(row.put().median() / row.memcpy().median()));
+            }
+            out.println("Parallel copy (each thread copies one disjoint slice into the writable view; create and seal"
+                    + " stay on one thread), median (min–max):");
+            out.println();
+            p.print(out);
+        }
+    }
+
+    private static void small(Results r, PrintWriter out) {
+        Options o = r.options();
+        out.println(SMALL);
+        out.println();
+        out.println(String.format(Locale.ROOT, "Objects of %s. Each client process (a JVM with its own connection)"
+                        + " runs one operation in a loop for %s after %s of warm-up; with several processes they"
+                        + " start together. %d repetitions, operations alternating. Created objects are deleted"
+                        + " after each window, untimed. The baseline is a ping-pong of 8 bytes over a Unix-domain"
+                        + " socket to the harness process: one round trip, the floor under every store operation.",
+                Fmt.size(o.smallObjectSize()), Fmt.time(o.smallDuration().toNanos()),
+                Fmt.time(o.smallWarmup().toNanos()), o.smallRepetitions()));
+        out.println();
+        MarkdownTable t = new MarkdownTable("operation", "client processes", "calls/s", "objects/s",
+                "calls/s ÷ ping-pong");
+        for (SmallObjects.Row row : r.small()) {
+            double ping = r.small().stream().filter(x -> x.op() == SmallOp.PING && x.clients() == row.clients())
+                    .findFirst().orElseThrow().calls().median();
+            t.row(row.op().label(row.batch()), row.clients(), Fmt.number(row.calls(), Spread.RANGE),
+                    Fmt.number(row.objects(), Spread.RANGE), Fmt.ratio(row.calls().median() / ping));
+        }
+        out.println("Throughput, all client processes together, median (min–max):");
+        out.println();
+        t.print(out);
+        MarkdownTable l = new MarkdownTable("operation", "client processes", "p50", "p99", "p99.9 (all)",
+                "max (all)");
+        for (SmallObjects.Row row : r.small()) {
+            l.row(row.op().label(row.batch()), row.clients(), Fmt.time(row.p50(), Spread.RANGE),
+                    Fmt.time(row.p99(), Spread.RANGE), Fmt.time(row.p999()), Fmt.time(row.max()));
+        }
+        out.println("Latency of one call (HdrHistogram, merged over the processes): p50 and p99 as median (min–max)"
+                + " over the repetitions; p99.9 and max over all repetitions:");
+        out.println();
+        l.print(out);
+    }
+
+    private static void tableToWorkers(PrintWriter out) {
+        out.println(TABLE_TO_WORKERS);
+        out.println();
+        out.println("<!-- " + PLACEHOLDER + " table-to-workers: quiver-arrow adds this section. -->");
+        out.println("_" + PLACEHOLDER + ": needs the Arrow layer (quiver-arrow)._ A table of 10 M rows written once"
+                + " into the store and read zero-copy by N worker processes, against the same table sent to each"
+                + " worker through a socket (Arrow IPC) and through Arrow Flight.");
+        out.println();
+    }
+
+    private static void charts(Results r, PrintWriter out) {
+        if (r.charts().isEmpty()) {
+            return;
+        }
+        out.println("## Charts");
+        out.println();
+        Path base = r.options().reportFile() == null ? null : r.options().reportFile().toAbsolutePath().getParent();
+        for (Path chart : r.charts()) {
+            Path link = base == null ? chart : base.relativize(chart.toAbsolutePath());
+            String name = chart.getFileName().toString().replace(".png", "").replace('-', ' ');
+            out.println("![" + name + "](" + link.toString().replace('\\', '/') + ")");
+            out.println();
+        }
+    }
+
+    private static void limits(PrintWriter out) {
+        out.println("## What limits each figure");
+        out.println();
+        for (String line : List.of(
+                "- **Quiver get, small objects**: one round trip on the store's Unix socket (compare the ping-pong"
+                        + " baseline of section 3). The bytes do not move.",
+                "- **Quiver get, large objects**: reading the bytes (the limit column), plus page faults on first"
+                        + " touch in a process that never mapped those pages (first-touch column).",
+                "- **Unix socket**: two copies through the kernel, in chunks of the socket buffer, plus the round"
+                        + " trip; the receiving buffer is reused here, which favours the socket.",
+                "- **Put**: the copy (the memcpy limit), then the seal's CRC-32C over the whole object on one"
+                        + " thread, plus two round trips (create, seal).",
+                "- **Small objects**: round trips per call (create+seal: two; get: one; a batch: two or one for the"
+                        + " whole batch) and the store's single engine thread, which serves every client.")) {
+            out.println(line);
+        }
+        out.println();
+    }
+}

@@ -1,0 +1,121 @@
+package dev.quiver.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the quick benchmark once, for real (store, worker JVMs, sockets), and checks the report's shape: every section
+ * is there, and every table cell holds a figure. Nothing here asserts how fast anything is.
+ */
+class BenchTest {
+    /** A figure: a median with its spread ({@code 38.2 µs (37.9–40.1)}), a ratio, a percentage or a count. */
+    private static final Pattern FIGURE = Pattern.compile(
+            "-?[0-9.]+( (ns|µs|ms|s))? \\(-?[0-9.]+–-?[0-9.]+\\)|[0-9.]+×|[0-9]+%|[0-9]+|[0-9.]+ (ns|µs|ms|s)");
+
+    @TempDir
+    static Path dir;
+    static Options options;
+    static Results results;
+    static MarkdownReport report;
+    static String markdown;
+
+    @BeforeAll
+    static void runQuickBenchmark() throws IOException {
+        options = Options.quick().withCharts(dir.resolve("charts"), dir.resolve("report.md"))
+                .withCommand("quiver bench --quick (test)");
+        StringWriter text = new StringWriter();
+        results = Bench.run(options, new PrintWriter(text));
+        markdown = text.toString();
+        report = new MarkdownReport(markdown);
+    }
+
+    @Test
+    void hasEverySectionInOrder() {
+        assertThat(report.headings()).containsSubsequence(Report.MACHINE, Report.GET, Report.PUT, Report.SMALL,
+                Report.TABLE_TO_WORKERS);
+    }
+
+    @Test
+    void describesTheMachineAndTheRun() {
+        List<List<String>> rows = report.tables(Report.MACHINE).getFirst();
+        assertThat(rows).extracting(r -> r.get(0)).contains("CPU", "memory", "JDK", "date", "command", "settings",
+                "JVM flags of the worker processes", "load average (1, 5, 15 min), start → end");
+        assertThat(rows).allSatisfy(r -> assertThat(r.get(1)).as(r.get(0)).isNotBlank());
+        assertThat(markdown).contains("quiver bench --quick (test)").contains("quick (smoke test)");
+    }
+
+    @Test
+    void getSectionHasEveryWayOfReadingAtEverySize() {
+        List<List<List<String>>> tables = report.tables(Report.GET);
+        assertThat(tables).hasSize(1);
+        List<List<String>> rows = tables.getFirst();
+        assertThat(rows).extracting(r -> r.get(0))
+                .containsExactlyElementsOf(options.getSizes().stream().map(Fmt::size).toList());
+        rows.forEach(BenchTest::assertFigures);
+        assertThat(report.section(Report.GET)).contains(Report.PLACEHOLDER + " arrow-flight-doget");
+    }
+
+    @Test
+    void putSectionHasSingleThreadedAndParallelTables() {
+        List<List<List<String>>> tables = report.tables(Report.PUT);
+        assertThat(tables).hasSize(2);
+        assertThat(tables.get(0)).extracting(r -> r.get(0))
+                .containsExactlyElementsOf(options.putSizes().stream().map(Fmt::size).toList());
+        assertThat(tables.get(1)).extracting(r -> r.get(0)).containsExactlyElementsOf(options.putSizes().stream()
+                .filter(s -> s >= options.parallelPutFrom()).map(Fmt::size).toList());
+        tables.forEach(t -> t.forEach(BenchTest::assertFigures));
+    }
+
+    @Test
+    void smallObjectSectionHasEveryOperationAtEachProcessCount() {
+        List<List<List<String>>> tables = report.tables(Report.SMALL);
+        assertThat(tables).hasSize(2); // throughput, latency
+        int expected = SmallOp.values().length * options.clientProcesses().size();
+        for (List<List<String>> table : tables) {
+            assertThat(table).hasSize(expected);
+            assertThat(table).extracting(r -> r.get(1)).containsOnly("1", "4");
+            table.forEach(BenchTest::assertFigures);
+        }
+        for (SmallObjects.Row row : results.small()) {
+            assertThat(row.calls().n()).isEqualTo(options.smallRepetitions());
+            assertThat(row.p50().median()).isLessThanOrEqualTo(row.p99().max());
+        }
+    }
+
+    @Test
+    void tableToWorkersIsAMarkedPlaceholder() {
+        assertThat(report.section(Report.TABLE_TO_WORKERS)).contains(Report.PLACEHOLDER);
+        assertThat(report.tables(Report.TABLE_TO_WORKERS)).isEmpty();
+    }
+
+    @Test
+    void rendersTheSizeSweepsAsPngChartsLinkedFromTheReport() throws IOException {
+        for (String name : List.of(Charts.GET, Charts.PUT)) {
+            Path png = dir.resolve("charts").resolve(name);
+            assertThat(png).exists();
+            BufferedImage image = ImageIO.read(png.toFile());
+            assertThat(image).as(name).isNotNull();
+            assertThat(image.getWidth()).isPositive();
+            assertThat(markdown).contains("](charts/" + name + ")");
+        }
+        assertThat(Files.list(dir.resolve("charts")).count()).isEqualTo(2);
+    }
+
+    private static void assertFigures(List<String> row) {
+        for (String cell : row.subList(1, row.size())) {
+            assertThat(cell).as("a cell of row %s", row).matches(FIGURE);
+        }
+    }
+}
