@@ -57,13 +57,18 @@ class InspectionCommandsTest {
         assertThat(text.exit()).isZero();
         assertThat(text.out()).contains("ID", "STATE", "REFS", a.toString(), b.toString(), "sealed", "2 objects");
 
-        JsonNode json = JSON.readTree(Cli.run("ls", "-s", socket, "--json").out());
+        JsonNode json = JSON.readTree(Cli.run("ls", "-s", socket, "--objects", "--json").out());
         assertThat(json).hasSize(2);
         assertThat(json.get(0).get("id").asText()).isEqualTo(a.toString());
         assertThat(json.get(0).get("dataSize").asLong()).isEqualTo(1000);
         assertThat(json.get(0).get("metadataSize").asLong()).isEqualTo(1);
         assertThat(json.get(1).get("dataSize").asLong()).isEqualTo(2000);
         assertThat(json.get(1).get("digest").asText()).isEqualTo(Long.toHexString(client.hash(b)));
+
+        // without --objects: the shelf's keys (none here) and the same objects
+        JsonNode both = JSON.readTree(Cli.run("ls", "-s", socket, "--json").out());
+        assertThat(both.get("keys")).isEmpty();
+        assertThat(both.get("objects")).isEqualTo(json);
     }
 
     @Test

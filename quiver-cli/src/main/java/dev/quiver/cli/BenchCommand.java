@@ -1,0 +1,70 @@
+package dev.quiver.cli;
+
+import dev.quiver.bench.Bench;
+import dev.quiver.bench.BenchException;
+import dev.quiver.bench.Options;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code quiver bench}: the multi-process benchmark (quiver-bench's {@link Bench}), as a Markdown report. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures Quiver next to the physical limit (memcpy, summing memory) and the alternatives"
+                + " (a Unix-socket copy), and prints a Markdown report.",
+                "Runs an embedded store, a socket server and worker JVMs. The full run takes minutes and about"
+                        + " 5 GiB of memory (objects up to 1 GiB); run it on an idle machine.",
+                "--quick takes seconds: a smoke test whose figures are indicative only."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--quick", description = "Small sizes, few and short repetitions (a smoke test).")
+    boolean quick;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the report to FILE instead of stdout.")
+    Path out;
+
+    @Option(names = "--charts", paramLabel = "DIR", description = "Render PNG charts of the size sweeps into DIR.")
+    Path charts;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        Options options = (quick ? Options.quick() : Options.full())
+                .withCommand(command())
+                .withCharts(charts, out)
+                .withProgress(line -> {
+                    err.println("bench: " + line);
+                    err.flush();
+                });
+        try {
+            if (out == null) {
+                Bench.run(options, spec.commandLine().getOut());
+            } else {
+                Path parent = out.toAbsolutePath().getParent();
+                Files.createDirectories(parent);
+                try (PrintWriter file = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
+                    Bench.run(options, file);
+                }
+                err.println("bench: report written to " + out);
+            }
+            return 0;
+        } catch (BenchException e) {
+            err.println("quiver bench: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** The command line as the report prints it. */
+    private String command() {
+        return "quiver bench" + (quick ? " --quick" : "") + (out == null ? "" : " --out " + out)
+                + (charts == null ? "" : " --charts " + charts);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.quiver.cli;
+
+import dev.quiver.arrow.Shelf;
+import dev.quiver.arrow.ShelfEntry;
+import dev.quiver.arrow.ShelfKeyNotFoundException;
+import dev.quiver.client.QuiverClient;
+import dev.quiver.store.Sizes;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code quiver get KEY --out FILE}: a table from the shelf into a file. */
+@Command(name = "get", mixinStandardHelpOptions = true,
+        description = {"Writes the table under a key to a file: Arrow IPC file or stream, or Parquet (through "
+                + "DuckDB, reading the table zero-copy from the store).",
+                "The format comes from --format, else the output's extension (.arrows: stream, .parquet: Parquet), "
+                        + "else the Arrow IPC file format. The file appears complete or not at all.",
+                "Exits 1 if the key is not on the shelf."})
+final class GetCommand extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+    String key;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "The file to write "
+            + "(replaced if it exists).")
+    Path outFile;
+
+    @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", description = "arrow (IPC file), arrows (IPC stream) "
+            + "or parquet.")
+    String format;
+
+    @Option(names = "--progress", negatable = true, description = "Show progress on stderr (default: on a "
+            + "terminal, for tables over 16 MiB).")
+    Boolean progress;
+
+    @Override
+    int run(QuiverClient client, PrintWriter out) {
+        TableFiles.Format f = format != null ? TableFiles.Format.parse(format) : outputFormat(outFile);
+        if (f == TableFiles.Format.CSV) {
+            throw new IllegalArgumentException("quiver get writes arrow, arrows or parquet, not csv");
+        }
+        ShelfEntry entry;
+        long bytes;
+        try (BufferAllocator allocator = new RootAllocator();
+             Shelf shelf = Shelf.of(client, allocator)) {
+            entry = shelf.entry(key).orElseThrow(() -> new ShelfKeyNotFoundException("no table under key '" + key
+                    + "' on the shelf of the store at " + client.socket() + " (quiver ls lists the keys)"));
+            try (Progress p = new Progress(spec.commandLine().getErr(), Progress.wanted(progress,
+                    entry.bytes() > 16 << 20), "writing " + outFile.getFileName(),
+                    f == TableFiles.Format.ARROWS ? "bytes" : "rows")) {
+                bytes = TableFiles.write(shelf, key, outFile, f, p);
+            }
+        }
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("key", entry.key());
+            m.put("version", entry.version());
+            m.put("rows", entry.rows());
+            m.put("file", outFile.toString());
+            m.put("format", f.option());
+            m.put("bytes", bytes);
+            out.println(Json.of(m));
+        } else {
+            out.printf("wrote %s (%,d rows, version %d) to %s: %s, %s%n", entry.key(), entry.rows(), entry.version(),
+                    outFile, f.title, Sizes.format(bytes));
+        }
+        return 0;
+    }
+
+    static TableFiles.Format outputFormat(Path out) {
+        TableFiles.Format byName = TableFiles.byExtension(out);
+        return byName == TableFiles.Format.ARROWS || byName == TableFiles.Format.PARQUET ? byName
+                : TableFiles.Format.ARROW;
+    }
+}

@@ -1,0 +1,140 @@
+package dev.quiver.cli;
+
+import dev.quiver.arrow.ArrowStore;
+import dev.quiver.arrow.StreamEvent;
+import dev.quiver.arrow.StreamReader;
+import dev.quiver.client.QuiverClient;
+import dev.quiver.client.StoreUnavailableException;
+import dev.quiver.protocol.ObjectInfo;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code quiver tail STREAM}: follows a stream, one line per batch as it is sealed. Text lines:
+ *
+ * <pre>
+ * seq=12 rows=100 bytes=1664 lag=0 age=0.8ms     lag: batches sealed after this one; age: since it was sealed
+ * LOST seq=3..8 count=6                          removed (retention, eviction) before this reader got to them
+ * END batches=20                                 the writer ended the stream
+ * </pre>
+ *
+ * With {@code --json}, one JSON object per line: {@code {"event":"batch","seq":..,"rows":..,"bytes":..,"lag":..,
+ * "ageMillis":..,"sealedAt":".."}}, {@code {"event":"lost","fromSeq":..,"toSeq":..,"count":..}} (toSeq exclusive),
+ * {@code {"event":"end","batches":..}}. Bytes and age are {@code -} (null) for a batch deleted while being read.
+ */
+@Command(name = "tail", mixinStandardHelpOptions = true,
+        description = {"Follows a stream: one line per batch as it is sealed, with its rows, bytes, lag",
+                "(batches sealed after it) and age (time since its seal); a LOST line for batches",
+                "removed before they were read; END when the writer ends the stream.",
+                "Exits 0 at the end of the stream, or after N batches."})
+final class TailCommand extends ClientCommand {
+    /** How long one wait for the next batch lasts; a timeout just means waiting again. */
+    private static final Duration POLL = Duration.ofSeconds(1);
+
+    @Parameters(index = "0", paramLabel = "STREAM", description = "The stream's name.")
+    String stream;
+
+    @Option(names = "--from", paramLabel = "earliest|latest|SEQ", defaultValue = "latest",
+            converter = StartConverter.class,
+            description = "Where to start: the oldest batch kept, the newest one sealed, or a sequence number "
+                    + "(default: ${DEFAULT-VALUE}).")
+    StreamReader.Start from;
+
+    @Option(names = {"-n", "--count"}, paramLabel = "N", defaultValue = "-1",
+            description = "Stop after N batches (default: follow to the end of the stream).")
+    long count;
+
+    @Override
+    int run(QuiverClient client, PrintWriter out) {
+        try (BufferAllocator allocator = new RootAllocator()) {
+            StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), stream, from);
+            for (long batches = 0; count < 0 || batches < count; ) {
+                switch (reader.next(POLL)) {
+                    case StreamEvent.Batch b -> {
+                        try (b) {
+                            batch(out, reader, b);
+                        }
+                        batches++;
+                    }
+                    case StreamEvent.Lost l -> print(out, fields("event", "lost", "fromSeq", l.fromSeq(),
+                                    "toSeq", l.toSeq(), "count", l.count()),
+                            "LOST seq=" + l.fromSeq() + ".." + (l.toSeq() - 1) + " count=" + l.count());
+                    case StreamEvent.End e -> {
+                        print(out, fields("event", "end", "batches", e.batches()), "END batches=" + e.batches());
+                        return 0;
+                    }
+                    case StreamEvent.Timeout t -> { } // the stream goes on: wait again
+                }
+            }
+            return 0;
+        } catch (StoreUnavailableException e) {
+            spec.commandLine().getErr().println("quiver tail: the store went away: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private void batch(PrintWriter out, StreamReader reader, StreamEvent.Batch b) {
+        long rows = b.table().rowCount();
+        Optional<ObjectInfo> info = reader.info(b.seq());
+        long lag = Math.max(0, reader.newestSeq() - b.seq());
+        Long bytes = info.map(ObjectInfo::dataSize).orElse(null);
+        Double sealedAtMillis = info.map(i -> i.createTimeMillis() + i.constructNanos() / 1e6).orElse(null);
+        Double ageMillis = sealedAtMillis == null ? null
+                : Math.max(0, Math.round((System.currentTimeMillis() - sealedAtMillis) * 10) / 10.0);
+        String sealedAt = sealedAtMillis == null ? null : Instant.ofEpochMilli(Math.round(sealedAtMillis)).toString();
+        print(out, fields("event", "batch", "seq", b.seq(), "rows", rows, "bytes", bytes, "lag", lag,
+                        "ageMillis", ageMillis, "sealedAt", sealedAt),
+                String.format(Locale.ROOT, "seq=%d rows=%d bytes=%s lag=%d age=%s", b.seq(), rows,
+                        bytes == null ? "-" : bytes.toString(), lag,
+                        ageMillis == null ? "-" : String.format(Locale.ROOT, "%.1fms", ageMillis)));
+    }
+
+    private static Map<String, Object> fields(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
+    private void print(PrintWriter out, Map<String, Object> fields, String text) {
+        if (json) {
+            out.println(Json.line(fields));
+        } else {
+            out.println(text);
+        }
+        out.flush();
+    }
+
+    /** {@code earliest}, {@code latest}, or a sequence number. */
+    static final class StartConverter implements ITypeConverter<StreamReader.Start> {
+        @Override
+        public StreamReader.Start convert(String value) {
+            switch (value.toLowerCase(Locale.ROOT)) {
+                case "earliest":
+                    return StreamReader.Start.EARLIEST;
+                case "latest":
+                    return StreamReader.Start.LATEST;
+                default:
+                    try {
+                        return StreamReader.Start.at(Long.parseLong(value));
+                    } catch (IllegalArgumentException e) {
+                        throw new TypeConversionException("'" + value + "' is not earliest, latest or a sequence "
+                                + "number (0 or more)");
+                    }
+            }
+        }
+    }
+}
