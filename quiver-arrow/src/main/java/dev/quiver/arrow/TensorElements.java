@@ -83,8 +83,8 @@ final class TensorElements {
     }
 
     static double unsignedToDouble(long v) {
-        double d = (double) (v >>> 1) * 2.0;
-        return v >= 0 ? (double) v : d + (v & 1);
+        // Halve keeping the lost bit as a sticky bit, so that the one rounding to double is the correct one.
+        return v >= 0 ? (double) v : (double) ((v >>> 1) | (v & 1)) * 2.0;
     }
 
     /** The Java array type that holds elements of {@code type} as they are stored. */
