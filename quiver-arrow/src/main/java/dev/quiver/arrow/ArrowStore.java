@@ -20,6 +20,7 @@ import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.compression.NoCompressionCodec;
+import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.WriteChannel;
@@ -165,8 +166,8 @@ public final class ArrowStore {
      * is loaded into another root, so the batches may come from any allocator and are left as they are. The
      * dictionaries follow the schema, before any batch (also when there is none).
      */
-    private static long serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
-                                  SegmentChannel out) {
+    static long serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
+                          SegmentChannel out) {
         IpcOption option = IpcOption.DEFAULT;
         DictionaryProvider provider = dictionaries == null ? new DictionaryProvider.MapDictionaryProvider()
                 : dictionaries;
@@ -179,7 +180,12 @@ public final class ArrowStore {
             }
             MessageSerializer.serialize(channel, new Schema(fields, schema.getCustomMetadata()), option);
             for (long id : dictionaryIds) {
-                FieldVector values = provider.lookup(id).getVector();
+                Dictionary dictionary = provider.lookup(id);
+                if (dictionary == null) {
+                    throw new IllegalArgumentException("no dictionary " + id + " for a dictionary-encoded column: "
+                            + "pass the DictionaryProvider that holds it");
+                }
+                FieldVector values = dictionary.getVector();
                 // a root around the vector only to unload it: not closed, it does not own the vector
                 VectorSchemaRoot view = new VectorSchemaRoot(List.of(values.getField()), List.of(values),
                         values.getValueCount());

@@ -1,14 +1,11 @@
 package dev.quiver.arrow;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.util.AutoCloseables;
@@ -18,17 +15,11 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
-import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.ReadChannel;
-import org.apache.arrow.vector.ipc.WriteChannel;
-import org.apache.arrow.vector.ipc.message.ArrowDictionaryBatch;
-import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.table.Table;
-import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.apache.arrow.vector.util.DictionaryUtility;
 import org.apache.arrow.vector.util.VectorSchemaRootAppender;
 
 /** The Arrow work of the shelf: serializing batches into an object, copying tables out, reading a schema. */
@@ -39,55 +30,17 @@ final class ShelfArrow {
     record Written(long bytes, long rows) {}
 
     /**
-     * Serializes schema, dictionaries, batches and end-of-stream as one Arrow IPC stream into the channel; returns
-     * the bytes and rows written. With {@link SegmentChannel#counting()} this measures the object before it is
-     * created.
-     *
-     * <p>The messages are written from each batch's own buffers (nothing is loaded into another root, so the batches
-     * may come from any allocator), in the layout of Arrow's {@code ArrowStreamWriter}.
+     * Serializes the table as one Arrow IPC stream into the channel, as {@link ArrowStore} does; returns the bytes and
+     * rows written. With {@link SegmentChannel#counting()} this measures the object before it is created.
      */
     static Written serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
                              SegmentChannel out) {
-        IpcOption option = IpcOption.DEFAULT;
-        DictionaryProvider provider = dictionaries == null ? new DictionaryProvider.MapDictionaryProvider() : dictionaries;
-        WriteChannel channel = new WriteChannel(out);
-        try {
-            Set<Long> dictionaryIds = new LinkedHashSet<>();
-            List<Field> fields = new ArrayList<>(schema.getFields().size());
-            for (Field f : schema.getFields()) {
-                fields.add(DictionaryUtility.toMessageFormat(f, provider, dictionaryIds));
-            }
-            MessageSerializer.serialize(channel, new Schema(fields, schema.getCustomMetadata()), option);
-            for (long id : dictionaryIds) {
-                Dictionary d = provider.lookup(id);
-                if (d == null) {
-                    throw new IllegalArgumentException("no dictionary " + id + " for a dictionary-encoded column: "
-                            + "pass the table's DictionaryProvider");
-                }
-                FieldVector v = d.getVector();
-                // A root around the vector only to unload it; not closed, as it does not own the vector.
-                VectorSchemaRoot view = new VectorSchemaRoot(List.of(v.getField()), List.of(v), v.getValueCount());
-                try (ArrowDictionaryBatch db = new ArrowDictionaryBatch(id, new VectorUnloader(view).getRecordBatch(),
-                        false)) {
-                    MessageSerializer.serialize(channel, db, option);
-                }
-            }
-            long rows = 0;
-            for (VectorSchemaRoot batch : batches) {
-                if (!batch.getSchema().equals(schema)) {
-                    throw new IllegalArgumentException("a batch's schema differs from the table's: "
-                            + batch.getSchema() + " vs " + schema);
-                }
-                try (ArrowRecordBatch rb = new VectorUnloader(batch).getRecordBatch()) {
-                    MessageSerializer.serialize(channel, rb, option);
-                }
-                rows += batch.getRowCount();
-            }
-            ArrowStreamWriter.writeEndOfStream(channel, option);
-            return new Written(out.position(), rows);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        long bytes = ArrowStore.serialize(schema, batches, dictionaries, out);
+        long rows = 0;
+        for (VectorSchemaRoot batch : batches) {
+            rows += batch.getRowCount();
         }
+        return new Written(bytes, rows);
     }
 
     /**
@@ -187,30 +140,13 @@ final class ShelfArrow {
         }
     }
 
-    private static final java.lang.reflect.Field TABLE_VECTORS;
-
-    static {
-        try {
-            TABLE_VECTORS = org.apache.arrow.vector.table.BaseTable.class.getDeclaredField("fieldVectors");
-            TABLE_VECTORS.setAccessible(true);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     /**
      * A root over a table's own vectors (Arrow's Table does not expose them without copying). The caller must not
      * close it: that would close the table's vectors.
      */
-    @SuppressWarnings("unchecked")
     static VectorSchemaRoot view(Table table) {
-        List<FieldVector> vectors;
-        try {
-            vectors = List.copyOf((List<FieldVector>) TABLE_VECTORS.get(table));
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
-        return new VectorSchemaRoot(table.getSchema().getFields(), vectors, (int) table.getRowCount());
+        return new VectorSchemaRoot(table.getSchema().getFields(), ArrowStore.TableVectors.of(table),
+                (int) table.getRowCount());
     }
 
     /** The schema at the start of an Arrow IPC stream held in a segment. */
