@@ -106,6 +106,7 @@ public final class Bench {
             try (StoreServer store = StoreServer.start(new StoreConfig(o.storeBytes(), dir.resolve("store.sock"),
                     o.arenaDirectory(), false));
                  ByteServer bytes = new ByteServer(dir.resolve("bytes.sock"), source);
+                 FlightBaseline flight = new FlightBaseline(source);
                  QuiverClient client = QuiverClient.connect(store.socket())) {
                 // Workers quit before the store and the servers they talk to close.
                 List<WorkerProcess> workers = new ArrayList<>();
@@ -114,7 +115,7 @@ public final class Bench {
                     o.progress().accept("starting " + n + " worker processes");
                     for (int i = 0; i < n; i++) {
                         workers.add(WorkerProcess.start("worker-" + i, BenchWorker.class,
-                                List.of(store.socket().toString(), bytes.path().toString())));
+                                List.of(store.socket().toString(), bytes.path().toString(), flight.location())));
                     }
                     for (WorkerProcess w : workers) {
                         w.expect("READY", o.stepTimeout());

@@ -12,6 +12,7 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.URI;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -25,6 +26,13 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import org.HdrHistogram.Histogram;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.flight.Ticket;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
 
 /**
  * A worker process of the benchmark: the "other process" that reads what the harness put in the store, or that
@@ -32,12 +40,13 @@ import org.HdrHistogram.Histogram;
  * line per command on stdout (times in nanoseconds, measured here).
  *
  * <pre>
- * args: STORE_SOCKET BYTE_SERVER_SOCKET           prints READY once connected
+ * args: STORE_SOCKET BYTE_SERVER_SOCKET FLIGHT_URI  prints READY once connected
  * get   ID SIZE WARMUP REPS    zero-copy get + sum + release     -> OK SUM T1 .. TREPS
  * cold  ID SIZE REPS           the same on a new connection each  -> OK SUM T1 .. TREPS
  *                              time: a fresh mapping, so every page of the object faults on first touch
  * sock  SIZE WARMUP REPS       SIZE bytes through the socket + sum -> OK SUM T1 .. TREPS
  * local SIZE WARMUP REPS       sum of SIZE bytes of private memory -> OK SUM T1 .. TREPS
+ * flight SIZE WARMUP REPS      Arrow Flight DoGet of SIZE bytes (as int64 batches) + sum -> OK SUM T1 .. TREPS
  * small OP SIZE BATCH WARMUP_MS DURATION_MS MAX_CALLS
  *                              warm up, answer SET, wait for GO, run -> DONE CALLS OBJECTS ELAPSED_NS HISTOGRAM
  * quit
@@ -49,6 +58,9 @@ public final class BenchWorker {
 
     private final Path storeSocket;
     private final Path byteSocket;
+    private final URI flightUri;
+    private BufferAllocator allocator;
+    private FlightClient flight;
     private final QuiverClient client;
     private final BufferedReader in;
     private final PrintStream out;
@@ -59,9 +71,10 @@ public final class BenchWorker {
     private MemorySegment recv = MemorySegment.NULL;
     private long blackhole;
 
-    private BenchWorker(Path storeSocket, Path byteSocket, BufferedReader in, PrintStream out) {
+    private BenchWorker(Path storeSocket, Path byteSocket, URI flightUri, BufferedReader in, PrintStream out) {
         this.storeSocket = storeSocket;
         this.byteSocket = byteSocket;
+        this.flightUri = flightUri;
         this.in = in;
         this.out = out;
         this.client = QuiverClient.connect(storeSocket);
@@ -69,19 +82,18 @@ public final class BenchWorker {
 
     public static void main(String[] args) {
         PrintStream out = System.out;
-        if (args.length != 2) {
-            out.println("ERR usage: BenchWorker STORE_SOCKET BYTE_SERVER_SOCKET");
+        if (args.length != 3) {
+            out.println("ERR usage: BenchWorker STORE_SOCKET BYTE_SERVER_SOCKET FLIGHT_URI");
             System.exit(2);
         }
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try {
-            BenchWorker w = new BenchWorker(Path.of(args[0]), Path.of(args[1]), in, out);
+            BenchWorker w = new BenchWorker(Path.of(args[0]), Path.of(args[1]), URI.create(args[2]), in, out);
             out.println("READY " + ProcessHandle.current().pid());
             for (String line; (line = in.readLine()) != null && !line.equals("quit"); ) {
                 out.println(w.handle(line.trim().split("\\s+")));
             }
-            drain(w.client);
-            w.client.close();
+            w.close();
             System.exit(0);
         } catch (Throwable t) {
             t.printStackTrace();
@@ -101,6 +113,7 @@ public final class BenchWorker {
                 receiveBuffer(size);
                 yield timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> Sums.sum(recv.asSlice(0, size)));
             }
+            case "flight" -> timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> viaFlight(Long.parseLong(a[1])));
             case "small" -> small(SmallOp.of(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]),
                     Long.parseLong(a[4]) * 1_000_000, Long.parseLong(a[5]) * 1_000_000, Long.parseLong(a[6]));
             default -> throw new IllegalArgumentException("unknown command '" + String.join(" ", a) + "'");
@@ -188,6 +201,43 @@ public final class BenchWorker {
             }
         }
         return Sums.sum(buffer);
+    }
+
+    /** DoGet of {@code size} bytes from the harness's {@link FlightBaseline}, summed batch by batch. */
+    private long viaFlight(long size) {
+        long sum = 0;
+        long received = 0;
+        try (FlightStream stream = flightClient().getStream(new Ticket(Long.toString(size).getBytes(StandardCharsets.US_ASCII)))) {
+            while (stream.next()) {
+                BigIntVector words = (BigIntVector) stream.getRoot().getVector(0);
+                long n = 8L * words.getValueCount();
+                sum += Sums.sum(MemorySegment.ofAddress(words.getDataBuffer().memoryAddress()).reinterpret(n));
+                received += n;
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("Flight DoGet of " + size + " bytes failed: " + e, e);
+        }
+        if (received != size) {
+            throw new IllegalStateException("Flight DoGet returned " + received + " bytes, not " + size);
+        }
+        return sum;
+    }
+
+    private FlightClient flightClient() {
+        if (flight == null) {
+            allocator = new RootAllocator();
+            flight = FlightClient.builder(allocator, new Location(flightUri)).build();
+        }
+        return flight;
+    }
+
+    private void close() throws InterruptedException {
+        drain(client);
+        client.close();
+        if (flight != null) {
+            flight.close();
+            allocator.close();
+        }
     }
 
     /** The socket's receive buffer: allocated and touched once per growth, reused (the socket's best case). */

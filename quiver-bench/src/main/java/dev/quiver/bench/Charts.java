@@ -44,6 +44,7 @@ final class Charts {
         series(c, "Quiver get + sum", x, rows, row -> row.quiver().median() / 1e3);
         series(c, "Quiver get + sum, first touch", x, rows, row -> row.quiverFirstTouch().median() / 1e3);
         series(c, "Unix socket copy + sum", x, rows, row -> row.socket().median() / 1e3);
+        series(c, "Arrow Flight DoGet + sum", x, rows, row -> row.flight().median() / 1e3);
         return c;
     }
 

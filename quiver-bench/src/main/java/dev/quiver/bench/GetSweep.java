@@ -17,12 +17,14 @@ import java.util.List;
  *   <li>Quiver get, first touch: the same in a fresh connection (fresh mapping), so every 4 KiB page of the object
  *       takes a page fault on first touch (a new worker process);</li>
  *   <li>Unix socket: the bytes sent by the harness process over a Unix-domain socket into a reused, touched buffer,
- *       then summed (what pickling to workers costs, without the pickling).</li>
+ *       then summed (what pickling to workers costs, without the pickling);</li>
+ *   <li>Arrow Flight: DoGet from the harness's {@link FlightBaseline} on loopback, the batches summed as they
+ *       arrive.</li>
  * </ul>
  */
 final class GetSweep {
     /** Figures in nanoseconds per get, over the repetitions of one size. */
-    record Row(long size, Summary local, Summary quiver, Summary quiverFirstTouch, Summary socket) {}
+    record Row(long size, Summary local, Summary quiver, Summary quiverFirstTouch, Summary socket, Summary flight) {}
 
     static final long CREATE_WAIT_MILLIS = 30_000;
 
@@ -42,8 +44,9 @@ final class GetSweep {
             client.delete(id);
             Timings socket = ask(o, worker, "sock " + size + " 2 " + reps).expect(expected, "the socket", size);
             Timings local = ask(o, worker, "local " + size + " 2 " + reps).expect(expected, "private memory", size);
-            // ARROW: the Arrow Flight DoGet baseline (quiver-arrow) is measured here, same size, same worker.
-            rows.add(new Row(size, local.summary(), quiver.summary(), cold.summary(), socket.summary()));
+            Timings flight = ask(o, worker, "flight " + size + " 2 " + reps).expect(expected, "Arrow Flight", size);
+            rows.add(new Row(size, local.summary(), quiver.summary(), cold.summary(), socket.summary(),
+                    flight.summary()));
         }
         return rows;
     }
@@ -57,6 +60,7 @@ final class GetSweep {
         client.delete(id);
         ask(o, worker, "sock " + size + " " + o.jitWarmup() + " 1");
         ask(o, worker, "local " + size + " " + o.jitWarmup() + " 1");
+        ask(o, worker, "flight " + size + " " + o.jitWarmup() + " 1");
     }
 
     /** Creates the object from the first {@code size} bytes of the source, seals it and releases the writer. */
