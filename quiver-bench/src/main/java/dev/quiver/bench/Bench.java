@@ -19,6 +19,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Stream;
@@ -111,23 +112,20 @@ public final class Bench {
                 // Workers quit before the store and the servers they talk to close.
                 List<WorkerProcess> workers = new ArrayList<>();
                 try {
-                    int n = o.clientProcesses().stream().mapToInt(Integer::intValue).max().orElseThrow();
-                    o.progress().accept("starting " + n + " worker processes");
-                    for (int i = 0; i < n; i++) {
-                        workers.add(WorkerProcess.start("worker-" + i, BenchWorker.class,
-                                List.of(store.socket().toString(), bytes.path().toString(), flight.location())));
-                    }
-                    for (WorkerProcess w : workers) {
-                        w.expect("READY", o.stepTimeout());
-                    }
+                    List<String> args = List.of(store.socket().toString(), bytes.path().toString(), flight.location());
+                    List<WorkerProcess> clients = startWorkers(o, "worker-", o.clientProcesses(), args, Map.of(),
+                            workers);
                     Instant measuring = Instant.now();
-                    List<GetSweep.Row> get = GetSweep.run(o, client, source, workers.getFirst());
+                    List<GetSweep.Row> get = GetSweep.run(o, client, source, clients.getFirst());
                     PutSweep.Result put = PutSweep.run(o, client, source, touched, pool);
-                    List<SmallObjects.Row> small = SmallObjects.run(o, workers);
+                    List<SmallObjects.Row> small = SmallObjects.run(o, clients);
+                    List<TableHandover.Row> table = TableHandover.run(o, client,
+                            startWorkers(o, "table-worker-", o.tableWorkers(), args, TableHandover.WORKER_ENV, workers),
+                            dir);
                     BenchWorker.drain(client);
                     return new Results(o, machine, start.truncatedTo(ChronoUnit.SECONDS).toString(), loadAtStart,
                             Machine.loadAverage(), store.capacity(), store.prefaultTime(), WorkerProcess.jvmFlags(),
-                            Duration.between(measuring, Instant.now()), get, put, small, List.of());
+                            Duration.between(measuring, Instant.now()), get, put, small, table, List.of());
                 } finally {
                     workers.forEach(WorkerProcess::close);
                 }
@@ -137,6 +135,26 @@ public final class Bench {
             Files.deleteIfExists(touchedFile);
             deleteTree(dir);
         }
+    }
+
+    /**
+     * Starts as many worker processes as the largest of {@code counts} and waits until each is connected; adds them
+     * to {@code all} (which the caller closes) as soon as they exist.
+     */
+    private static List<WorkerProcess> startWorkers(Options o, String prefix, List<Integer> counts, List<String> args,
+                                                    Map<String, String> env, List<WorkerProcess> all) {
+        int n = counts.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        o.progress().accept("starting " + n + " worker processes (" + prefix + "*)");
+        List<WorkerProcess> started = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            WorkerProcess w = WorkerProcess.start(prefix + i, BenchWorker.class, args, env);
+            all.add(w);
+            started.add(w);
+        }
+        for (WorkerProcess w : started) {
+            w.expect("READY", o.stepTimeout());
+        }
+        return started;
     }
 
     /** A mapping of a file in the arena directory, every page touched: the destination of the memcpy limit. */

@@ -47,6 +47,7 @@ import org.apache.arrow.vector.BigIntVector;
  * sock  SIZE WARMUP REPS       SIZE bytes through the socket + sum -> OK SUM T1 .. TREPS
  * local SIZE WARMUP REPS       sum of SIZE bytes of private memory -> OK SUM T1 .. TREPS
  * flight SIZE WARMUP REPS      Arrow Flight DoGet of SIZE bytes (as int64 batches) + sum -> OK SUM T1 .. TREPS
+ * table-store ID, table-socket PATH    take a table and compute on it: see {@link TableWorker}
  * small OP SIZE BATCH WARMUP_MS DURATION_MS MAX_CALLS
  *                              warm up, answer SET, wait for GO, run -> DONE CALLS OBJECTS ELAPSED_NS HISTOGRAM
  * quit
@@ -102,7 +103,7 @@ public final class BenchWorker {
         }
     }
 
-    private String handle(String[] a) throws IOException {
+    private String handle(String[] a) throws Exception {
         return switch (a[0]) {
             case "get" -> timed(Integer.parseInt(a[3]), Integer.parseInt(a[4]), () -> get(client, ObjectId.fromHex(a[1]),
                     Long.parseLong(a[2])));
@@ -114,6 +115,8 @@ public final class BenchWorker {
                 yield timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> Sums.sum(recv.asSlice(0, size)));
             }
             case "flight" -> timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> viaFlight(Long.parseLong(a[1])));
+            case "table-store" -> new TableWorker(client, allocator()).fromStore(ObjectId.fromHex(a[1]));
+            case "table-socket" -> new TableWorker(client, allocator()).fromSocket(Path.of(a[1]));
             case "small" -> small(SmallOp.of(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]),
                     Long.parseLong(a[4]) * 1_000_000, Long.parseLong(a[5]) * 1_000_000, Long.parseLong(a[6]));
             default -> throw new IllegalArgumentException("unknown command '" + String.join(" ", a) + "'");
@@ -225,10 +228,16 @@ public final class BenchWorker {
 
     private FlightClient flightClient() {
         if (flight == null) {
-            allocator = new RootAllocator();
-            flight = FlightClient.builder(allocator, new Location(flightUri)).build();
+            flight = FlightClient.builder(allocator(), new Location(flightUri)).build();
         }
         return flight;
+    }
+
+    private BufferAllocator allocator() {
+        if (allocator == null) {
+            allocator = new RootAllocator();
+        }
+        return allocator;
     }
 
     private void close() throws InterruptedException {
@@ -236,6 +245,8 @@ public final class BenchWorker {
         client.close();
         if (flight != null) {
             flight.close();
+        }
+        if (allocator != null) {
             allocator.close();
         }
     }

@@ -25,6 +25,17 @@ final class Fmt {
         return sig3(s.median()) + " (" + sig3(s.low(spread)) + "–" + sig3(s.high(spread)) + ")";
     }
 
+    /** A memory figure in bytes with its spread, in MiB: {@code 281 MiB (280–283)}. */
+    static String mebibytes(Summary s, Spread spread) {
+        double mib = 1 << 20;
+        return sig3(s.median() / mib) + " MiB (" + sig3(s.low(spread) / mib) + "–" + sig3(s.high(spread) / mib) + ")";
+    }
+
+    /** A count with thousands separators: {@code 10,000,000}. */
+    static String count(long n) {
+        return String.format(Locale.ROOT, "%,d", n);
+    }
+
     /** A ratio of medians: {@code 2.41×}. */
     static String ratio(double r) {
         return sig3(r) + "×";

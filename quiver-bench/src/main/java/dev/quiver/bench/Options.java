@@ -28,6 +28,10 @@ import java.util.function.Consumer;
  * @param smallDuration      timed window of each repetition
  * @param smallRepetitions   repetitions of each small-object operation
  * @param smallObjectBudget  store bytes the small-object windows may fill (all workers together)
+ * @param tableRows          rows of the table handed to workers (section 4)
+ * @param tableBatchRows     rows per record batch of that table
+ * @param tableWorkers       numbers of worker processes it is handed to
+ * @param tableRepetitions   repetitions of each handover
  * @param arenaDirectory     where the store's arena and the baseline's mapping live
  * @param stepTimeout        how long to wait for one answer of a worker process before giving up
  * @param command            the command line, as the report prints it
@@ -41,26 +45,37 @@ public record Options(boolean quickRun,
                       int minRepetitions, int maxRepetitions, int coldRepetitions, int jitWarmup,
                       long smallObjectSize, int batchSize, List<Integer> clientProcesses,
                       Duration smallWarmup, Duration smallDuration, int smallRepetitions, long smallObjectBudget,
+                      long tableRows, int tableBatchRows, List<Integer> tableWorkers, int tableRepetitions,
                       Path arenaDirectory, Duration stepTimeout,
                       String command, Path chartsDirectory, Path reportFile, Consumer<String> progress) {
     private static final long KIB = 1024;
     private static final long MIB = 1024 * KIB;
     private static final long GIB = 1024 * MIB;
+    /** Upper bound of the table's IPC bytes per row: 28 bytes of values, validity bits, batch metadata. */
+    static final long TABLE_BYTES_PER_ROW = 32;
     private static final Path SHM = Path.of("/dev/shm");
 
     public Options {
         getSizes = List.copyOf(getSizes);
         putSizes = List.copyOf(putSizes);
         clientProcesses = List.copyOf(clientProcesses);
-        if (getSizes.isEmpty() || putSizes.isEmpty() || clientProcesses.isEmpty()) {
-            throw new IllegalArgumentException("need at least one get size, one put size and one client count");
+        tableWorkers = List.copyOf(tableWorkers);
+        if (getSizes.isEmpty() || putSizes.isEmpty() || clientProcesses.isEmpty() || tableWorkers.isEmpty()) {
+            throw new IllegalArgumentException("need at least one get size, one put size and one client and worker count");
         }
-        if (minRepetitions < 1 || maxRepetitions < minRepetitions || smallRepetitions < 1 || coldRepetitions < 1) {
+        if (tableRows < 1 || tableBatchRows < 1) {
+            throw new IllegalArgumentException("the table needs at least one row and one row per batch");
+        }
+        if (minRepetitions < 1 || maxRepetitions < minRepetitions || smallRepetitions < 1 || coldRepetitions < 1
+                || tableRepetitions < 1) {
             throw new IllegalArgumentException("repetitions must be at least 1 and min <= max");
         }
     }
 
-    /** The full benchmark: gets of 1 KiB to 1 GiB, puts of 1 MiB to 1 GiB, 1 and 4 client processes. */
+    /**
+     * The full benchmark: gets of 1 KiB to 1 GiB, puts of 1 MiB to 1 GiB, 1 and 4 client processes, a table of
+     * 10 M rows to 1, 2 and 4 workers.
+     */
     public static Options full() {
         return new Options(false,
                 powersOf4(KIB, GIB), 2 * GIB,
@@ -68,6 +83,7 @@ public record Options(boolean quickRun,
                 5, 200, 10, 10_000,
                 256, 100, List.of(1, 4),
                 Duration.ofSeconds(1), Duration.ofSeconds(2), 5, 256 * MIB,
+                10_000_000, 1_000_000, List.of(1, 2, 4), 5,
                 SHM, Duration.ofMinutes(15),
                 "dev.quiver.bench.Bench", null, null, line -> { });
     }
@@ -80,6 +96,7 @@ public record Options(boolean quickRun,
                 3, 30, 3, 200,
                 256, 100, List.of(1, 4),
                 Duration.ofMillis(100), Duration.ofMillis(200), 3, 64 * MIB,
+                1_000_000, 1_000_000, List.of(1, 2, 4), 2,
                 SHM, Duration.ofMinutes(2),
                 "dev.quiver.bench.Bench --quick", null, null, line -> { });
     }
@@ -95,15 +112,19 @@ public record Options(boolean quickRun,
                 putSizes.stream().mapToLong(Long::longValue).max().orElseThrow());
     }
 
-    /** The store's size: the largest object, the small objects' budget, and room for the warm-up objects. */
+    /**
+     * The store's size: the largest object or two copies of the table (one may still be held while the next is
+     * written), the small objects' budget, and room for the warm-up objects.
+     */
     public long storeBytes() {
-        return largestObject() + smallObjectBudget + 16 * MIB;
+        return Math.max(largestObject(), 2 * tableRows * TABLE_BYTES_PER_ROW) + smallObjectBudget + 16 * MIB;
     }
 
     public Options withCommand(String command) {
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
-                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, arenaDirectory,
+                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
+                tableBatchRows, tableWorkers, tableRepetitions, arenaDirectory,
                 stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
@@ -111,14 +132,16 @@ public record Options(boolean quickRun,
     public Options withCharts(Path directory, Path reportFile) {
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
-                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, arenaDirectory,
+                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
+                tableBatchRows, tableWorkers, tableRepetitions, arenaDirectory,
                 stepTimeout, command, directory, reportFile, progress);
     }
 
     public Options withProgress(Consumer<String> progress) {
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
-                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, arenaDirectory,
+                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
+                tableBatchRows, tableWorkers, tableRepetitions, arenaDirectory,
                 stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 

@@ -19,14 +19,16 @@ import java.util.List;
  * @param get         section 1
  * @param put         section 2
  * @param small       section 3
+ * @param table       section 4
  * @param charts      the PNG files rendered, if any
  */
 public record Results(Options options, Machine machine, String date, String loadAtStart, String loadAtEnd,
                       long storeBytes, Duration prefault, String jvmFlags, Duration elapsed,
-                      List<GetSweep.Row> get, PutSweep.Result put, List<SmallObjects.Row> small, List<Path> charts) {
+                      List<GetSweep.Row> get, PutSweep.Result put, List<SmallObjects.Row> small, List<TableHandover.Row> table,
+                      List<Path> charts) {
 
     Results withCharts(List<Path> files) {
         return new Results(options, machine, date, loadAtStart, loadAtEnd, storeBytes, prefault, jvmFlags, elapsed,
-                get, put, small, List.copyOf(files));
+                get, put, small, table, List.copyOf(files));
     }
 }

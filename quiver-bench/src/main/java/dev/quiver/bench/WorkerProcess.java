@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +49,11 @@ final class WorkerProcess implements AutoCloseable {
 
     /** Starts {@code main} in a child JVM with the given arguments. */
     static WorkerProcess start(String name, Class<?> main, List<String> args) {
+        return start(name, main, args, Map.of());
+    }
+
+    /** Starts {@code main} in a child JVM with the given arguments and variables added to its environment. */
+    static WorkerProcess start(String name, Class<?> main, List<String> args, Map<String, String> env) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         String flags = jvmFlags();
@@ -58,7 +64,9 @@ final class WorkerProcess implements AutoCloseable {
         cmd.add(main.getName());
         cmd.addAll(args);
         try {
-            return new WorkerProcess(name, new ProcessBuilder(cmd).start());
+            ProcessBuilder builder = new ProcessBuilder(cmd);
+            builder.environment().putAll(env);
+            return new WorkerProcess(name, builder.start());
         } catch (IOException e) {
             throw new BenchException("cannot start the worker JVM " + name + " (" + cmd.getFirst() + "): " + e, e);
         }

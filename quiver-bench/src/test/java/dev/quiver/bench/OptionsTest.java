@@ -30,20 +30,30 @@ class OptionsTest {
     }
 
     @Test
-    void theStoreHoldsTheLargestObjectAndTheSmallObjects() {
+    void theStoreHoldsTheLargestObjectOrTwoTablesAndTheSmallObjects() {
         Options o = Options.full();
         assertThat(o.storeBytes()).isGreaterThanOrEqualTo(GIB + o.smallObjectBudget());
+        assertThat(o.storeBytes()).isGreaterThanOrEqualTo(2 * 28 * o.tableRows() + o.smallObjectBudget());
         Options q = Options.quick();
         assertThat(q.largestObject()).isEqualTo(16 * MIB);
-        assertThat(q.storeBytes()).isLessThan(128 * MIB);
+        assertThat(q.storeBytes()).isGreaterThanOrEqualTo(2 * 28 * q.tableRows() + q.smallObjectBudget())
+                .isLessThan(256 * MIB);
     }
 
     @Test
     void refusesSettingsThatMeasureNothing() {
         Options o = Options.full();
         assertThatThrownBy(() -> new Options(false, List.of(), 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, o.arenaDirectory(), o.stepTimeout(), "",
-                null, null, line -> { }))
+                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 1, 1, List.of(1), 1, o.arenaDirectory(),
+                o.stepTimeout(), "", null, null, line -> { }))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(false, o.getSizes(), 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 1, 1, List.of(), 1, o.arenaDirectory(),
+                o.stepTimeout(), "", null, null, line -> { }))
+                .as("no worker count for the table").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(false, o.getSizes(), 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 0, 1, List.of(1), 1, o.arenaDirectory(),
+                o.stepTimeout(), "", null, null, line -> { }))
+                .as("a table of no rows").isInstanceOf(IllegalArgumentException.class);
     }
 }

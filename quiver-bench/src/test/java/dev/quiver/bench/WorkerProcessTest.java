@@ -16,7 +16,8 @@ class WorkerProcessTest {
     @Test
     void aWorkerWithoutAStoreFailsWithTheReason(@TempDir Path dir) {
         try (WorkerProcess w = WorkerProcess.start("worker-x", BenchWorker.class,
-                List.of(dir.resolve("no-store.sock").toString(), dir.resolve("no-bytes.sock").toString()))) {
+                List.of(dir.resolve("no-store.sock").toString(), dir.resolve("no-bytes.sock").toString(),
+                        "grpc+tcp://127.0.0.1:1"))) {
             assertThatThrownBy(() -> w.expect("READY", WAIT))
                     .isInstanceOf(BenchException.class)
                     .hasMessageContaining("worker process worker-x")
@@ -29,7 +30,8 @@ class WorkerProcessTest {
         try (var store = dev.quiver.store.StoreServer.start(
                 dev.quiver.store.StoreConfig.of(8 << 20, dir.resolve("store.sock")));
              WorkerProcess w = WorkerProcess.start("worker-y", BenchWorker.class,
-                     List.of(store.socket().toString(), dir.resolve("no-bytes.sock").toString()))) {
+                     List.of(store.socket().toString(), dir.resolve("no-bytes.sock").toString(),
+                        "grpc+tcp://127.0.0.1:1"))) {
             assertThat(w.expect("READY", WAIT)).matches("\\d+");
             assertThatThrownBy(() -> w.ask("bogus 1 2", "OK", WAIT))
                     .isInstanceOf(BenchException.class)
