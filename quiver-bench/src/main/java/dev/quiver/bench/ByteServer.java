@@ -2,17 +2,10 @@ package dev.quiver.bench;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The socket baseline: a server that sends bytes over a Unix-domain socket, as a process that pickles an object to
@@ -21,42 +14,20 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The source is already in memory and touched, and the server writes it from native memory straight into the
  * socket: the bytes are copied twice (into the kernel, out of it), which is the least a socket transfer costs.
- * One platform thread per connection, blocking I/O: the simplest fast server.
  */
 final class ByteServer implements AutoCloseable {
     static final long MAX_CHUNK = 1L << 30; // a ByteBuffer holds at most 2 GiB - 1
 
-    private final Path path;
     private final MemorySegment source;
-    private final ServerSocketChannel server;
-    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
-    private final Set<Thread> servers = ConcurrentHashMap.newKeySet();
-    private final Thread acceptor;
+    private final UnixServer server;
 
     ByteServer(Path path, MemorySegment source) throws IOException {
-        this.path = path;
         this.source = source;
-        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(path));
-        this.acceptor = Thread.ofPlatform().daemon().name("byte-server-accept").start(this::accept);
+        this.server = new UnixServer(path, "byte-server", this::serve);
     }
 
     Path path() {
-        return path;
-    }
-
-    private void accept() {
-        try {
-            while (true) {
-                SocketChannel c = server.accept();
-                clients.add(c);
-                servers.add(Thread.ofPlatform().daemon().name("byte-server").start(() -> serve(c)));
-            }
-        } catch (ClosedChannelException e) {
-            // closed: done
-        } catch (IOException e) {
-            throw new BenchException("the socket baseline's server stopped accepting: " + e, e);
-        }
+        return server.path();
     }
 
     private void serve(SocketChannel c) {
@@ -82,25 +53,12 @@ final class ByteServer implements AutoCloseable {
             }
         } catch (IOException e) {
             // the client went away or the server closed
-        } finally {
-            clients.remove(c);
         }
     }
 
+    /** Returns when no connection is being served: none is still writing from the source. */
     @Override
     public void close() throws IOException {
         server.close();
-        try {
-            acceptor.join(); // from here on, no new connection
-            for (SocketChannel c : clients) {
-                c.close();
-            }
-            for (Thread t : servers) {
-                t.join(); // none may still be writing from the source when its memory is freed
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Files.deleteIfExists(path);
     }
 }

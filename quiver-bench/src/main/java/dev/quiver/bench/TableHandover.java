@@ -6,12 +6,7 @@ import dev.quiver.protocol.ObjectId;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -209,34 +204,16 @@ final class TableHandover {
      * harness's buffers (the record batches are unloaded once and only read afterwards), then closes the connection.
      */
     private static final class Sender implements AutoCloseable {
-        private final Path path;
-        private final ServerSocketChannel server;
         private final List<ArrowRecordBatch> batches = new ArrayList<>();
-        private final Thread acceptor;
+        private final UnixServer server;
 
         Sender(Path path, Table table) throws IOException {
-            this.path = path;
             table.batches().forEach(b -> batches.add(new VectorUnloader(b).getRecordBatch()));
-            this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(path));
-            this.acceptor = Thread.ofPlatform().daemon().name("table-sender-accept").start(this::accept);
+            this.server = new UnixServer(path, "table-sender", this::send);
         }
 
         Path path() {
-            return path;
-        }
-
-        private void accept() {
-            try {
-                while (true) {
-                    SocketChannel c = server.accept();
-                    Thread.ofPlatform().daemon().name("table-sender").start(() -> send(c));
-                }
-            } catch (ClosedChannelException e) {
-                // closed: done
-            } catch (IOException e) {
-                throw new BenchException("the table sender stopped accepting: " + e, e);
-            }
+            return server.path();
         }
 
         private void send(SocketChannel c) {
@@ -254,14 +231,8 @@ final class TableHandover {
 
         @Override
         public void close() throws IOException {
-            server.close();
-            try {
-                acceptor.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            server.close(); // returns when no connection is still sending from the batches
             batches.forEach(ArrowRecordBatch::close);
-            Files.deleteIfExists(path);
         }
     }
 }
