@@ -20,6 +20,7 @@ class JmhSmokeTest {
                 .include(SmallObjectsBenchmark.class.getName())
                 .include(GetBenchmark.class.getName())
                 .include(PutBenchmark.class.getName())
+                .include(SmallGetCostBenchmark.class.getName())
                 .param("size", "1048576")
                 .forks(0)
                 .warmupIterations(0)
@@ -31,7 +32,8 @@ class JmhSmokeTest {
         Collection<RunResult> results = new Runner(options).run();
         assertThat(results).extracting(r -> r.getParams().getBenchmark().replaceAll(".*\\.", ""))
                 .containsExactlyInAnyOrder("createSeal", "createSeal4Threads", "getRelease", "getRelease4Threads",
-                        "getSum", "sumLocal", "put", "memcpy");
+                        "getSum", "sumLocal", "put", "memcpy", "getReadClose", "roundTrip", "sharedArenaOpenClose",
+                        "confinedArenaOpenClose");
         assertThat(results).allSatisfy(r -> assertThat(r.getPrimaryResult().getSampleCount()).isPositive());
     }
 }
