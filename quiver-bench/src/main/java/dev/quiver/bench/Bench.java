@@ -122,10 +122,11 @@ public final class Bench {
                     List<TableHandover.Row> table = TableHandover.run(o, client,
                             startWorkers(o, "table-worker-", o.tableWorkers(), args, TableHandover.WORKER_ENV, workers),
                             dir);
+                    List<StreamSweep.Row> streams = StreamSweep.run(o, client, clients.getFirst(), dir);
                     BenchWorker.drain(client);
                     return new Results(o, machine, start.truncatedTo(ChronoUnit.SECONDS).toString(), loadAtStart,
                             Machine.loadAverage(), store.capacity(), store.prefaultTime(), WorkerProcess.jvmFlags(),
-                            Duration.between(measuring, Instant.now()), get, put, small, table, List.of());
+                            Duration.between(measuring, Instant.now()), get, put, small, table, streams, List.of());
                 } finally {
                     workers.forEach(WorkerProcess::close);
                 }

@@ -32,6 +32,10 @@ import java.util.function.Consumer;
  * @param tableBatchRows     rows per record batch of that table
  * @param tableWorkers       numbers of worker processes it is handed to
  * @param tableRepetitions   repetitions of each handover
+ * @param streamBatchRows    rows per batch of the streams (section 5)
+ * @param streamBatches      batches per run of a stream
+ * @param streamRate         batches per second of the paced (latency) runs
+ * @param streamRepetitions  repetitions of each stream run
  * @param arenaDirectory     where the store's arena and the baseline's mapping live
  * @param stepTimeout        how long to wait for one answer of a worker process before giving up
  * @param command            the command line, as the report prints it
@@ -46,6 +50,7 @@ public record Options(boolean quickRun,
                       long smallObjectSize, int batchSize, List<Integer> clientProcesses,
                       Duration smallWarmup, Duration smallDuration, int smallRepetitions, long smallObjectBudget,
                       long tableRows, int tableBatchRows, List<Integer> tableWorkers, int tableRepetitions,
+                      int streamBatchRows, int streamBatches, int streamRate, int streamRepetitions,
                       Path arenaDirectory, Duration stepTimeout,
                       String command, Path chartsDirectory, Path reportFile, Consumer<String> progress) {
     private static final long KIB = 1024;
@@ -66,8 +71,11 @@ public record Options(boolean quickRun,
         if (tableRows < 1 || tableBatchRows < 1) {
             throw new IllegalArgumentException("the table needs at least one row and one row per batch");
         }
+        if (streamBatchRows < 1 || streamBatches < 1 || streamRate < 1) {
+            throw new IllegalArgumentException("streams need at least one row per batch, one batch and a rate of 1/s");
+        }
         if (minRepetitions < 1 || maxRepetitions < minRepetitions || smallRepetitions < 1 || coldRepetitions < 1
-                || tableRepetitions < 1) {
+                || tableRepetitions < 1 || streamRepetitions < 1) {
             throw new IllegalArgumentException("repetitions must be at least 1 and min <= max");
         }
     }
@@ -84,6 +92,7 @@ public record Options(boolean quickRun,
                 256, 100, List.of(1, 4),
                 Duration.ofSeconds(1), Duration.ofSeconds(2), 5, 256 * MIB,
                 10_000_000, 1_000_000, List.of(1, 2, 4), 5,
+                1_000, 2_000, 200, 3,
                 SHM, Duration.ofMinutes(15),
                 "dev.quiver.bench.Bench", null, null, line -> { });
     }
@@ -97,6 +106,7 @@ public record Options(boolean quickRun,
                 256, 100, List.of(1, 4),
                 Duration.ofMillis(100), Duration.ofMillis(200), 3, 64 * MIB,
                 1_000_000, 1_000_000, List.of(1, 2, 4), 2,
+                1_000, 200, 200, 2,
                 SHM, Duration.ofMinutes(2),
                 "dev.quiver.bench.Bench --quick", null, null, line -> { });
     }
@@ -124,7 +134,8 @@ public record Options(boolean quickRun,
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
-                tableBatchRows, tableWorkers, tableRepetitions, arenaDirectory,
+                tableBatchRows, tableWorkers, tableRepetitions, streamBatchRows, streamBatches, streamRate,
+                streamRepetitions, arenaDirectory,
                 stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
@@ -133,7 +144,8 @@ public record Options(boolean quickRun,
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
-                tableBatchRows, tableWorkers, tableRepetitions, arenaDirectory,
+                tableBatchRows, tableWorkers, tableRepetitions, streamBatchRows, streamBatches, streamRate,
+                streamRepetitions, arenaDirectory,
                 stepTimeout, command, directory, reportFile, progress);
     }
 
@@ -141,7 +153,8 @@ public record Options(boolean quickRun,
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
-                tableBatchRows, tableWorkers, tableRepetitions, arenaDirectory,
+                tableBatchRows, tableWorkers, tableRepetitions, streamBatchRows, streamBatches, streamRate,
+                streamRepetitions, arenaDirectory,
                 stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 

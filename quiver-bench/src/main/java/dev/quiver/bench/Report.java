@@ -14,6 +14,7 @@ final class Report {
     static final String PUT = "## 2. Put one object";
     static final String SMALL = "## 3. Small objects";
     static final String TABLE_TO_WORKERS = "## 4. A table handed to N worker processes";
+    static final String STREAMS = "## 5. A stream of record batches to another process";
 
     private Report() {}
 
@@ -31,6 +32,7 @@ final class Report {
         put(r, out);
         small(r, out);
         tableToWorkers(r, out);
+        streams(r, out);
         charts(r, out);
         limits(out);
         out.flush();
@@ -218,6 +220,44 @@ final class Report {
         m.print(out);
     }
 
+    private static void streams(Results r, PrintWriter out) {
+        Options o = r.options();
+        out.println(STREAMS);
+        out.println();
+        out.println(String.format(Locale.ROOT, "The harness process sends %s record batches of %s rows (int64 t, float64"
+                        + " x, float64 y; %s each as an Arrow IPC stream) to a worker process, which takes each as"
+                        + " Arrow vectors and checks the count and the sum of x:",
+                Fmt.count(o.streamBatches()), Fmt.count(o.streamBatchRows()), Fmt.size(r.streams().getFirst()
+                        .batchBytes())));
+        out.println();
+        out.println("- **Quiver stream**: `StreamWriter.append` in the harness (written into the store, sealed), the"
+                + " worker's `StreamReader.next` wakes on the seal and reads the batch zero-copy;");
+        out.println("- **Kafka**: an embedded KRaft broker in the harness process, one partition; the harness's"
+                + " producer sends each batch as an uncompressed Arrow IPC stream (linger 0, acks all), the worker's"
+                + " consumer polls and decodes it.");
+        out.println();
+        out.println(String.format(Locale.ROOT, "Throughput: as fast as the producer sends, from its first send until"
+                + " the worker has the last batch. Latency: paced at %s batches/s, from each batch's send (its t, the"
+                + " producer's clock) until the worker has it; p50 and p99 as median (min–max) over %d repetitions,"
+                + " p99.9 and max over all:", Fmt.count(o.streamRate()), o.streamRepetitions()));
+        out.println();
+        StreamSweep.Row quiver = r.streams().stream().filter(x -> x.transport().equals(StreamSweep.QUIVER))
+                .findFirst().orElseThrow();
+        MarkdownTable t = new MarkdownTable("transport", "batches/s", "MB/s", "p50", "p99", "p99.9 (all)",
+                "max (all)", "throughput ÷ Quiver", "p50 ÷ Quiver");
+        for (StreamSweep.Row row : r.streams()) {
+            Summary mbps = Summary.of(row.batchesPerSecond().median() * row.batchBytes() / 1e6,
+                    row.batchesPerSecond().min() * row.batchBytes() / 1e6,
+                    row.batchesPerSecond().max() * row.batchBytes() / 1e6);
+            t.row(row.transport(), Fmt.number(row.batchesPerSecond(), Spread.RANGE), Fmt.number(mbps, Spread.RANGE),
+                    Fmt.time(row.p50(), Spread.RANGE), Fmt.time(row.p99(), Spread.RANGE), Fmt.time(row.p999()),
+                    Fmt.time(row.max()),
+                    Fmt.ratio(row.batchesPerSecond().median() / quiver.batchesPerSecond().median()),
+                    Fmt.ratio(row.p50().median() / quiver.p50().median()));
+        }
+        t.print(out);
+    }
+
     private static void charts(Results r, PrintWriter out) {
         if (r.charts().isEmpty()) {
             return;
@@ -251,6 +291,9 @@ final class Report {
                 "- **Table to workers**: Quiver pays one copy into the arena, then per worker a round trip and"
                         + " page faults on first touch, all workers in parallel; the socket pays two copies per"
                         + " worker through the kernel, and the sending process's copies share its CPUs.",
+                "- **Streams**: Quiver pays the batch's copy into the store, a seal, and the reader's wake-up and"
+                        + " round trip; Kafka pays the producer's request to the broker, the broker's log append, and"
+                        + " the consumer's fetch, each a copy through a TCP socket.",
                 "- **Small objects**: round trips per call (create+seal: two; get: one; a batch: two or one for the"
                         + " whole batch) and the store's single engine thread, which serves every client.")) {
             out.println(line);

@@ -20,15 +20,16 @@ import java.util.List;
  * @param put         section 2
  * @param small       section 3
  * @param table       section 4
+ * @param streams     section 5
  * @param charts      the PNG files rendered, if any
  */
 public record Results(Options options, Machine machine, String date, String loadAtStart, String loadAtEnd,
                       long storeBytes, Duration prefault, String jvmFlags, Duration elapsed,
                       List<GetSweep.Row> get, PutSweep.Result put, List<SmallObjects.Row> small, List<TableHandover.Row> table,
-                      List<Path> charts) {
+                      List<StreamSweep.Row> streams, List<Path> charts) {
 
     Results withCharts(List<Path> files) {
         return new Results(options, machine, date, loadAtStart, loadAtEnd, storeBytes, prefault, jvmFlags, elapsed,
-                get, put, small, table, List.copyOf(files));
+                get, put, small, table, streams, List.copyOf(files));
     }
 }

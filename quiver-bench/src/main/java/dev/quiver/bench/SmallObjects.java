@@ -103,7 +103,7 @@ final class SmallObjects {
                 all.getValueAtPercentile(99.9), all.getMaxValue());
     }
 
-    private static Histogram decode(String base64, WorkerProcess w) {
+    static Histogram decode(String base64, WorkerProcess w) {
         try {
             return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
         } catch (DataFormatException | IllegalArgumentException e) {

@@ -44,7 +44,7 @@ class BenchTest {
     @Test
     void hasEverySectionInOrder() {
         assertThat(report.headings()).containsSubsequence(Report.MACHINE, Report.GET, Report.PUT, Report.SMALL,
-                Report.TABLE_TO_WORKERS);
+                Report.TABLE_TO_WORKERS, Report.STREAMS);
     }
 
     @Test
@@ -112,6 +112,18 @@ class BenchTest {
             // each socket worker holds a copy of its own; Quiver holds one shared copy
             assertThat(row.socketMemory().median()).isGreaterThanOrEqualTo(0.8 * row.workers() * row.tableBytes());
             assertThat(row.quiverMemory().min()).isGreaterThanOrEqualTo(row.tableBytes());
+        }
+    }
+
+    @Test
+    void streamSectionComparesQuiverWithKafka() {
+        List<List<List<String>>> tables = report.tables(Report.STREAMS);
+        assertThat(tables).hasSize(1);
+        assertThat(tables.getFirst()).extracting(r -> r.get(0)).containsExactly(StreamSweep.QUIVER, StreamSweep.KAFKA);
+        tables.getFirst().forEach(BenchTest::assertFigures);
+        for (StreamSweep.Row row : results.streams()) {
+            assertThat(row.batchesPerSecond().n()).isEqualTo(options.streamRepetitions());
+            assertThat(row.p50().median()).isPositive().isLessThanOrEqualTo(row.max());
         }
     }
 

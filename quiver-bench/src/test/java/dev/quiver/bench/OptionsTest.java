@@ -44,16 +44,20 @@ class OptionsTest {
     void refusesSettingsThatMeasureNothing() {
         Options o = Options.full();
         assertThatThrownBy(() -> new Options(false, List.of(), 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 1, 1, List.of(1), 1, o.arenaDirectory(),
+                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 1, 1, List.of(1), 1, 1, 1, 1, 1, o.arenaDirectory(),
                 o.stepTimeout(), "", null, null, line -> { }))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Options(false, o.getSizes(), 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 1, 1, List.of(), 1, o.arenaDirectory(),
+                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 1, 1, List.of(), 1, 1, 1, 1, 1, o.arenaDirectory(),
                 o.stepTimeout(), "", null, null, line -> { }))
                 .as("no worker count for the table").isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Options(false, o.getSizes(), 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 0, 1, List.of(1), 1, o.arenaDirectory(),
+                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 0, 1, List.of(1), 1, 1, 1, 1, 1, o.arenaDirectory(),
                 o.stepTimeout(), "", null, null, line -> { }))
                 .as("a table of no rows").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Options(false, o.getSizes(), 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                List.of(1), o.smallWarmup(), o.smallDuration(), 1, 1, 1, 1, List.of(1), 1, 1, 1, 0, 1,
+                o.arenaDirectory(), o.stepTimeout(), "", null, null, line -> { }))
+                .as("streams at a rate of 0").isInstanceOf(IllegalArgumentException.class);
     }
 }
