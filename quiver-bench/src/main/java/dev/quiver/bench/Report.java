@@ -98,10 +98,8 @@ final class Report {
                     Fmt.ratio(row.flight().median() / row.quiver().median()),
                     Fmt.ratio(row.quiver().median() / row.local().median()));
         }
-        out.println("Time per get, median (p25–p75). socket ÷ Quiver and Flight ÷ Quiver above 1 mean the Quiver get"
-                + " is faster; Quiver ÷ limit is what the get costs in units of the bare sum:");
-        out.println();
-        t.print(out);
+        captioned(out, "Time per get, median (p25–p75). socket ÷ Quiver and Flight ÷ Quiver above 1 mean the Quiver"
+                + " get is faster; Quiver ÷ limit is what the get costs in units of the bare sum:", t);
     }
 
     private static void put(Results r, PrintWriter out) {
@@ -119,9 +117,7 @@ final class Report {
             t.row(Fmt.size(row.size()), Fmt.number(row.memcpy(), Spread.RANGE), Fmt.number(row.put(), Spread.RANGE),
                     Fmt.time(row.seal(), Spread.RANGE), Fmt.percent(row.put().median() / row.memcpy().median()));
         }
-        out.println("Single thread, median (min–max):");
-        out.println();
-        t.print(out);
+        captioned(out, "Single thread, median (min–max):", t);
         if (!r.put().parallel().isEmpty()) {
             MarkdownTable p = new MarkdownTable("size", "copy threads", "memcpy, parallel (limit), GB/s",
                     "Quiver put, parallel copy, GB/s", "Quiver ÷ limit");
@@ -129,10 +125,8 @@ final class Report {
                 p.row(Fmt.size(row.size()), row.threads(), Fmt.number(row.memcpy(), Spread.RANGE),
                         Fmt.number(row.put(), Spread.RANGE), Fmt.percent(row.put().median() / row.memcpy().median()));
             }
-            out.println("Parallel copy (each thread copies one disjoint slice into the writable view; create and seal"
-                    + " stay on one thread), median (min–max):");
-            out.println();
-            p.print(out);
+            captioned(out, "Parallel copy (each thread copies one disjoint slice into the writable view; create and"
+                    + " seal stay on one thread), median (min–max):", p);
         }
     }
 
@@ -156,19 +150,15 @@ final class Report {
             t.row(row.op().label(row.batch()), row.clients(), Fmt.number(row.calls(), Spread.RANGE),
                     Fmt.number(row.objects(), Spread.RANGE), Fmt.ratio(row.calls().median() / ping));
         }
-        out.println("Throughput, all client processes together, median (min–max):");
-        out.println();
-        t.print(out);
+        captioned(out, "Throughput, all client processes together, median (min–max):", t);
         MarkdownTable l = new MarkdownTable("operation", "client processes", "p50", "p99", "p99.9 (all)",
                 "max (all)");
         for (SmallObjects.Row row : r.small()) {
             l.row(row.op().label(row.batch()), row.clients(), Fmt.time(row.p50(), Spread.RANGE),
                     Fmt.time(row.p99(), Spread.RANGE), Fmt.time(row.p999()), Fmt.time(row.max()));
         }
-        out.println("Latency of one call (HdrHistogram, merged over the processes): p50 and p99 as median (min–max)"
-                + " over the repetitions; p99.9 and max over all repetitions:");
-        out.println();
-        l.print(out);
+        captioned(out, "Latency of one call (HdrHistogram, merged over the processes): p50 and p99 as median"
+                + " (min–max) over the repetitions; p99.9 and max over all repetitions:", l);
     }
 
     private static void tableToWorkers(Results r, PrintWriter out) {
@@ -204,10 +194,8 @@ final class Report {
                     Fmt.time(row.socketSummed(), Spread.RANGE),
                     Fmt.ratio(row.socketSummed().median() / row.quiverSummed().median()));
         }
-        out.println(String.format(Locale.ROOT, "Time from the start of the handover, median (min–max) of %d"
-                + " repetitions:", o.tableRepetitions()));
-        out.println();
-        t.print(out);
+        captioned(out, String.format(Locale.ROOT, "Time from the start of the handover, median (min–max) of %d"
+                + " repetitions:", o.tableRepetitions()), t);
         MarkdownTable m = new MarkdownTable("workers", "Quiver: memory added", "socket: memory added",
                 "socket ÷ Quiver");
         for (TableHandover.Row row : r.table()) {
@@ -215,9 +203,7 @@ final class Report {
                     Fmt.mebibytes(row.socketMemory(), Spread.RANGE),
                     Fmt.ratio(row.socketMemory().median() / row.quiverMemory().median()));
         }
-        out.println("Memory added by the handover, all processes together, median (min–max):");
-        out.println();
-        m.print(out);
+        captioned(out, "Memory added by the handover, all processes together, median (min–max):", m);
     }
 
     private static void streams(Results r, PrintWriter out) {
@@ -256,6 +242,13 @@ final class Report {
                     Fmt.ratio(row.p50().median() / quiver.p50().median()));
         }
         t.print(out);
+    }
+
+    /** A caption line, a blank line, the table. */
+    private static void captioned(PrintWriter out, String caption, MarkdownTable table) {
+        out.println(caption);
+        out.println();
+        table.print(out);
     }
 
     private static void charts(Results r, PrintWriter out) {
