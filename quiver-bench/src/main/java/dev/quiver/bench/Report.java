@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
-/** Writes {@link Results} as the Markdown report: machine, the four sections, charts, what limits each figure. */
+/** Writes {@link Results} as the Markdown report: machine, the five sections, charts, what limits each figure. */
 final class Report {
     /** Section headings; tests and BENCHMARKS.md refer to them. */
     static final String MACHINE = "## Machine and run";
