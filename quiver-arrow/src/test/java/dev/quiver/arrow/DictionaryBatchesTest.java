@@ -6,14 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
@@ -34,7 +32,7 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Streams whose dictionaries change between record batches, as other Arrow writers may produce them (Quiver's writer
@@ -45,17 +43,15 @@ import org.junit.jupiter.api.io.TempDir;
 class DictionaryBatchesTest {
     private static final long DICTIONARY = 3;
 
-    @TempDir
-    Path dir;
-    StoreServer store;
+    @RegisterExtension
+    final RunningStore store = new RunningStore(16L << 20);
     QuiverClient client;
     BufferAllocator allocator;
     ArrowStore arrow;
 
     @BeforeEach
     void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(16L << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
+        client = store.client();
         allocator = new RootAllocator();
         arrow = new ArrowStore(client, allocator);
     }
@@ -64,8 +60,6 @@ class DictionaryBatchesTest {
     void stop() {
         assertThat(allocator.getAllocatedMemory()).as("bytes left in the allocator").isZero();
         allocator.close();
-        client.close();
-        store.close();
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.quiver.arrow;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.google.flatbuffers.FlatBufferBuilder;
@@ -14,22 +13,17 @@ import dev.quiver.arrow.RandomArrow.Nested;
 import dev.quiver.arrow.RandomArrow.Spec;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -67,8 +61,7 @@ import org.apache.arrow.vector.types.pojo.ArrowType;
  * (the store counts none) and the allocator holds nothing.
  */
 class InvalidStreamTest {
-    private static Path dir;
-    private static StoreServer store;
+    private static RunningStore store;
     private static QuiverClient client;
     private static QuiverClient other;
     private static BufferAllocator allocator;
@@ -83,10 +76,9 @@ class InvalidStreamTest {
 
     @BeforeContainer
     static void start() throws IOException {
-        dir = Files.createTempDirectory("quiver-arrow-invalid");
-        store = StoreServer.start(StoreConfig.of(64L << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
-        other = QuiverClient.connect(store.socket());
+        store = RunningStore.started(64L << 20);
+        client = store.client();
+        other = store.connect();
         allocator = new RootAllocator();
         arrow = new ArrowStore(client, allocator);
         valid = validStream();
@@ -94,16 +86,9 @@ class InvalidStreamTest {
     }
 
     @AfterContainer
-    static void stop() throws IOException {
+    static void stop() {
         allocator.close();
-        other.close();
-        client.close();
         store.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     private static byte[] validStream() {

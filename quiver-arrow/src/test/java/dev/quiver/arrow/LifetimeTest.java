@@ -12,13 +12,11 @@ import dev.quiver.client.ObjectEvent;
 import dev.quiver.client.ObjectNotFoundException;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.Subscription;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -32,7 +30,7 @@ import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * How long Arrow data read from the store lives, and what it holds: a table stays valid until it is closed, also
@@ -44,9 +42,8 @@ class LifetimeTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Spec SPEC = new Spec(RandomArrow.everyType(), RandomArrow.rows(40, 0, 25, 7), 0.2, 11);
 
-    @TempDir
-    Path dir;
-    StoreServer store;
+    @RegisterExtension
+    final RunningStore store = new RunningStore(64L << 20);
     QuiverClient client;
     /** Another connection, to see what the store counts. */
     QuiverClient other;
@@ -60,9 +57,8 @@ class LifetimeTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(64L << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
-        other = QuiverClient.connect(store.socket());
+        client = store.client();
+        other = store.connect();
         allocator = new RootAllocator();
         source = new RootAllocator();
         arrow = new ArrowStore(client, allocator);
@@ -77,9 +73,6 @@ class LifetimeTest {
         assertThat(allocator.getAllocatedMemory()).as("bytes left in the allocator").isZero();
         allocator.close();
         source.close();
-        other.close();
-        client.close();
-        store.close();
     }
 
     @Test
@@ -161,7 +154,7 @@ class LifetimeTest {
 
     @Test
     void aTableOutlivesItsClientWhichDisconnectsWhenTheTableIsClosed() throws Exception {
-        QuiverClient own = QuiverClient.connect(store.socket());
+        QuiverClient own = QuiverClient.connect(store.server().socket());
         ArrowStore ownArrow = new ArrowStore(own, allocator);
         try (Subscription events = other.subscribe()) {
             StoredTable t = ownArrow.read(id, 0);

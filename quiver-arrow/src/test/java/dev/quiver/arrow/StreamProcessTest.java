@@ -10,13 +10,11 @@ import dev.quiver.client.ObjectEvent;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.Subscription;
 import dev.quiver.client.testing.ChildJvm;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -29,7 +27,7 @@ import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Streams across processes: producers and consumers are real child JVMs ({@link StreamProducerChild},
@@ -44,9 +42,8 @@ class StreamProcessTest {
     /** Small, short-lived JVMs: quick to start, and light on the CPUs the other processes of a test share. */
     private static final List<String> CHILD_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
-    @TempDir
-    Path dir;
-    StoreServer store;
+    @RegisterExtension
+    final RunningStore store = new RunningStore(16 << 20);
     QuiverClient parent;
     Subscription events;
     BufferAllocator allocator;
@@ -55,8 +52,7 @@ class StreamProcessTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(16 << 20, dir.resolve("s.sock")));
-        parent = QuiverClient.connect(store.socket());
+        parent = store.client();
         events = parent.subscribe();
         allocator = new RootAllocator();
     }
@@ -65,9 +61,7 @@ class StreamProcessTest {
     void stop() {
         children.forEach(ChildJvm::close);
         events.close();
-        parent.close();
         allocator.close();
-        store.close();
     }
 
     // ---------------------------------------------------------------------------------------------- the tests
@@ -325,7 +319,7 @@ class StreamProcessTest {
     // ---------------------------------------------------------------------------------------------- helpers
 
     private ChildJvm producer(String retention) {
-        ChildJvm p = ChildJvm.start(StreamProducerChild.class.getName(), CHILD_JVM, store.socket().toString(), STREAM,
+        ChildJvm p = ChildJvm.start(StreamProducerChild.class.getName(), CHILD_JVM, store.server().socket().toString(), STREAM,
                 retention);
         children.add(p);
         p.expect("ready", WAIT);
@@ -334,7 +328,7 @@ class StreamProcessTest {
 
     private ChildJvm consumer(String... options) {
         String[] args = new String[options.length + 2];
-        args[0] = store.socket().toString();
+        args[0] = store.server().socket().toString();
         args[1] = STREAM;
         System.arraycopy(options, 0, args, 2, options.length);
         ChildJvm c = ChildJvm.start(StreamConsumerChild.class.getName(), CHILD_JVM, args);

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quiver.client.QuiverClient;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
-import java.nio.file.Path;
+import dev.quiver.client.testing.RunningStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,33 +17,29 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Streams in one JVM: order, blocking, late join, end, timeouts, retention, one writer. */
 class StreamTest {
     static final Duration WAIT = Duration.ofSeconds(30);
     static final Duration SHORT = Duration.ofMillis(50);
 
-    @TempDir
-    Path dir;
-    StoreServer store;
+    @RegisterExtension
+    final RunningStore store = new RunningStore(64 << 20);
     QuiverClient client;
     BufferAllocator allocator;
     ArrowStore arrow;
 
     @BeforeEach
     void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(64 << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
+        client = store.client();
         allocator = new RootAllocator();
         arrow = new ArrowStore(client, allocator);
     }
 
     @AfterEach
     void stop() {
-        client.close();
         allocator.close();
-        store.close();
     }
 
     /** A batch of {@code rows} values seq*1000 + i. */

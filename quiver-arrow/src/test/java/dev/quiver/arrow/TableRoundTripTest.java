@@ -15,17 +15,12 @@ import dev.quiver.arrow.RandomArrow.Nested;
 import dev.quiver.arrow.RandomArrow.Spec;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -38,7 +33,6 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.table.Table;
@@ -53,31 +47,23 @@ import org.apache.arrow.vector.types.pojo.ArrowType;
  * {@link ArrowStreamReader}: what Quiver stores is a standard Arrow IPC stream.
  */
 class TableRoundTripTest {
-    private static Path dir;
-    private static StoreServer store;
+    private static RunningStore store;
     private static QuiverClient client;
     private static BufferAllocator allocator;
     private static ArrowStore arrow;
 
     @BeforeContainer
     static void startStore() throws IOException {
-        dir = Files.createTempDirectory("quiver-arrow-roundtrip");
-        store = StoreServer.start(StoreConfig.of(256L << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
+        store = RunningStore.started(256L << 20);
+        client = store.client();
         allocator = new RootAllocator();
         arrow = new ArrowStore(client, allocator);
     }
 
     @AfterContainer
-    static void stopStore() throws IOException {
+    static void stopStore() {
         allocator.close();
-        client.close();
         store.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     /** Checked at the end of each test, not in an {@code @AfterProperty}: jqwik reports that instead of the test's. */

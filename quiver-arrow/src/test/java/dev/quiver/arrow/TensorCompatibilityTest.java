@@ -5,21 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -225,23 +222,15 @@ class TensorCompatibilityTest {
             00000040000010400000204000003040
             """;
 
-    @TempDir
-    static Path dir;
-    static StoreServer store;
+    @RegisterExtension
+    static final RunningStore STORE = new RunningStore(16 << 20);
     static QuiverClient client;
     static TensorStore tensors;
 
     @BeforeAll
-    static void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(16 << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
+    static void start() {
+        client = STORE.client();
         tensors = new TensorStore(client);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        client.close();
-        store.close();
     }
 
     /** A golden message, and the tensor it holds as Quiver writes it. */

@@ -6,13 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.Arrays;
 import org.apache.arrow.flatbuf.Buffer;
 import org.apache.arrow.flatbuf.FloatingPoint;
@@ -27,33 +25,24 @@ import org.apache.arrow.flatbuf.Utf8;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bytes that are not a valid tensor message end in an {@link ArrowFormatException} that says what is wrong, never in
  * a read outside the object or another exception, and the store reference taken by the read is released.
  */
 class TensorInvalidTest {
-    @TempDir
-    static Path dir;
-    static StoreServer store;
+    @RegisterExtension
+    static final RunningStore STORE = new RunningStore(16 << 20);
     static QuiverClient client;
     static TensorStore tensors;
 
     @BeforeAll
-    static void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(16 << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
+    static void start() {
+        client = STORE.client();
         tensors = new TensorStore(client);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        client.close();
-        store.close();
     }
 
     /**

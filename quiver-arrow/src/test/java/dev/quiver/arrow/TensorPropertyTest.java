@@ -4,19 +4,15 @@ import static dev.quiver.arrow.TensorTestSupport.refCount;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -32,26 +28,20 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * (row-major, column-major, other axis orders, strides with gaps) and dimension names, against a real store.
  */
 class TensorPropertyTest {
-    static Path dir;
-    static StoreServer store;
+    static RunningStore store;
     static QuiverClient client;
     static TensorStore tensors;
 
     @BeforeContainer
     static void start() throws IOException {
-        dir = Files.createTempDirectory("quiver-tensor-props");
-        store = StoreServer.start(StoreConfig.of(32 << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
+        store = RunningStore.started(32 << 20);
+        client = store.client();
         tensors = new TensorStore(client);
     }
 
     @AfterContainer
-    static void stop() throws IOException {
-        client.close();
+    static void stop() {
         store.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
     }
 
     enum Layout { ROW_MAJOR, COLUMN_MAJOR, PERMUTED, WITH_GAPS }

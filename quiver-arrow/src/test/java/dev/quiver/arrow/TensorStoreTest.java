@@ -6,14 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quiver.client.ObjectNotFoundException;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,10 +21,9 @@ import java.util.stream.Stream;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,23 +32,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TensorStoreTest {
     private static final long[] SHAPE_5D = {3, 2, 4, 1, 5};
 
-    @TempDir
-    static Path dir;
-    static StoreServer store;
+    @RegisterExtension
+    static final RunningStore STORE = new RunningStore(32 << 20);
     static QuiverClient client;
     static TensorStore tensors;
 
     @BeforeAll
-    static void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(32 << 20, dir.resolve("s.sock")));
-        client = QuiverClient.connect(store.socket());
+    static void start() {
+        client = STORE.client();
         tensors = new TensorStore(client);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        client.close();
-        store.close();
     }
 
     static Stream<Arguments> typesRanksLayouts() {
@@ -280,7 +269,7 @@ class TensorStoreTest {
         tensors.write(id, TensorSpec.rowMajor(TensorType.INT32, 3), new int[] {10, 20, 30});
         try (BufferAllocator allocator = new RootAllocator()) {
             ArrowBuf buf;
-            try (QuiverClient reader = QuiverClient.connect(store.socket());
+            try (QuiverClient reader = QuiverClient.connect(STORE.server().socket());
                  StoredTensor t = new TensorStore(reader).read(id, 0)) {
                 buf = t.toArrowBuf(allocator);
             }

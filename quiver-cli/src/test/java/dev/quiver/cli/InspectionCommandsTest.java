@@ -7,9 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.ChildJvm;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +16,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** ls, stats, watch, rm and evict against a real store, in text and JSON. */
@@ -25,21 +25,19 @@ class InspectionCommandsTest {
 
     @TempDir
     Path dir;
-    StoreServer store;
+    @RegisterExtension
+    final RunningStore store = new RunningStore(16 << 20);
     QuiverClient client;
     String socket;
 
     @BeforeEach
     void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(16 << 20, dir.resolve("store.sock")));
-        client = QuiverClient.connect(store.socket());
-        socket = store.socket().toString();
+        client = store.client();
+        socket = store.server().socket().toString();
     }
 
     @AfterEach
     void stop() {
-        client.close();
-        store.close();
     }
 
     private ObjectId put(int bytes) {

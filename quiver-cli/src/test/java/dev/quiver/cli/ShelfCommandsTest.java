@@ -7,10 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quiver.arrow.Shelf;
 import dev.quiver.arrow.ShelfEntry;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +34,6 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.Dictionary;
-import org.apache.arrow.vector.dictionary.DictionaryEncoder;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
@@ -51,6 +49,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,7 +62,8 @@ class ShelfCommandsTest {
 
     @TempDir
     Path dir;
-    StoreServer store;
+    @RegisterExtension
+    final RunningStore store = new RunningStore(128 << 20);
     QuiverClient client;
     String socket;
     Connection duckdb;
@@ -71,9 +71,8 @@ class ShelfCommandsTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(128 << 20, dir.resolve("store.sock")));
-        client = QuiverClient.connect(store.socket());
-        socket = store.socket().toString();
+        client = store.client();
+        socket = store.server().socket().toString();
         duckdb = DriverManager.getConnection("jdbc:duckdb:");
         allocator = new RootAllocator();
     }
@@ -81,8 +80,6 @@ class ShelfCommandsTest {
     @AfterEach
     void stop() throws Exception {
         duckdb.close();
-        client.close();
-        store.close();
         allocator.close();
     }
 

@@ -9,9 +9,7 @@ import dev.quiver.arrow.Retention;
 import dev.quiver.arrow.StreamWriter;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.ChildJvm;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
-import java.nio.file.Path;
+import dev.quiver.client.testing.RunningStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,16 +22,15 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code quiver tail} against a real store and a stream written in this JVM. */
 class TailCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
-    Path dir;
-    StoreServer store;
+    @RegisterExtension
+    final RunningStore store = new RunningStore(16 << 20);
     QuiverClient client;
     BufferAllocator allocator;
     ArrowStore arrow;
@@ -41,18 +38,15 @@ class TailCommandTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = StoreServer.start(StoreConfig.of(16 << 20, dir.resolve("store.sock")));
-        client = QuiverClient.connect(store.socket());
+        client = store.client();
         allocator = new RootAllocator();
         arrow = new ArrowStore(client, allocator);
-        socket = store.socket().toString();
+        socket = store.server().socket().toString();
     }
 
     @AfterEach
     void stop() {
-        client.close();
         allocator.close();
-        store.close();
     }
 
     /** Appends batch {@code seq} with {@code seq + 1} rows. */
