@@ -80,21 +80,21 @@ final class VectorValidator {
             }
             case BaseVariableWidthVector x -> {
                 validity(x.getValidityBuffer(), n, path);
-                offsets32(x.getOffsetBuffer(), n, x.getDataBuffer().capacity(), path, "data bytes");
+                offsets(x.getOffsetBuffer(), 4, n, x.getDataBuffer().capacity(), path, "data bytes");
             }
             case BaseLargeVariableWidthVector x -> {
                 validity(x.getValidityBuffer(), n, path);
-                offsets64(x.getOffsetBuffer(), n, x.getDataBuffer().capacity(), path, "data bytes");
+                offsets(x.getOffsetBuffer(), 8, n, x.getDataBuffer().capacity(), path, "data bytes");
             }
             case BaseVariableWidthViewVector x -> views(x, n, path);
             case ListVector x -> { // and MapVector
                 validity(x.getValidityBuffer(), n, path);
-                offsets32(x.getOffsetBuffer(), n, x.getDataVector().getValueCount(), path, "child values");
+                offsets(x.getOffsetBuffer(), 4, n, x.getDataVector().getValueCount(), path, "child values");
                 children(x.getChildrenFromFields(), field, path);
             }
             case LargeListVector x -> {
                 validity(x.getValidityBuffer(), n, path);
-                offsets64(x.getOffsetBuffer(), n, x.getDataVector().getValueCount(), path, "child values");
+                offsets(x.getOffsetBuffer(), 8, n, x.getDataVector().getValueCount(), path, "child values");
                 children(x.getChildrenFromFields(), field, path);
             }
             case FixedSizeListVector x -> {
@@ -132,7 +132,9 @@ final class VectorValidator {
                 Set<Integer> declared = declaredTypeIds(field);
                 for (int i = 0; i < n; i++) {
                     int id = x.getTypeBuffer().getByte(i);
-                    check(declared.contains(id), path, "undeclared type id %s at row %s", id, i);
+                    if (!declared.contains(id)) {
+                        throw fail(path, "undeclared type id %s at row %s", id, i);
+                    }
                 }
                 for (FieldVector child : x.getChildrenFromFields()) {
                     check(child.getValueCount() >= n, path, "a sparse union of %s values with a child of %s", n,
@@ -146,10 +148,14 @@ final class VectorValidator {
                 for (int i = 0; i < n; i++) {
                     byte id = x.getTypeId(i);
                     ValueVector child = x.getVectorByType(id);
-                    check(child != null, path, "undeclared type id %s at row %s", id, i);
+                    if (child == null) {
+                        throw fail(path, "undeclared type id %s at row %s", id, i);
+                    }
                     int offset = x.getOffset(i);
-                    check(offset >= 0 && offset < child.getValueCount(), path,
-                            "offset %s at row %s outside its child of %s values", offset, i, child.getValueCount());
+                    if (offset < 0 || offset >= child.getValueCount()) {
+                        throw fail(path,
+                                "offset %s at row %s outside its child of %s values", offset, i, child.getValueCount());
+                    }
                 }
                 children(x.getChildrenFromFields(), field, path);
             }
@@ -161,7 +167,9 @@ final class VectorValidator {
                 long previous = 0;
                 for (int i = 0; i < runs; i++) {
                     long end = ((BaseIntVector) ends).getValueAsLong(i);
-                    check(end > previous, path, "run end %s at run %s does not grow", end, i);
+                    if (end <= previous) {
+                        throw fail(path, "run end %s at run %s does not grow", end, i);
+                    }
                     previous = end;
                 }
                 // the last run may end beyond the length (a slice), never before it
@@ -193,9 +201,11 @@ final class VectorValidator {
         for (int i = 0; i < v.getValueCount(); i++) {
             if (!v.isNull(i)) {
                 long index = indices.getValueAsLong(i);
-                check(index >= 0 && index < size, path,
-                        "dictionary index %s at row %s outside dictionary %s of %s values", index, i,
-                        encoding.getId(), size);
+                if (index < 0 || index >= size) {
+                    throw fail(path,
+                            "dictionary index %s at row %s outside dictionary %s of %s values", index, i,
+                            encoding.getId(), size);
+                }
             }
         }
     }
@@ -249,36 +259,26 @@ final class VectorValidator {
             }
             long offset = width == 4 ? offsets.getInt((long) i * 4) : offsets.getLong((long) i * 8);
             long size = width == 4 ? sizes.getInt((long) i * 4) : sizes.getLong((long) i * 8);
-            check(offset >= 0 && size >= 0 && offset + size <= childCount, path,
-                    "view [%s, +%s) at row %s outside its child of %s values", offset, size, i, childCount);
+            if (offset < 0 || size < 0 || offset + size > childCount) {
+                throw fail(path,
+                        "view [%s, +%s) at row %s outside its child of %s values", offset, size, i, childCount);
+            }
         }
     }
 
-    private static void offsets32(ArrowBuf offsets, int n, long target, String path, String what) {
+    /** Offsets of {@code width} bytes (4 or 8): n + 1 of them, non-negative, never decreasing, at most target. */
+    private static void offsets(ArrowBuf offsets, int width, int n, long target, String path, String what) {
         if (n == 0) {
             return;
         }
-        capacity(offsets, 4L * (n + 1), path, "offset");
-        int previous = offsets.getInt(0);
+        capacity(offsets, (long) width * (n + 1), path, "offset");
+        long previous = width == 4 ? offsets.getInt(0) : offsets.getLong(0);
         check(previous >= 0, path, "a negative first offset %s", previous);
         for (int i = 1; i <= n; i++) {
-            int o = offsets.getInt(4L * i);
-            check(o >= previous, path, "offsets decrease at row %s: %s, %s", i - 1, previous, o);
-            previous = o;
-        }
-        check(previous <= target, path, "offsets run to %s, past the %s %s", previous, target, what);
-    }
-
-    private static void offsets64(ArrowBuf offsets, int n, long target, String path, String what) {
-        if (n == 0) {
-            return;
-        }
-        capacity(offsets, 8L * (n + 1), path, "offset");
-        long previous = offsets.getLong(0);
-        check(previous >= 0, path, "a negative first offset %s", previous);
-        for (int i = 1; i <= n; i++) {
-            long o = offsets.getLong(8L * i);
-            check(o >= previous, path, "offsets decrease at row %s: %s, %s", i - 1, previous, o);
+            long o = width == 4 ? offsets.getInt(4L * i) : offsets.getLong(8L * i);
+            if (o < previous) {
+                throw fail(path, "offsets decrease at row %s: %s, %s", i - 1, previous, o);
+            }
             previous = o;
         }
         check(previous <= target, path, "offsets run to %s, past the %s %s", previous, target, what);
@@ -296,7 +296,15 @@ final class VectorValidator {
 
     private static void check(boolean ok, String path, String format, Object... args) {
         if (!ok) {
-            throw new IllegalArgumentException("column " + path + ": " + String.format(format, args));
+            throw fail(path, format, args);
         }
+    }
+
+    /**
+     * The error for a column; loops over values test first and call this only on failure, so that the message's
+     * arguments are not boxed for every value.
+     */
+    private static IllegalArgumentException fail(String path, String format, Object... args) {
+        return new IllegalArgumentException("column " + path + ": " + String.format(format, args));
     }
 }
