@@ -1,11 +1,9 @@
 package dev.quiver.arrow;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.util.AutoCloseables;
@@ -15,7 +13,6 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
-import org.apache.arrow.vector.ipc.ReadChannel;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.table.Table;
@@ -149,33 +146,16 @@ final class ShelfArrow {
                 (int) table.getRowCount());
     }
 
-    /** The schema at the start of an Arrow IPC stream held in a segment. */
+    /** The schema at the start of an Arrow IPC stream held in a segment (only its first message is read). */
     static Schema readSchema(MemorySegment stream) {
-        ByteBuffer bytes = stream.asSlice(0, Math.min(stream.byteSize(), Integer.MAX_VALUE - 64)).asByteBuffer();
         try {
-            return MessageSerializer.deserializeSchema(new ReadChannel(new ReadableByteChannel() {
-                @Override
-                public int read(ByteBuffer dst) {
-                    if (!bytes.hasRemaining()) {
-                        return -1;
-                    }
-                    int n = Math.min(dst.remaining(), bytes.remaining());
-                    dst.put(bytes.slice(bytes.position(), n));
-                    bytes.position(bytes.position() + n);
-                    return n;
-                }
-
-                @Override
-                public boolean isOpen() {
-                    return true;
-                }
-
-                @Override
-                public void close() {
-                    // nothing to close: the segment belongs to the caller
-                }
-            }));
-        } catch (IOException | RuntimeException e) {
+            IpcMessages.Entry first = new IpcMessages(stream, "the object").next();
+            if (first == null || first.type() != MessageHeader.Schema) {
+                throw new ArrowFormatException(first == null ? "it holds no message"
+                        : "it starts with a " + first.typeName() + " message");
+            }
+            return MessageSerializer.deserializeSchema(first.message());
+        } catch (RuntimeException e) {
             throw new ArrowFormatException("a shelf object does not start with an Arrow schema: " + e.getMessage(), e);
         }
     }
