@@ -278,7 +278,7 @@ public final class Engine {
 
     /** The figures {@link Request.Stats} answers. */
     public Reply.StoreStats stats() {
-        long connected = sessions.values().stream().filter(x -> x.connected).count();
+        long connected = sessions.values().stream().filter(x -> x.connected && !x.suspended).count();
         return new Reply.StoreStats(allocator.capacity(), allocator.used(), allocator.used() - evictableBytes,
                 evictableBytes, objects.size(), (int) connected, evictedObjects, evictedBytes);
     }

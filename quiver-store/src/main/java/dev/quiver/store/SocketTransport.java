@@ -320,7 +320,7 @@ final class SocketTransport implements Engine.Outbox {
         }
         if (n < 0) {
             if (c.in != null) {
-                LOG.warn("client {} disconnected in the middle of a frame ({} bytes of it received)", c.clientId,
+                LOG.warn("closing client {}: disconnected in the middle of a frame ({} bytes of it received)", c.clientId,
                         c.in.position());
             } else {
                 LOG.debug("client {} disconnected", c.clientId);

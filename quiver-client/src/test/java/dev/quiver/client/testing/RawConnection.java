@@ -63,6 +63,15 @@ public final class RawConnection implements AutoCloseable {
         }
     }
 
+    /** Writes what the socket takes now, without waiting; returns how many bytes that was. */
+    public int writeSome(ByteBuffer bytes) {
+        try {
+            return channel.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public void write(byte[] bytes) {
         write(ByteBuffer.wrap(bytes));
     }
