@@ -82,8 +82,15 @@ final class Connection implements AutoCloseable {
      * is null.
      */
     record Deadline(long startNanos, Duration limit) {
+        /** Longer limits count as this (100 years), so that nanosecond arithmetic cannot overflow. */
+        private static final Duration LONGEST = Duration.ofDays(36_500);
+
         static Deadline after(Duration limit) {
-            return new Deadline(System.nanoTime(), limit);
+            return new Deadline(System.nanoTime(), capped(limit));
+        }
+
+        static Duration capped(Duration limit) {
+            return limit.compareTo(LONGEST) > 0 ? LONGEST : limit;
         }
 
         static Deadline never() {
@@ -169,7 +176,7 @@ final class Connection implements AutoCloseable {
         }
     }
 
-    /** Sends a request and waits for its reply for at most the request timeout; an error reply becomes its exception. */
+    /** Sends a request and waits at most the request timeout for its reply; an error reply becomes its exception. */
     Reply call(Request request) {
         return call(request, Deadline.after(requestTimeout));
     }
@@ -220,8 +227,8 @@ final class Connection implements AutoCloseable {
      * socket until {@code deadline} or the request timeout, whichever comes first; past it the connection is lost.
      */
     CompletableFuture<Reply> send(Request request, Deadline deadline) {
-        Duration writeLimit = deadline.isNever() || deadline.limit().compareTo(requestTimeout) > 0
-                ? requestTimeout : deadline.limit();
+        Duration writeLimit = Deadline.capped(deadline.isNever() || deadline.limit().compareTo(requestTimeout) > 0
+                ? requestTimeout : deadline.limit());
         long writeDeadline = deadline.startNanos() + writeLimit.toNanos();
         int id = nextRequestId.getAndUpdate(i -> i == Integer.MAX_VALUE ? 1 : i + 1);
         Pending p = new Pending();

@@ -473,7 +473,8 @@ public final class QuiverClient implements AutoCloseable {
         if (pinned.get() == 0) {
             finishClose();
         } else {
-            LOG.debug("client ended with {} pinned buffer(s) open: disconnecting when the last is closed", pinned.get());
+            LOG.debug("client ended with {} pinned buffer(s) open: disconnecting when the last is closed",
+                    pinned.get());
         }
     }
 
@@ -589,14 +590,15 @@ public final class QuiverClient implements AutoCloseable {
     }
 
     /**
-     * The deadline of a call that asks the store to wait {@code waitMillis}: none for {@link #WAIT_FOREVER}, the
-     * request timeout for {@link #NO_WAIT}, else the wait plus {@link ClientOptions#waitMargin()}.
+     * The deadline of a call that asks the store to wait {@code waitMillis}: none for {@link #WAIT_FOREVER} (any
+     * negative wait, as the store reads it), the request timeout for {@link #NO_WAIT}, else the wait plus
+     * {@link ClientOptions#waitMargin()}.
      */
     private Connection.Deadline waitDeadline(long waitMillis) {
-        if (waitMillis == WAIT_FOREVER) {
+        if (waitMillis < 0) {
             return Connection.Deadline.never();
         }
-        if (waitMillis <= NO_WAIT) {
+        if (waitMillis == NO_WAIT) {
             return Connection.Deadline.after(options.requestTimeout());
         }
         return Connection.Deadline.after(Duration.ofMillis(waitMillis).plus(options.waitMargin()));

@@ -114,8 +114,8 @@ class DeadlineTest {
 
     @Test
     void aRequestTimeoutMustBePositive() {
-        assertThatThrownBy(() -> QuiverClient.connect(socket, ClientOptions.defaults().withRequestTimeout(Duration.ZERO)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
+        assertThatThrownBy(() -> QuiverClient.connect(socket,
+                ClientOptions.defaults().withRequestTimeout(Duration.ZERO))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
         assertThatThrownBy(() -> ClientOptions.defaults().withRequestTimeout(Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
         try (QuiverClient c = QuiverClient.connect(socket, QUICK)) {
@@ -151,7 +151,8 @@ class DeadlineTest {
 
             assertThat(c.isConnected()).isFalse();
             assertThat(view.isOpen()).isFalse();
-            assertThatThrownBy(() -> view.data().get(ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> view.data().get(ValueLayout.JAVA_BYTE, 0))
+                    .isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> writer.data().get(ValueLayout.JAVA_BYTE, 0))
                     .isInstanceOf(IllegalStateException.class);
             assertThat(writer.isWritable()).isFalse();
