@@ -17,15 +17,16 @@ import dev.quiver.protocol.FrameCodec;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
+import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,7 +85,8 @@ class ConnectionLossTest {
     }
 
     /**
-     * The store drops a connection that is still alive (here: it does not read its replies). Until that client closes
+     * The store drops a connection that is still alive (here: a subscriber that does not read its notifications goes
+     * past its share of the store's connection memory). Until that client closes
      * its socket, the store must keep its references: another client's delete is deferred, and a new object does not
      * get the memory the first client may still be reading.
      *
@@ -92,24 +94,29 @@ class ConnectionLossTest {
      * the delete answers DELETED.
      */
     @Test
-    @Disabled("needs the store side of the hardening fix: a dropped connection keeps its references until EOF")
     void memoryOfAConnectionTheStoreDroppedIsNotReusedWhileItsSocketIsOpen() {
-        StoreServer store = Fixtures.store(dir, 16 << 20);
-        try (QuiverClient other = QuiverClient.connect(store.socket());
-                Subscription events = other.subscribe()) {
+        StoreServer store;
+        try {
+            store = StoreServer.start(StoreConfig.of(16 << 20, dir.resolve("store.sock"))
+                    .withConnectionMemory(StoreConfig.MIN_CONNECTION_MEMORY)); // a share of 8 MiB a connection
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try (QuiverClient other = QuiverClient.connect(store.socket())) {
             ObjectId x = id("x");
             put(other, x, 4096, 0, 1);
-            fillWithSmallObjects(other, 20_000); // so that each listing is large
+            Subscription events;
 
             try (RawConnection dropped = RawConnection.open(store.socket())) {
                 dropped.handshake();
                 dropped.write(FrameCodec.encode(2, new Request.Get(List.of(x), NO_WAIT)));
                 Reply.Objects got = (Reply.Objects) dropped.readFrame(WAIT).message();
                 long offsetOfX = got.objects().getFirst().offset();
-                // Ask for listings without reading them: past 64 MiB of unread replies the store drops the connection.
-                for (int i = 0; i < 100; i++) {
-                    dropped.write(FrameCodec.encode(3 + i, new Request.ListObjects()));
-                }
+                // Subscribe and stop reading: 150,000 notifications (10 MB) are more than its share.
+                dropped.write(FrameCodec.encode(3, new Request.Subscribe()));
+                assertThat(dropped.readFrame(WAIT).message()).isInstanceOf(Reply.Ok.class);
+                assertThat(((Reply.Notification) dropped.readFrame(WAIT).message()).id()).isEqualTo(x);
+                fillWithSmallObjects(other, 150_000);
                 dropped.drainUntilEof(WAIT); // the store shut the connection down; this side keeps it open
 
                 assertThat(other.delete(x)).as("the dropped client's socket is open: its reference must hold")
@@ -120,8 +127,10 @@ class ConnectionLossTest {
                     assertThat(yb.data().address() - other.arenaAddress()).as("y must not reuse x's memory")
                             .isNotEqualTo(offsetOfX);
                 }
+                events = other.subscribe(); // subscribed now, after the flood: it reads what it is sent
             }
             awaitEvent(events, ObjectEvent.Kind.DELETED, x); // freed once the dropped client closed its socket
+            events.close();
         } finally {
             store.close();
         }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * No client can exhaust the store's memory. The store runs in a child JVM with a 64 MiB heap, so that buffering what
+ * No client can exhaust the store's memory. The store runs in a child JVM with a 96 MiB heap, so that buffering what
  * clients announce, or everything they ask for, would end it with an OutOfMemoryError; each test then checks that it
  * still serves a bystander, and says in its log whom it dropped and why.
  */
@@ -44,7 +44,7 @@ class ConnectionMemoryTest {
     void startStore() {
         socket = dir.resolve("bounded.sock");
         storeJvm = ChildJvm.start(StoreChild.class.getName(),
-                List.of("-Xmx64m", "-Dorg.slf4j.simpleLogger.logFile=System.out"), socket.toString(),
+                List.of("-Xmx96m", "-Dorg.slf4j.simpleLogger.logFile=System.out"), socket.toString(),
                 String.valueOf(CAPACITY));
         storeJvm.expect("ready", WAIT);
         bystander = QuiverClient.connect(socket, WAIT);
@@ -71,7 +71,7 @@ class ConnectionMemoryTest {
     void connectionsThatAnnounceLargeFramesAndNeverSendThemHoldOnlyWhatArrived() {
         List<RawConnection> announcers = new ArrayList<>();
         try {
-            for (int i = 0; i < 40; i++) { // 40 × 8 MiB announced: 320 MiB, five times the store's heap
+            for (int i = 0; i < 40; i++) { // 40 × 8 MiB announced: 320 MiB, three times the store's heap
                 RawConnection raw = RawConnection.open(socket);
                 raw.handshake();
                 raw.write(RawConnection.frame(FrameCodec.MAX_FRAME, 0x03, 0, 2, new byte[0]));

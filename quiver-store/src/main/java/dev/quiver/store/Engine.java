@@ -855,9 +855,10 @@ public final class Engine {
     }
 
     /**
-     * A new subscriber's first notifications: one {@code SEALED} for each visible object, in seal order. While it
-     * runs, live events about objects sealed after its {@link #position} are held back, since the burst itself will
-     * send those objects (or skip them, once deleted): each event comes once, in order.
+     * A new subscriber's first notifications: one {@code SEALED} for each sealed object still in memory (delete-pending
+     * ones included, so that every {@code DELETED} a subscriber gets follows the {@code SEALED} of the same object),
+     * in seal order. While it runs, live events about objects sealed after its {@link #position} are held back, since
+     * the burst itself will send those objects, or skip them once freed: each event comes once, in order.
      */
     final class Burst extends Cursor {
         /** The seal sequence number of the last object passed. */
@@ -868,9 +869,7 @@ public final class Engine {
         boolean sendNext(Session s) {
             AppendLog.Node<StoredObject> n = sealOrder.after(at);
             for (int i = 0; n != null && i < FrameCodec.LISTING_CHUNK; i++) {
-                if (n.value.isVisible()) {
-                    send(s, 0, notification(Reply.Notification.Kind.SEALED, n.value));
-                }
+                send(s, 0, notification(Reply.Notification.Kind.SEALED, n.value));
                 at = n;
                 position = n.seq;
                 n = sealOrder.after(n);

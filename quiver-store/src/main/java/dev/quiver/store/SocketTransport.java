@@ -56,6 +56,8 @@ final class SocketTransport implements Engine.Outbox {
     private static final long PUMP_BELOW = 1 << 20;
     /** A client with this much queued for it is not read from until it has read some of it. */
     private static final long PAUSE_READING_ABOVE = 4 << 20;
+    /** What a queued frame costs beyond its bytes: its buffer's object and array headers. */
+    private static final int QUEUED_FRAME_OVERHEAD = 80;
     /** How long accepting pauses after an accept failed (the process is out of file descriptors, typically). */
     private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -234,8 +236,8 @@ final class SocketTransport implements Engine.Outbox {
             }
         }
         c.out.add(frame);
-        c.queuedBytes += frame.remaining();
-        buffered += frame.remaining();
+        c.queuedBytes += frame.remaining() + QUEUED_FRAME_OVERHEAD;
+        buffered += frame.remaining() + QUEUED_FRAME_OVERHEAD;
         if (c.usage() > connectionBound) {
             drop(c, "it holds " + Sizes.format(c.usage()) + " of the store's memory, more than its share of "
                     + Sizes.format(connectionBound) + " (" + Sizes.format(c.queuedBytes)
@@ -409,6 +411,8 @@ final class SocketTransport implements Engine.Outbox {
                     break;
                 }
                 c.out.poll();
+                c.queuedBytes -= QUEUED_FRAME_OVERHEAD;
+                buffered -= QUEUED_FRAME_OVERHEAD;
             }
         } catch (IOException e) {
             drop(c, null, "write failed: " + e.getMessage());

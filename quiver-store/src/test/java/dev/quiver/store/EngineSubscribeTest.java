@@ -26,7 +26,7 @@ class EngineSubscribeTest {
         d.seal(writer, id("one"), 111);           // sealed after "two": notified after it
         d.created(writer, id("unsealed"), 30);
         d.putHeld(writer, id("deleting"), 40);
-        d.delete(writer, id("deleting"));           // deferred: invisible, not announced
+        d.delete(writer, id("deleting"));           // deferred: invisible, but still in memory
 
         long sub = d.connect("subscriber");
         int r = d.send(sub, new Request.Subscribe());
@@ -34,7 +34,8 @@ class EngineSubscribeTest {
         assertThat(d.outbox.to(sub).stream().skip(1).map(RecordingOutbox.Sent::reply)).containsExactly(
                 new Reply.Ok(),
                 new Notification(SEALED, id("two"), 20, 0, EngineDriver.digestOf(id("two"))),
-                new Notification(SEALED, id("one"), 10, 1, 111));
+                new Notification(SEALED, id("one"), 10, 1, 111),
+                new Notification(SEALED, id("deleting"), 40, 0, EngineDriver.digestOf(id("deleting"))));
         assertThat(d.outbox.replies(sub, r)).containsExactly(new Reply.Ok());
 
         d.seal(writer, id("unsealed"), 333);
@@ -49,6 +50,7 @@ class EngineSubscribeTest {
         assertThat(d.outbox.notifications(sub)).containsExactly(
                 new Notification(SEALED, id("two"), 20, 0, EngineDriver.digestOf(id("two"))),
                 new Notification(SEALED, id("one"), 10, 1, 111),
+                new Notification(SEALED, id("deleting"), 40, 0, EngineDriver.digestOf(id("deleting"))),
                 new Notification(SEALED, id("unsealed"), 30, 0, 333),
                 new Notification(DELETED, id("deleting"), 40, 0, EngineDriver.digestOf(id("deleting"))),
                 new Notification(DELETED, id("two"), 20, 0, EngineDriver.digestOf(id("two"))),
