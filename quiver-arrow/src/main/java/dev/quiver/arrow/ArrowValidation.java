@@ -120,15 +120,15 @@ public final class ArrowValidation {
         for (Field f : schema.getFields()) {
             int depth = depth(f, 1);
             if (depth > MAX_NESTING_DEPTH) {
-                throw new ArrowFormatException("column " + f.getName() + " is nested " + depth + " levels deep; at "
-                        + "most " + MAX_NESTING_DEPTH + " are accepted");
+                throw new ArrowFormatException("column " + f.getName() + " is nested more than " + MAX_NESTING_DEPTH
+                        + " levels deep; at most " + MAX_NESTING_DEPTH + " are accepted");
             }
         }
     }
 
     private static int depth(Field f, int level) {
         if (level > MAX_NESTING_DEPTH) {
-            return level; // deep enough to refuse; no need to walk further
+            return level; // too deep already: no need to walk further
         }
         int deepest = level;
         for (Field child : f.getChildren()) {
