@@ -118,6 +118,8 @@ public final class ArrowStore {
      * @return the object's size in bytes
      * @throws IllegalArgumentException if a batch does not fit the schema, a column's length is not the batch's row
      *                                  count, or a dictionary is missing (nothing is created then)
+     * @throws ArrowFormatException     if the data is not valid Arrow ({@link ArrowValidation#validateTable}); nothing
+     *                                  is created then
      */
     public long write(ObjectId id, Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries) {
         Set<Long> missing = missingDictionaries(schema, dictionaries);
@@ -125,6 +127,7 @@ public final class ArrowStore {
             throw new IllegalArgumentException("no dictionary with id " + missing + " for the schema's "
                     + "dictionary-encoded columns: pass the DictionaryProvider that holds them");
         }
+        ArrowValidation.validateTable(schema, batches, dictionaries); // nothing invalid is stored
         long size = serialize(schema, batches, dictionaries, SegmentChannel.counting());
         byte[] mediaType = STREAM_MEDIA_TYPE.getBytes(StandardCharsets.US_ASCII);
         try (WritableObject o = client.create(id, size, MemorySegment.ofArray(mediaType))) {
@@ -195,9 +198,10 @@ public final class ArrowStore {
             }
             int index = 0;
             for (VectorSchemaRoot batch : batches) {
-                if (!batch.getSchema().equals(schema)) {
-                    throw new IllegalArgumentException("batch " + index + "'s schema differs from the stream's: "
-                            + batch.getSchema() + " vs " + schema);
+                // the fields, not the schema: the stream's schema-level metadata is written once, with the schema
+                if (!batch.getSchema().getFields().equals(schema.getFields())) {
+                    throw new IllegalArgumentException("batch " + index + "'s fields differ from the stream's: "
+                            + batch.getSchema().getFields() + " vs " + schema.getFields());
                 }
                 for (FieldVector v : batch.getFieldVectors()) {
                     if (v.getValueCount() != batch.getRowCount()) {

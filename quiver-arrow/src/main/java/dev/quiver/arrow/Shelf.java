@@ -251,10 +251,12 @@ public final class Shelf implements AutoCloseable {
      * @param dictionaries the dictionaries of dictionary-encoded columns, or null
      * @param replace      replace the table under the key if there is one
      * @return the entry written
+     * @throws ArrowFormatException if the data is not valid Arrow (see {@link ArrowValidation}); the shelf is unchanged
      */
     public ShelfEntry putBatches(String key, Schema schema, Iterable<VectorSchemaRoot> batches,
                                  DictionaryProvider dictionaries, boolean replace) {
         ensureOpen();
+        ArrowValidation.validateTable(schema, batches, dictionaries); // before the store is touched
         if (key == null) {
             return putWithGeneratedKey(k -> write(k, schema, batches, dictionaries, false));
         }

@@ -71,7 +71,7 @@ public final class StoreArrowReader extends ArrowReader {
         super(allocator);
         this.what = "object " + object.id();
         this.messages = new IpcMessages(object.data(), what);
-        this.validator = new VectorValidator(this::dictionarySize);
+        this.validator = new VectorValidator(this::dictionarySize, false);
         long address = object.pin();
         this.whole = allocator.wrapForeignAllocation(new ForeignAllocation(object.data().byteSize(), address) {
             @Override
@@ -145,11 +145,18 @@ public final class StoreArrowReader extends ArrowReader {
             throw messages.invalid(e == null ? "it holds no schema" : "it starts with a " + e.typeName()
                     + " message, not a Schema");
         }
+        Schema schema;
         try {
-            return MessageSerializer.deserializeSchema(e.message());
+            schema = MessageSerializer.deserializeSchema(e.message());
         } catch (RuntimeException ex) {
             throw messages.invalid("unreadable schema (" + ex + ")", ex);
         }
+        try {
+            ArrowValidation.validateSchema(schema);
+        } catch (ArrowFormatException ex) {
+            throw messages.invalid(ex.getMessage(), ex);
+        }
+        return schema;
     }
 
     @Override
@@ -257,6 +264,11 @@ public final class StoreArrowReader extends ArrowReader {
      */
     private void load(List<FieldVector> vectors, List<Field> fields, ArrowRecordBatch batch, String where) {
         try (batch) {
+            try {
+                ArrowValidation.validateRecordBatch(fields, batch);
+            } catch (ArrowFormatException ex) {
+                throw messages.invalid(where + ": " + ex.getMessage(), ex);
+            }
             Iterator<ArrowBuf> buffers = batch.getBuffers().iterator();
             Iterator<ArrowFieldNode> nodes = batch.getNodes().iterator();
             Iterator<Long> variadic = batch.getVariadicBufferCounts() == null ? Collections.emptyIterator()

@@ -76,7 +76,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *
  * <p>Covers every type Arrow Java 19 reads and writes in IPC: see {@link #LEAF_TYPES} and {@link Nested}.
  */
-final class RandomArrow {
+public final class RandomArrow {
     static {
         // Extension types are read back as such only when registered (otherwise as their storage type).
         ExtensionTypeRegistry.register(UuidType.INSTANCE);
@@ -87,12 +87,12 @@ final class RandomArrow {
     // ------------------------------------------------------------------------------------------ column types
 
     /** A column's type: a tree of leaves, nested types and dictionary-encoded columns. */
-    sealed interface Col permits Leaf, Nested, Dict {
+    public sealed interface Col permits Leaf, Nested, Dict {
         boolean nullable();
     }
 
     /** A primitive column. */
-    record Leaf(ArrowType type, boolean nullable) implements Col {
+    public record Leaf(ArrowType type, boolean nullable) implements Col {
         @Override
         public String toString() {
             return type + (nullable ? "" : " not null");
@@ -100,14 +100,14 @@ final class RandomArrow {
     }
 
     /** The nested kinds. */
-    enum Kind { LIST, LARGE_LIST, FIXED_SIZE_LIST, LIST_VIEW, LARGE_LIST_VIEW, STRUCT, MAP, DENSE_UNION, SPARSE_UNION,
+    public enum Kind { LIST, LARGE_LIST, FIXED_SIZE_LIST, LIST_VIEW, LARGE_LIST_VIEW, STRUCT, MAP, DENSE_UNION, SPARSE_UNION,
         RUN_END_ENCODED }
 
     /**
      * A nested column. {@code param}: the list size of a fixed-size list, the run-end width of a run-end encoded
      * column, the step between the type ids of a dense union (see {@link #denseTypeIds}); unused otherwise.
      */
-    record Nested(Kind kind, boolean nullable, int param, List<Col> children) implements Col {
+    public record Nested(Kind kind, boolean nullable, int param, List<Col> children) implements Col {
         @Override
         public String toString() {
             return kind + (param != 0 ? "(" + param + ")" : "") + children + (nullable ? "" : " not null");
@@ -115,7 +115,7 @@ final class RandomArrow {
     }
 
     /** A dictionary-encoded column: indices of {@code indexType} into a dictionary of {@code dictionarySize} values. */
-    record Dict(ArrowType valueType, ArrowType.Int indexType, int dictionarySize, boolean nullable) implements Col {
+    public record Dict(ArrowType valueType, ArrowType.Int indexType, int dictionarySize, boolean nullable) implements Col {
         @Override
         public String toString() {
             return "Dictionary<" + valueType + ", " + indexType + ", " + dictionarySize + ">"
@@ -124,7 +124,7 @@ final class RandomArrow {
     }
 
     /** A table: columns, rows of each batch, the chance that a nullable value is null, and the data's seed. */
-    record Spec(List<Col> columns, List<Integer> batchRows, double nullChance, long seed) {}
+    public record Spec(List<Col> columns, List<Integer> batchRows, double nullChance, long seed) {}
 
     /** Every primitive type Arrow Java 19 supports in IPC (decimals and fixed-size binary with a few parameters). */
     static final List<ArrowType> LEAF_TYPES = List.of(
@@ -214,10 +214,10 @@ final class RandomArrow {
     // ------------------------------------------------------------------------------------------------ schema
 
     /** A table's schema and its dictionaries (the dictionaries' vectors belong to the table: close it). */
-    static final class Table implements AutoCloseable {
-        final Spec spec;
-        final Schema schema;
-        final DictionaryProvider.MapDictionaryProvider dictionaries;
+    public static final class Table implements AutoCloseable {
+        public final Spec spec;
+        public final Schema schema;
+        public final DictionaryProvider.MapDictionaryProvider dictionaries;
         private final BufferAllocator allocator;
 
         private Table(Spec spec, Schema schema, DictionaryProvider.MapDictionaryProvider dictionaries,
@@ -228,7 +228,7 @@ final class RandomArrow {
             this.allocator = allocator;
         }
 
-        int batchCount() {
+        public int batchCount() {
             return spec.batchRows().size();
         }
 
@@ -237,7 +237,7 @@ final class RandomArrow {
         }
 
         /** Batch {@code i}: always the same data for the same spec. The caller closes it. */
-        VectorSchemaRoot batch(int i) {
+        public VectorSchemaRoot batch(int i) {
             Random r = new Random(spec.seed() * 31 + i);
             int rows = spec.batchRows().get(i);
             VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
@@ -294,7 +294,7 @@ final class RandomArrow {
     }
 
     /** The table of a spec: its schema, and its dictionaries made with {@code allocator}. */
-    static Table table(Spec spec, BufferAllocator allocator) {
+    public static Table table(Spec spec, BufferAllocator allocator) {
         DictionaryProvider.MapDictionaryProvider dictionaries = new DictionaryProvider.MapDictionaryProvider();
         List<Field> fields = new ArrayList<>();
         Random r = new Random(spec.seed());
@@ -743,7 +743,7 @@ final class RandomArrow {
         return spec.columns() + " rows " + spec.batchRows() + " nulls " + spec.nullChance() + " seed " + spec.seed();
     }
 
-    static List<Integer> rows(int... rows) {
+    public static List<Integer> rows(int... rows) {
         return Arrays.stream(rows).boxed().toList();
     }
 }

@@ -471,7 +471,7 @@ class ShelfTest {
             renamed.setValueCount(0);
             VectorSchemaRoot mismatched = new VectorSchemaRoot(List.of(renamed));
             assertThatThrownBy(() -> shelf.putBatches("mixed", root.getSchema(), List.of(root, mismatched), null,
-                    false)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("schema");
+                    false)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fields differ");
 
             // batches that change between measuring and writing: the object was created, then aborted
             Iterable<VectorSchemaRoot> changing = new Iterable<>() {

@@ -17,10 +17,12 @@ import picocli.CommandLine.Parameters;
 
 /** {@code quiver get KEY --out FILE}: a table from the shelf into a file. */
 @Command(name = "get", mixinStandardHelpOptions = true,
-        description = {"Writes the table under a key to a file: Arrow IPC file or stream, or Parquet (through "
-                + "DuckDB, reading the table zero-copy from the store).",
-                "The format comes from --format, else the output's extension (.arrows: stream, .parquet: Parquet), "
-                        + "else the Arrow IPC file format. The file appears complete or not at all.",
+        description = {"Writes the table under a key to a file: Arrow IPC file or stream, Parquet or CSV (Parquet "
+                + "and CSV through DuckDB, reading the table zero-copy from the store).",
+                "The format comes from --format, else the output's extension (.arrow .feather .ipc: Arrow IPC file, "
+                        + ".arrows .stream: stream, .parquet .pq: Parquet, .csv .txt: CSV, .tsv: tab-separated), "
+                        + "else (no extension) the Arrow IPC file format; another extension is refused. The file "
+                        + "appears complete or not at all.",
                 "Exits 1 if the key is not on the shelf."})
 final class GetCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
@@ -30,8 +32,8 @@ final class GetCommand extends ClientCommand {
             + "(replaced if it exists).")
     Path outFile;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", description = "arrow (IPC file), arrows (IPC stream) "
-            + "or parquet.")
+    @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", description = "arrow (IPC file), arrows (IPC stream), "
+            + "parquet or csv.")
     String format;
 
     @Option(names = "--progress", negatable = true, description = "Show progress on stderr (default: on a "
@@ -41,9 +43,6 @@ final class GetCommand extends ClientCommand {
     @Override
     int run(QuiverClient client, PrintWriter out) {
         TableFiles.Format f = format != null ? TableFiles.Format.parse(format) : outputFormat(outFile);
-        if (f == TableFiles.Format.CSV) {
-            throw new IllegalArgumentException("quiver get writes arrow, arrows or parquet, not csv");
-        }
         ShelfEntry entry;
         long bytes;
         try (BufferAllocator allocator = new RootAllocator();
@@ -72,9 +71,18 @@ final class GetCommand extends ClientCommand {
         return 0;
     }
 
+    /** The format an output file's name asks for: by its extension, the Arrow IPC file format without one. */
     static TableFiles.Format outputFormat(Path out) {
         TableFiles.Format byName = TableFiles.byExtension(out);
-        return byName == TableFiles.Format.ARROWS || byName == TableFiles.Format.PARQUET ? byName
-                : TableFiles.Format.ARROW;
+        if (byName != null) {
+            return byName;
+        }
+        String name = out.getFileName().toString();
+        if (name.lastIndexOf('.') > 0) {
+            throw new IllegalArgumentException("quiver get does not write ." + name.substring(name.lastIndexOf('.') + 1)
+                    + " files: it writes .arrow .feather .ipc (Arrow IPC file), .arrows .stream (Arrow IPC stream), "
+                    + ".parquet .pq (Parquet), .csv .txt .tsv (CSV); name the file so, or give --format");
+        }
+        return TableFiles.Format.ARROW;
     }
 }

@@ -20,7 +20,9 @@ import picocli.CommandLine.Parameters;
         description = {"Puts a table from a file onto the shelf, under a key.",
                 "Reads Arrow IPC (file and stream formats), Parquet and CSV (Parquet and CSV through DuckDB). The "
                         + "format comes from the file's first bytes, else its extension, else --format.",
-                "The whole file is read and checked before the store is touched: a malformed file changes nothing.",
+                "The whole file is read and validated (offsets, lengths, null counts, dictionary indices, UTF-8, "
+                        + "decimal precision, nesting depth) before the store is touched: a malformed file changes "
+                        + "nothing. Schema and field metadata (such as pandas' and pyarrow's) are kept.",
                 "Exits 1 on a bad file, a taken key (without --replace), or a full store."})
 final class PutCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The file to load.")
@@ -39,8 +41,8 @@ final class PutCommand extends ClientCommand {
             + "(default: detected).")
     String format;
 
-    @Option(names = "--delimiter", paramLabel = "CHAR", description = "CSV field delimiter (default: ',', or tab "
-            + "for .tsv; 'tab' for a tab).")
+    @Option(names = "--delimiter", paramLabel = "CHAR", description = "CSV field delimiter, one character, or 'tab' "
+            + "(default: detected by DuckDB's CSV sniffer: comma, semicolon, tab, pipe...).")
     String delimiter;
 
     @Option(names = "--progress", negatable = true, description = "Show progress on stderr (default: on a "

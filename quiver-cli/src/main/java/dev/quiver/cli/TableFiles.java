@@ -1,10 +1,14 @@
 package dev.quiver.cli;
 
+import dev.quiver.arrow.ArrowFormatException;
+import dev.quiver.arrow.ArrowValidation;
 import dev.quiver.arrow.Shelf;
 import dev.quiver.arrow.StoreArrowReader;
 import dev.quiver.client.ObjectBuffer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,6 +24,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -39,9 +44,11 @@ import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.InvalidArrowFileException;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.ArrowDictionaryBatch;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.TransferPair;
-import org.apache.arrow.vector.util.ValueVectorUtility;
 import org.duckdb.DuckDBConnection;
 import org.duckdb.DuckDBPreparedStatement;
 import org.duckdb.DuckDBResultSet;
@@ -60,12 +67,15 @@ final class TableFiles {
 
     /** The formats quiver put and quiver get know. */
     enum Format {
-        ARROW("Arrow IPC file"), ARROWS("Arrow IPC stream"), PARQUET("Parquet"), CSV("CSV");
+        ARROW("Arrow IPC file", "an "), ARROWS("Arrow IPC stream", "an "), PARQUET("Parquet", ""), CSV("CSV", "");
 
         final String title;
+        /** "an Arrow IPC file", "Parquet": the title as the object of "read as". */
+        final String asObject;
 
-        Format(String title) {
+        Format(String title, String article) {
             this.title = title;
+            this.asObject = article + title;
         }
 
         String option() {
@@ -157,36 +167,62 @@ final class TableFiles {
     // -------------------------------------------------------------------------------------------------- reading
 
     /**
-     * Reads a whole file into batches in {@code allocator}.
+     * Reads a whole file into batches in {@code allocator}, and validates them fully
+     * ({@link ArrowValidation#validateTable}): what this returns can be stored.
      *
-     * @param delimiter the CSV delimiter, or null for ',' (tab for .tsv)
+     * @param delimiter the CSV delimiter, or null to let DuckDB's sniffer detect it
      * @throws BadFileException saying what is wrong with the file
      */
     static Loaded read(Path file, Format format, String delimiter, BufferAllocator allocator, Progress progress) {
         if (!Files.isRegularFile(file)) {
             throw new BadFileException(Files.exists(file) ? file + " is not a regular file" : "no such file: " + file);
         }
-        return switch (format) {
-            case ARROW -> readArrow(file, format, allocator, progress);
-            case ARROWS -> readArrow(file, format, allocator, progress);
+        String csvOptions = format == Format.CSV ? ", delim = " + sqlString(csvDelimiter(file, delimiter)) : "";
+        Loaded loaded = switch (format) {
+            case ARROW, ARROWS -> readArrow(file, format, allocator, progress);
             case PARQUET -> readWithDuckDb(file, format, "read_parquet(" + sqlString(file) + ")", allocator, progress);
-            case CSV -> readWithDuckDb(file, format, "read_csv(" + sqlString(file) + ", delim = "
-                    + sqlString(csvDelimiter(file, delimiter)) + ", skip = 0)", allocator, progress);
+            case CSV -> readWithDuckDb(file, format, "read_csv(" + sqlString(file) + csvOptions + ", skip = 0)",
+                    allocator, progress);
         };
+        try {
+            ArrowValidation.validateTable(loaded.schema(), loaded.batches(), loaded.dictionaries());
+        } catch (ArrowFormatException e) {
+            loaded.close();
+            throw new BadFileException("cannot read " + file + " as " + format.asObject + ": " + e.getMessage(), e);
+        }
+        return loaded;
     }
 
+    /** The CSV delimiter: the one given, else the one DuckDB's sniffer detects. */
     private static String csvDelimiter(Path file, String delimiter) {
-        if (delimiter != null) {
-            if (delimiter.equals("\\t") || delimiter.equals("tab")) {
-                return "\t";
-            }
-            if (delimiter.length() != 1) {
-                throw new IllegalArgumentException("--delimiter takes one character (or 'tab'), got '" + delimiter
-                        + "'");
-            }
-            return delimiter;
+        if (delimiter == null) {
+            return sniffDelimiter(file);
         }
-        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tsv") ? "\t" : ",";
+        String d = delimiter.equals("\\t") || delimiter.equalsIgnoreCase("tab") ? "\t" : delimiter;
+        if (d.length() != 1 || d.equals("\n") || d.equals("\r") || d.equals("\"")) {
+            throw new IllegalArgumentException("--delimiter takes one character other than a quote or a line break, "
+                    + "or 'tab'; got '" + delimiter + "'");
+        }
+        return d;
+    }
+
+    /**
+     * The delimiter DuckDB's sniffer ({@code sniff_csv}) detects, or ',' when it finds only one column (a file of one
+     * column, or rows that disagree on their number of fields: read_csv then says why). Given to read_csv explicitly, so
+     * that a ragged file is refused with DuckDB's reason rather than read as one column.
+     */
+    private static String sniffDelimiter(Path file) {
+        try (DuckDBConnection db = duckDb(false); Statement s = db.createStatement();
+             java.sql.ResultSet r = s.executeQuery("SELECT Delimiter, len(Columns) FROM sniff_csv("
+                     + sqlString(file) + ")")) {
+            if (!r.next() || r.getInt(2) < 2) {
+                return ","; // no delimiter splits every row alike (it then picks any absent one): ',' says why
+            }
+            String detected = r.getString(1);
+            return detected != null && detected.length() == 1 ? detected : ",";
+        } catch (SQLException e) {
+            return ","; // read_csv reports what is wrong, with the line
+        }
     }
 
     private static Loaded readArrow(Path file, Format format, BufferAllocator allocator, Progress progress) {
@@ -194,8 +230,8 @@ final class TableFiles {
         DictionaryProvider.MapDictionaryProvider dictionaries = new DictionaryProvider.MapDictionaryProvider();
         long rows = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-             ArrowReader reader = format == Format.ARROW ? new ArrowFileReader(ch, allocator)
-                     : new ArrowStreamReader(ch, allocator)) {
+             ArrowReader reader = checkedFraming(ch, format) == Format.ARROW ? new CheckedFileReader(ch, allocator)
+                     : new CheckedStreamReader(ch, allocator)) {
             long size = ch.size();
             VectorSchemaRoot root = reader.getVectorSchemaRoot(); // reads the schema (and a file's footer)
             if (reader instanceof ArrowFileReader fileReader) {
@@ -217,20 +253,120 @@ final class TableFiles {
             }
             progress.complete();
             return new Loaded(format, root.getSchema(), batches, dictionaries, rows);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError e) {
             batches.forEach(VectorSchemaRoot::close);
             dictionaries.close();
             String why = e instanceof InvalidArrowFileException
-                    ? "it does not end with the Arrow file footer and magic ARROW1 (truncated?)" : describe(e);
-            throw new BadFileException("cannot read " + file + " as an " + format.title + ": " + why, e);
+                    ? "it does not end with the Arrow file footer and magic ARROW1 (truncated?)"
+                    : e instanceof StackOverflowError ? "its schema is nested too deeply to read (at most "
+                    + ArrowValidation.MAX_NESTING_DEPTH + " levels are accepted)" : describe(e);
+            throw new BadFileException("cannot read " + file + " as " + format.asObject + ": " + why, e);
+        }
+    }
+
+    /**
+     * Checks that every length in the file's framing lies inside the file before Arrow Java reads it: its readers
+     * allocate whatever a length claims (a flipped bit in one would ask for gigabytes).
+     */
+    private static Format checkedFraming(FileChannel ch, Format format) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment bytes = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            if (format == Format.ARROW) {
+                ArrowValidation.validateFileFraming(bytes, "the file");
+            } else {
+                ArrowValidation.validateStreamFraming(bytes, "the file");
+            }
+        }
+        return format;
+    }
+
+    /**
+     * Checks each message of a file or stream before Arrow Java loads it (Arrow's loader trusts the field nodes: a
+     * null count of 0 hides a validity bitmap), with the validator that the shelf uses.
+     */
+    private static void checkBeforeLoad(ArrowRecordBatch batch, List<Field> fields) {
+        try {
+            ArrowValidation.validateRecordBatch(fields, batch);
+        } catch (RuntimeException e) {
+            batch.close(); // the reader would have closed it after loading
+            throw e;
+        }
+    }
+
+    /** The fields of the reader's vectors (its schema is read before any batch is loaded). */
+    private static List<Field> fieldsOf(ArrowReader reader) {
+        try {
+            return reader.getVectorSchemaRoot().getSchema().getFields();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<Field> dictionaryFields(Map<Long, Dictionary> dictionaries, ArrowDictionaryBatch batch) {
+        Dictionary d = dictionaries.get(batch.getDictionaryId());
+        return d == null ? null : List.of(d.getVector().getField()); // null: Arrow's reader refuses the unknown id
+    }
+
+    /** Arrow's file reader, each batch checked before it is loaded. */
+    private static final class CheckedFileReader extends ArrowFileReader {
+        CheckedFileReader(FileChannel ch, BufferAllocator allocator) {
+            super(ch, allocator);
+        }
+
+        @Override
+        protected Schema readSchema() throws IOException {
+            Schema schema = super.readSchema();
+            ArrowValidation.validateSchema(schema);
+            return schema;
+        }
+
+        @Override
+        protected void loadRecordBatch(ArrowRecordBatch batch) {
+            checkBeforeLoad(batch, fieldsOf(this));
+            super.loadRecordBatch(batch);
+        }
+
+        @Override
+        protected void loadDictionary(ArrowDictionaryBatch batch) {
+            List<Field> fields = dictionaryFields(dictionaries, batch);
+            if (fields != null) {
+                checkBeforeLoad(batch.getDictionary(), fields);
+            }
+            super.loadDictionary(batch);
+        }
+    }
+
+    /** Arrow's stream reader, each batch checked before it is loaded. */
+    private static final class CheckedStreamReader extends ArrowStreamReader {
+        CheckedStreamReader(FileChannel ch, BufferAllocator allocator) {
+            super(ch, allocator);
+        }
+
+        @Override
+        protected Schema readSchema() throws IOException {
+            Schema schema = super.readSchema();
+            ArrowValidation.validateSchema(schema);
+            return schema;
+        }
+
+        @Override
+        protected void loadRecordBatch(ArrowRecordBatch batch) {
+            checkBeforeLoad(batch, fieldsOf(this));
+            super.loadRecordBatch(batch);
+        }
+
+        @Override
+        protected void loadDictionary(ArrowDictionaryBatch batch) {
+            List<Field> fields = dictionaryFields(dictionaries, batch);
+            if (fields != null) {
+                checkBeforeLoad(batch.getDictionary(), fields);
+            }
+            super.loadDictionary(batch);
         }
     }
 
     /** Moves the reader's current batch into a root of its own (the reader's root is refilled by the next load). */
     private static long take(VectorSchemaRoot root, List<VectorSchemaRoot> batches, BufferAllocator allocator) {
-        for (FieldVector v : root.getFieldVectors()) {
-            ValueVectorUtility.validate(v); // a malformed file must not reach the store
-        }
         List<FieldVector> moved = new ArrayList<>(root.getFieldVectors().size());
         for (FieldVector v : root.getFieldVectors()) {
             moved.add(move(v, allocator));
@@ -284,8 +420,8 @@ final class TableFiles {
             String hint = format == Format.CSV && String.valueOf(cause.getMessage()).contains("sniffing")
                     ? " (does every row have the header's number of fields? is the delimiter right? see --delimiter)"
                     : "";
-            throw new BadFileException("cannot read " + file + " as " + format.title + ": " + describe(cause) + hint,
-                    cause);
+            throw new BadFileException("cannot read " + file + " as " + format.asObject + ": " + describe(cause)
+                    + hint, cause);
         }
     }
 
@@ -318,9 +454,10 @@ final class TableFiles {
             switch (format) {
                 case ARROWS -> writeStream(shelf, key, tmp, progress);
                 case ARROW -> writeFile(shelf, key, tmp, progress);
-                case PARQUET -> writeParquet(shelf, key, tmp, progress);
-                case CSV -> throw new IllegalArgumentException("quiver get writes arrow, arrows or parquet; "
-                        + "not csv");
+                case PARQUET -> writeWithDuckDb(shelf, key, tmp, "FORMAT PARQUET", "Parquet", progress);
+                case CSV -> writeWithDuckDb(shelf, key, tmp, "FORMAT CSV, HEADER, DELIMITER "
+                        + sqlString(out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tsv") ? "\t"
+                        : ","), "CSV", progress);
             }
             long size = Files.size(tmp);
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -372,8 +509,12 @@ final class TableFiles {
         }
     }
 
-    /** Through DuckDB: the zero-copy reader is handed over Arrow's C stream interface, DuckDB writes Parquet. */
-    private static void writeParquet(Shelf shelf, String key, Path tmp, Progress progress) {
+    /**
+     * Through DuckDB: the zero-copy reader is handed over Arrow's C stream interface, DuckDB writes the file
+     * ({@code COPY ... TO} with these options).
+     */
+    private static void writeWithDuckDb(Shelf shelf, String key, Path tmp, String copyOptions, String title,
+                                        Progress progress) {
         long total = shelf.entry(key).map(e -> e.rows()).orElse(0L);
         BufferAllocator allocator = shelf.allocator();
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -392,7 +533,7 @@ final class TableFiles {
             }
             db.registerArrowStream("quiver_table", stream);
             try (DuckDBPreparedStatement copy = db.prepareStatement("COPY (SELECT * FROM quiver_table) TO "
-                    + sqlString(tmp) + " (FORMAT PARQUET)").unwrap(DuckDBPreparedStatement.class)) {
+                    + sqlString(tmp) + " (" + copyOptions + ")").unwrap(DuckDBPreparedStatement.class)) {
                 ticker.scheduleAtFixedRate(() -> {
                     try {
                         double pct = copy.getQueryProgress().getPercentage();
@@ -407,7 +548,7 @@ final class TableFiles {
                 progress.update(total, total);
             }
         } catch (SQLException | IOException e) {
-            throw new BadFileException("DuckDB could not write Parquet: " + describe(e), e);
+            throw new BadFileException("DuckDB could not write " + title + ": " + describe(e), e);
         } finally {
             ticker.shutdownNow();
         }

@@ -404,8 +404,9 @@ class ShelfCommandsTest {
         Cli badKey = Cli.run("get", "-s", socket, "white space", "-o", dir.resolve("y.arrow").toString());
         assertThat(badKey.exit()).isEqualTo(1);
         assertThat(badKey.err()).contains("A-Z a-z 0-9 . _ -");
-        Cli csvOut = Cli.run("get", "-s", socket, "p", "-o", dir.resolve("p.csv").toString(), "--format", "csv");
-        assertThat(csvOut.exit()).isEqualTo(1);
+        Cli unknown = Cli.run("get", "-s", socket, "p", "-o", dir.resolve("p.json").toString());
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).contains("does not write .json files");
     }
 
     @Test

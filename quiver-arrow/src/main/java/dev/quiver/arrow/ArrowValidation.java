@@ -1,0 +1,305 @@
+package dev.quiver.arrow;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.arrow.flatbuf.Footer;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.BitVectorHelper;
+import org.apache.arrow.vector.BufferLayout;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.TypeLayout;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.compression.CompressionUtil;
+import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
+import org.apache.arrow.vector.ipc.message.ArrowFooter;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * Full validation of Arrow data before it is stored, the one validator of every path into the store: the shelf's and
+ * {@link ArrowStore}'s writes run {@link #validateTable}, and {@code quiver put} runs {@link #validateRecordBatch} on
+ * every message of a file before loading it and {@link #validateTable} on what it loaded, before the store is touched.
+ * Reading a stored object ({@link StoreArrowReader}) runs the same message checks and the structural part of the
+ * vector checks.
+ *
+ * <p>What is checked, as Arrow's full validation (C++ {@code ValidateFull}) does:
+ * <ul>
+ *   <li>the schema: nesting at most {@value #MAX_NESTING_DEPTH} levels deep;</li>
+ *   <li>each record batch message: one field node per field, top-level columns as long as the batch, null counts
+ *       between 0 and the length and equal to the nulls of the validity bitmap (uncompressed batches), enough
+ *       buffers for every field;</li>
+ *   <li>each vector: offsets non-negative, non-decreasing and inside their data or child; list views, string views,
+ *       union type ids and offsets, run ends inside their targets; dictionary indices inside their dictionary;
+ *       UTF-8 strings; decimals within their precision; map keys not null; buffers large enough for the length.</li>
+ * </ul>
+ * Every failure is an {@link ArrowFormatException} that names the column (as a path: {@code outer.inner}), the row
+ * and the limit.
+ */
+public final class ArrowValidation {
+    /** The deepest nesting of types accepted (Arrow C++'s IPC reader has the same bound). */
+    public static final int MAX_NESTING_DEPTH = 64;
+
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private ArrowValidation() {}
+
+    /**
+     * Checks the framing of an Arrow IPC stream that lies in memory (a mapped file, say): every message's metadata and
+     * body inside the bytes, the end-of-stream marker present. Run it before Arrow Java's stream reader, which
+     * allocates whatever a length prefix claims.
+     *
+     * @param what names the bytes in the error message, e.g. "the file"
+     * @throws ArrowFormatException saying which length overruns the bytes
+     */
+    public static void validateStreamFraming(MemorySegment stream, String what) {
+        IpcMessages messages = new IpcMessages(stream, what);
+        while (messages.next() != null) {
+            // each message checked by next()
+        }
+    }
+
+    /**
+     * Checks the framing of an Arrow IPC file that lies in memory: the magic {@code ARROW1} at both ends, the footer
+     * and every dictionary and record batch block it lists inside the file. Run it before Arrow Java's file reader,
+     * which allocates whatever the footer and its blocks claim.
+     *
+     * @param what names the bytes in the error message, e.g. "the file"
+     * @throws ArrowFormatException saying what lies outside the file
+     */
+    public static void validateFileFraming(MemorySegment file, String what) {
+        long size = file.byteSize();
+        byte[] magic = "ARROW1".getBytes(StandardCharsets.US_ASCII);
+        if (size < 8 + 4 + 6 || file.asSlice(0, 6).mismatch(MemorySegment.ofArray(magic)) != -1
+                || file.asSlice(size - 6, 6).mismatch(MemorySegment.ofArray(magic)) != -1) {
+            throw new ArrowFormatException(what + " is not an Arrow IPC file: it does not start and end with the "
+                    + "magic ARROW1 (truncated?)");
+        }
+        long footerEnd = size - 10;
+        int footerLength = file.get(LE_INT, footerEnd);
+        if (footerLength <= 0 || footerLength > footerEnd - 8) {
+            throw new ArrowFormatException(what + " is not a valid Arrow IPC file: a footer of " + footerLength
+                    + " bytes in a file of " + size);
+        }
+        long footerStart = footerEnd - footerLength;
+        ArrowFooter footer;
+        try {
+            footer = new ArrowFooter(Footer.getRootAsFooter(file.asSlice(footerStart, footerLength).asByteBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN)));
+        } catch (RuntimeException e) {
+            throw new ArrowFormatException(what + " is not a valid Arrow IPC file: unreadable footer (" + e + ")", e);
+        }
+        List<ArrowBlock> blocks = new ArrayList<>(footer.getDictionaries());
+        blocks.addAll(footer.getRecordBatches());
+        for (ArrowBlock b : blocks) {
+            if (b.getOffset() < 8 || b.getMetadataLength() < 0 || b.getBodyLength() < 0
+                    || b.getMetadataLength() > footerStart - b.getOffset()
+                    || b.getBodyLength() > footerStart - b.getOffset() - b.getMetadataLength()) {
+                throw new ArrowFormatException(what + " is not a valid Arrow IPC file: a block of " 
+                        + b.getMetadataLength() + " + " + b.getBodyLength() + " bytes at offset " + b.getOffset()
+                        + " lies outside the " + (footerStart - 8) + " bytes of messages");
+            }
+        }
+    }
+
+    /**
+     * Checks a schema: no type nested deeper than {@value #MAX_NESTING_DEPTH} levels.
+     *
+     * @throws ArrowFormatException naming the column and its depth
+     */
+    public static void validateSchema(Schema schema) {
+        for (Field f : schema.getFields()) {
+            int depth = depth(f, 1);
+            if (depth > MAX_NESTING_DEPTH) {
+                throw new ArrowFormatException("column " + f.getName() + " is nested more than " + MAX_NESTING_DEPTH
+                        + " levels deep; at most " + MAX_NESTING_DEPTH + " are accepted");
+            }
+        }
+    }
+
+    private static int depth(Field f, int level) {
+        if (level > MAX_NESTING_DEPTH) {
+            return level; // too deep already: no need to walk further
+        }
+        int deepest = level;
+        for (Field child : f.getChildren()) {
+            deepest = Math.max(deepest, depth(child, level + 1));
+        }
+        return deepest;
+    }
+
+    /**
+     * Checks a record batch message against the fields it fills, before it is loaded into vectors (loading trusts
+     * the field nodes: a null count of 0 makes Arrow Java ignore the validity bitmap, so a lying count must be caught
+     * here). The fields are those of the vectors (dictionary-encoded columns with their index type).
+     *
+     * @throws ArrowFormatException naming the column and what is wrong
+     */
+    public static void validateRecordBatch(List<Field> fields, ArrowRecordBatch batch) {
+        Iterator<ArrowFieldNode> nodes = batch.getNodes().iterator();
+        Iterator<ArrowBuf> buffers = batch.getBuffers().iterator();
+        Iterator<Long> variadic = batch.getVariadicBufferCounts() == null ? List.<Long>of().iterator()
+                : batch.getVariadicBufferCounts().iterator();
+        boolean compressed = batch.getBodyCompression().getCodec()
+                != CompressionUtil.CodecType.NO_COMPRESSION.getType();
+        for (Field f : fields) {
+            if (!nodes.hasNext()) {
+                throw new ArrowFormatException("column " + f.getName() + ": no field node for it in the batch");
+            }
+            ArrowFieldNode top = nodes.next();
+            if (top.getLength() != batch.getLength()) {
+                throw new ArrowFormatException("column " + f.getName() + " has " + top.getLength() + " values in a "
+                        + "batch of " + batch.getLength() + " rows");
+            }
+            node(f, f.getName(), top, nodes, buffers, variadic, compressed);
+        }
+        if (nodes.hasNext()) {
+            throw new ArrowFormatException("the batch has more field nodes than the schema's " + fields.size()
+                    + " columns take");
+        }
+    }
+
+    private static void node(Field f, String path, ArrowFieldNode node, Iterator<ArrowFieldNode> nodes,
+                             Iterator<ArrowBuf> buffers, Iterator<Long> variadic, boolean compressed) {
+        long length = node.getLength();
+        long nulls = node.getNullCount();
+        if (length < 0 || length > Integer.MAX_VALUE || nulls < 0 || nulls > length) {
+            throw new ArrowFormatException("column " + path + ": a length of " + length + " with a null count of "
+                    + nulls);
+        }
+        List<BufferLayout> layouts = TypeLayout.getTypeLayout(f.getType()).getBufferLayouts();
+        long count = TypeLayout.getTypeBufferCount(f.getType()); // as Arrow's loader counts them
+        if (f.getType() instanceof ArrowType.Utf8View || f.getType() instanceof ArrowType.BinaryView) {
+            if (!variadic.hasNext()) {
+                throw new ArrowFormatException("column " + path + ": no variadic buffer count for it in the batch");
+            }
+            count += variadic.next();
+        }
+        for (long i = 0; i < count; i++) {
+            if (!buffers.hasNext()) {
+                throw new ArrowFormatException("column " + path + ": the batch has too few buffers for it");
+            }
+            ArrowBuf b = buffers.next();
+            if (compressed || i >= layouts.size()) {
+                continue; // compressed bytes say nothing of the sizes; variadic buffers are checked through views
+            }
+            if (layouts.get((int) i).getType() == BufferLayout.BufferType.VALIDITY) {
+                nullCount(b, length, nulls, path);
+            } else {
+                long needed = bytesNeeded(f.getType(), layouts.get((int) i), length);
+                if (b.capacity() < needed) {
+                    throw new ArrowFormatException("column " + path + ": a " + layouts.get((int) i).getType()
+                            .getName() + " buffer of " + b.capacity() + " bytes for " + length + " values, which need "
+                            + needed);
+                }
+            }
+        }
+        for (Field child : f.getChildren()) {
+            if (!nodes.hasNext()) {
+                throw new ArrowFormatException("column " + path + "." + child.getName() + ": no field node for it in "
+                        + "the batch");
+            }
+            node(child, path + "." + child.getName(), nodes.next(), nodes, buffers, variadic, compressed);
+        }
+    }
+
+    /**
+     * The bytes a buffer needs for {@code length} values (Arrow Java's loader would silently reallocate and pad a
+     * shorter one). Variable-width data is sized by its offsets, which the vector checks.
+     */
+    private static long bytesNeeded(ArrowType type, BufferLayout layout, long length) {
+        if (length == 0) {
+            return 0;
+        }
+        long width = layout.getTypeBitWidth() / 8;
+        return switch (layout.getType()) {
+            case OFFSET -> type instanceof ArrowType.Union || type instanceof ArrowType.ListView
+                    || type instanceof ArrowType.LargeListView ? width * length : width * (length + 1);
+            case DATA -> switch (type) {
+                case ArrowType.Utf8 t -> 0;
+                case ArrowType.LargeUtf8 t -> 0;
+                case ArrowType.Binary t -> 0;
+                case ArrowType.LargeBinary t -> 0;
+                case ArrowType.Bool t -> (length + 7) / 8;
+                default -> width * length;
+            };
+            case VARIADIC_DATA_BUFFERS -> 0; // sized by the views, which the vector checks
+            default -> width * length; // TYPE, SIZE, VIEWS
+        };
+    }
+
+    /** The null count of a field node against its validity bitmap (which may be left out when nothing is null). */
+    private static void nullCount(ArrowBuf validity, long length, long nulls, String path) {
+        if (length == 0) {
+            return;
+        }
+        long bytes = (length + 7) / 8;
+        if (validity.capacity() == 0) {
+            if (nulls != 0) {
+                throw new ArrowFormatException("column " + path + ": a null count of " + nulls + " without a validity "
+                        + "bitmap");
+            }
+            return;
+        }
+        if (validity.capacity() < bytes) {
+            throw new ArrowFormatException("column " + path + ": a validity bitmap of " + validity.capacity()
+                    + " bytes for " + length + " values, which need " + bytes);
+        }
+        long actual = BitVectorHelper.getNullCount(validity, (int) length);
+        if (actual != nulls) {
+            throw new ArrowFormatException("column " + path + ": a null count of " + nulls + " but its validity "
+                    + "bitmap marks " + actual + " of " + length + " values null");
+        }
+    }
+
+    /**
+     * Checks a table about to be stored: its schema, and every column of every batch and every dictionary, values
+     * included (see the class comment). Nothing is changed.
+     *
+     * @param schema       the table's schema (dictionary-encoded columns as the vectors have them: index types)
+     * @param batches      its record batches
+     * @param dictionaries the dictionaries of its dictionary-encoded columns, or null if there are none
+     * @throws ArrowFormatException naming the batch, the column and what is wrong
+     */
+    public static void validateTable(Schema schema, Iterable<VectorSchemaRoot> batches,
+                                     DictionaryProvider dictionaries) {
+        validateSchema(schema);
+        VectorValidator validator = new VectorValidator(id -> {
+            Dictionary d = dictionaries == null ? null : dictionaries.lookup(id);
+            if (d == null) {
+                throw new ArrowFormatException("no dictionary with id " + id + " for a dictionary-encoded column");
+            }
+            return d.getVector().getValueCount();
+        }, true);
+        if (dictionaries != null) {
+            for (long id : dictionaries.getDictionaryIds()) {
+                FieldVector values = dictionaries.lookup(id).getVector();
+                check(validator, values, values.getField(), "dictionary " + id);
+            }
+        }
+        int index = 0;
+        for (VectorSchemaRoot batch : batches) {
+            for (FieldVector v : batch.getFieldVectors()) { // (their lengths against the batch: when written)
+                check(validator, v, v.getField(), "batch " + index);
+            }
+            index++;
+        }
+    }
+
+    private static void check(VectorValidator validator, FieldVector v, Field field, String where) {
+        try {
+            validator.validate(v, field);
+        } catch (RuntimeException e) {
+            throw new ArrowFormatException(where + ": " + e.getMessage(), e);
+        }
+    }
+}
