@@ -454,6 +454,7 @@ class EngineModelPropertiesTest {
 
         /** The engine's listing and statistics are the model's. */
         void check() {
+            assertThat(d.engine.checkInvariants()).as("the engine's own invariants").isEmpty();
             Map<ObjectId, ObjectInfo> listed = d.list(watcher).stream()
                     .collect(Collectors.toMap(ObjectInfo::id, Function.identity()));
             assertThat(listed.keySet()).isEqualTo(objects.keySet());
