@@ -233,7 +233,8 @@ public final class ArrowValidation {
                 default -> width * length;
             };
             case VARIADIC_DATA_BUFFERS -> 0; // sized by the views, which the vector checks
-            default -> width * length; // TYPE, SIZE, VIEWS
+            case TYPE -> length; // a union's type ids are one byte each (Arrow Java's layout says 32 bits)
+            default -> width * length; // SIZE, VIEWS
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.quiver.cli;
 
 import dev.quiver.bench.Bench;
+import dev.quiver.bench.ListingUnderLoad;
 import dev.quiver.bench.BenchException;
 import dev.quiver.bench.Options;
 import java.io.IOException;
@@ -31,12 +32,24 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--charts", paramLabel = "DIR", description = "Render PNG charts of the size sweeps into DIR.")
     Path charts;
 
+    @Option(names = "--listing", paramLabel = "OBJECTS", description = "Instead of the report: fill a store with"
+            + " OBJECTS objects and measure another client's round trips while they are listed and while a late"
+            + " subscriber takes them (e.g. --listing 2000000).")
+    int listing;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
+        if (listing > 0) {
+            ListingUnderLoad.run(listing, spec.commandLine().getOut(), line -> {
+                err.println("bench: " + line);
+                err.flush();
+            });
+            return 0;
+        }
         Options options = (quick ? Options.quick() : Options.full())
                 .withCommand(command())
                 .withCharts(charts, out)
