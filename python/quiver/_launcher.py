@@ -106,3 +106,37 @@ def _drain(f):
             pass
     except (ValueError, OSError):
         pass
+
+
+JVM_FLAGS = ["--enable-native-access=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+             "--sun-misc-unsafe-memory-access=allow"]
+
+
+def _java_major(java):
+    try:
+        out = subprocess.run([java, "-XshowSettings:properties", "-version"], capture_output=True, text=True,
+                             timeout=60).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    for line in out.splitlines():
+        if "java.specification.version" in line:
+            v = line.split("=")[1].strip()
+            return int(v) if v.isdigit() else 0
+    return 0
+
+
+def java_main_command(main_class):
+    """The command that runs a Java class of the Quiver CLI jar (building it through bin/quiver if needed), on a
+    JDK 25 or newer found as bin/quiver finds it: JAVA_HOME, /usr/lib/jvm/*, then PATH."""
+    import glob
+    launcher = find_launcher()
+    root = os.path.dirname(os.path.dirname(launcher))
+    jar = os.path.join(root, "quiver-cli", "target", "quiver.jar")
+    subprocess.run([launcher, "--version"], check=True, capture_output=True)  # builds the jar when it is stale
+    candidates = [os.path.join(os.environ["JAVA_HOME"], "bin", "java")] if os.environ.get("JAVA_HOME") else []
+    candidates += sorted(glob.glob("/usr/lib/jvm/*/bin/java")) + ["java"]
+    for java in candidates:
+        if _java_major(java) >= 25:
+            return [java, *JVM_FLAGS, "-cp", jar, main_class]
+    raise StoreUnavailableException("Quiver's Java programs need a JDK 25 or newer (JAVA_HOME, /usr/lib/jvm/*, or "
+                                    "java on PATH): install one, e.g. Eclipse Temurin 25")

@@ -114,3 +114,10 @@ def test_start_plasma_store_says_what_to_set(monkeypatch, tmp_path):
     with pytest.raises(quiver.StoreUnavailableException, match="QUIVER_HOME"):
         with plasma.start_plasma_store(1 << 20):
             pass
+
+
+@pytest.mark.parametrize("direction", ["java-producer", "python-producer"])
+def test_mixed_java_and_python_on_one_stream(direction):
+    p = _run("mixed.py", direction)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("checksum equal") == 3 and "mixed: ok" in p.stdout
