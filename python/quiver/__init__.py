@@ -17,3 +17,5 @@ from .errors import (ArrowFormatException, InvalidRequestException, ObjectAlread
                      StoreUnavailableException, StreamWriterConflictException)
 
 __version__ = "0.1.0"
+
+from . import arrow, shelf, streams  # noqa: E402 - after the client they build on
