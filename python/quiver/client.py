@@ -33,8 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _wire as w
-from .errors import (InvalidRequestException, ObjectNotFoundException, ProtocolException, QuiverException,
-                     StoreUnavailableException)
+from .errors import ProtocolException, QuiverException, StoreUnavailableException
 
 log = logging.getLogger("quiver")
 

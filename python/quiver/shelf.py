@@ -126,10 +126,8 @@ class Shelf:
                 arrow.put_table(self.client, id_of(key, version), table, metadata(key, version, rows))
                 break
             except ObjectExistsException:
-                if not replace and version == 1:
-                    raise ShelfKeyExistsException(f"key '{key}' was put by another writer at the same time") \
-                        from None
-                version += 1  # a concurrent writer has this version, or a reader holds an old one in this slot
+                # replace: a concurrent replacer has this version, or a reader holds an old one in this slot
+                version = version + 1 if replace else self._next_free_version(key, version)
         else:
             raise QuiverException(f"all {SLOTS} version slots of key '{key}' are taken by versions that readers "
                                   f"still hold; release them and try again")
@@ -143,7 +141,24 @@ class Shelf:
             self.client.delete(old)
         return key
 
-    def get(self, key, timeout_ms=NO_WAIT):
+    def _next_free_version(self, key, version):
+        """A put of a new key found its version's object taken (as Java's Shelf: exactly one of concurrent puts of a
+        new key gets through). Raises ShelfKeyExistsException if the key was put meanwhile or is being put; returns
+        the version to try next if the slot is only held by an old, deleted version that a reader still holds."""
+        slot = id_of(key, version)
+        state = next((o.state for o in self.client.list() if o.id == slot), None)
+        if state == "CREATED":
+            raise ShelfKeyExistsException(f"key '{key}' is being put by another client right now; replace it "
+                                          f"explicitly if this table should win (put(key, table, replace=True))")
+        versions = self._versions(key)
+        for _, _, b in versions:
+            b.release()
+        if versions:
+            raise ShelfKeyExistsException(f"key '{key}' was put by another client meanwhile (version "
+                                          f"{max(v for v, _, _ in versions)}); replace it explicitly")
+        return version if state is None else version + 1
+
+    def get(self, key):
         """The newest table under ``key``, zero-copy over store memory; ShelfKeyNotFoundException if none."""
         validate(key)
         versions = self._versions(key)

@@ -19,6 +19,15 @@ def oid(name):
     return quiver.ObjectId.for_name(name)
 
 
+def event(sub, predicate, limit=60.0):
+    """The next notification that matches; fails (instead of hanging) if none comes within ``limit`` seconds."""
+    while True:
+        ev = sub.next(timeout=limit)
+        assert ev is not None, f"no matching notification within {limit} s"
+        if predicate(ev):
+            return ev
+
+
 def refs(client, object_id):
     return next((o.ref_count for o in client.list() if o.id == object_id), None)
 
@@ -135,7 +144,7 @@ def test_close_releases_everything_once_buffers_are_gone(store, client):
         client.delete(oid("closing"))  # deferred until the reference goes
         del kept
         gc.collect()
-        ev = next(e for e in sub if e.kind == "DELETED" and e.id == oid("closing"))
+        ev = event(sub, lambda e: e.kind == "DELETED" and e.id == oid("closing"))
         assert ev.id == oid("closing")
     assert client.stats().clients < clients_before + 1  # the subscription's connection is counted while open
 
@@ -143,10 +152,10 @@ def test_close_releases_everything_once_buffers_are_gone(store, client):
 def test_subscribe_sees_seals_and_deletes(client):
     with client.subscribe() as sub:
         client.create_and_seal(oid("notified"), b"12345", b"m")
-        ev = next(e for e in sub if e.id == oid("notified"))
+        ev = event(sub, lambda e: e.id == oid("notified"))
         assert (ev.kind, ev.data_size, ev.metadata_size, ev.digest) == ("SEALED", 5, 1, _wire.crc32c(b"12345m"))
         client.delete(oid("notified"))
-        assert next(e for e in sub if e.id == oid("notified")).kind == "DELETED"
+        assert event(sub, lambda e: e.id == oid("notified")).kind == "DELETED"
 
 
 def test_buffers_from_get_lie_inside_the_mapping_and_see_another_process_poke(client, store):
@@ -189,7 +198,7 @@ def test_a_sigkilled_python_client_has_its_references_released(client, store):
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=60)
         # the store frees the object when the killed client's reference goes: a DELETED notification says so
-        ev = next(e for e in sub if e.id == oid("held-by-child") and e.kind == "DELETED")
+        ev = event(sub, lambda e: e.id == oid("held-by-child") and e.kind == "DELETED")
         assert ev.kind == "DELETED"
     assert refs(client, oid("held-by-child")) is None
 
@@ -225,7 +234,18 @@ def test_default_socket_follows_the_java_cli(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     assert quiver.default_socket() == str(tmp_path / "quiver.sock")
     monkeypatch.delenv("XDG_RUNTIME_DIR")
-    assert quiver.default_socket() == f"/tmp/quiver-{os.getuid()}/quiver.sock" or True
+    # a user id of its own, so that no real /tmp/quiver-UID of this machine is touched
+    uid = 4_000_000 + os.getpid() % 100_000
+    monkeypatch.setattr(os, "getuid", lambda: uid)
+    assert quiver.default_socket() == f"/tmp/quiver-{uid}/quiver.sock"  # not there yet: the path to try
+    d = f"/tmp/quiver-{uid}"
+    os.mkdir(d, 0o700)
+    try:
+        # owned by the real user, not by `uid`: someone else's directory is refused, with what to do
+        with pytest.raises(quiver.StoreUnavailableException, match="QUIVER_SOCKET"):
+            quiver.default_socket()
+    finally:
+        os.rmdir(d)
 
 
 def test_connect_to_nothing_says_what_to_do(tmp_path):

@@ -7,6 +7,7 @@ import datetime
 import decimal
 import gc
 import signal
+import time
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +20,13 @@ from conftest import expect, run_java, start_java
 
 def oid(name):
     return quiver.ObjectId.for_name(name)
+
+
+def wait_until(condition, limit=60.0):
+    """Asks the store again until ``condition`` holds (each check is a round trip); a hang guard, not a timing."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true within a minute"
 
 
 def every_type_table():
@@ -183,10 +191,41 @@ def test_python_reader_when_a_java_writer_dies(client, store):
     assert client.get(x, timeout_ms=50) is None  # unsealed: not visible, as to a Java reader
     java.send_signal(signal.SIGKILL)
     java.wait(timeout=60)
-    # the store discards the dead writer's unsealed object; wait (bounded by pytest's timeout) until it has
-    while any(o.id == x for o in client.list()):
-        pass
+    # the store discards the dead writer's unsealed object once it sees the socket close: wait until it has
+    wait_until(lambda: not any(o.id == x for o in client.list()))
     assert not client.contains(x)
     assert client.get(x, timeout_ms=0) is None
     client.create_and_seal(x, b"the id is free again")
     assert client.get(x).data.to_pybytes() == b"the id is free again"
+
+
+def test_python_reader_when_a_java_stream_writer_dies(client, store):
+    java = start_java("Interop", store.socket, "stream-hang", "orphan", 3)
+    assert [expect(java, "appended") for _ in range(3)] == ["0", "1", "2"]
+    r = client.stream_reader("orphan", start="earliest")
+    assert [r.next(5000).seq for _ in range(3)] == [0, 1, 2]
+    assert r.next(50) == streams.Timeout(3)  # a writer that stops is not an end
+    java.send_signal(signal.SIGKILL)
+    java.wait(timeout=60)
+    assert r.next(50) == streams.Timeout(3)  # nor is a writer that dies: no partial batch, no End
+    # the store aborts the dead writer's lock; a Python writer takes the stream over and continues at 3
+    lock = streams._Ids("orphan").lock
+    wait_until(lambda: not any(o.id == lock for o in client.list()))
+    with client.stream_writer("orphan") as w:
+        assert w.append(pa.record_batch({"x": [3]})) == 3
+        w.end()
+    assert r.next(5000).table.column("x").to_pylist() == [3]
+    assert r.next(50) == streams.End(4)
+
+
+def test_shelf_put_of_a_deleted_key_still_held_takes_the_next_version(client, store):
+    shelf = client.shelf
+    shelf.put("reserved", pa.table({"v": [1]}))
+    held = shelf.get("reserved")
+    assert shelf.delete("reserved")  # deferred: `held` keeps version 1 and its slot's id reserved
+    assert "reserved" not in shelf
+    shelf.put("reserved", pa.table({"v": [2]}))  # a new key again; version 1's slot is taken, so version 2
+    assert shelf.version("reserved") == 2
+    run_java("Interop", store.socket, "shelf-copy", "reserved", "reserved-from-java")
+    assert shelf.get("reserved-from-java").column("v").to_pylist() == [2]
+    assert held.column("v").to_pylist() == [1]

@@ -31,6 +31,7 @@ import java.util.List;
  * Interop SOCKET stream-copy FROM TO [SEQ]        follows FROM from the earliest batch (or SEQ), appends each to TO,
  *                                                 prints "batch SEQ", "lost A B", and on the end "end N" (ends TO)
  * Interop SOCKET stream-write NAME N              appends N one-row batches (x = seq), prints "appended SEQ"; ends
+ * Interop SOCKET stream-hang NAME N               appends N batches, prints "appended SEQ", then waits to be killed
  * Interop SOCKET create-and-hang HEX              creates an object, writes half of it, never seals; prints "created"
  * </pre>
  */
@@ -109,6 +110,21 @@ public class Interop {
                             System.out.println("appended " + w.append(root));
                         }
                         w.end();
+                    }
+                }
+                case "stream-hang" -> {
+                    int n = Integer.parseInt(args[3]);
+                    try (var allocator = new org.apache.arrow.memory.RootAllocator();
+                         var x = new org.apache.arrow.vector.BigIntVector("x", allocator)) {
+                        StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL);
+                        var root = new org.apache.arrow.vector.VectorSchemaRoot(List.of(x));
+                        for (int i = 0; i < n; i++) {
+                            x.setSafe(0, w.nextSeq());
+                            root.setRowCount(1);
+                            System.out.println("appended " + w.append(root));
+                        }
+                        System.out.flush();
+                        Thread.sleep(Long.MAX_VALUE); // killed by the test, the writer still open
                     }
                 }
                 case "create-and-hang" -> {
