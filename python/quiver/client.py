@@ -212,6 +212,10 @@ class _Connection:
             sock.close()
             raise
         sock.settimeout(None)
+        # sends get the deadline too: a store that stops reading fails the send instead of blocking it forever
+        sec = int(request_timeout)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDTIMEO,
+                        struct.pack("ll", sec, int((request_timeout - sec) * 1e6)))
         self.sock = sock
         self.reader = threading.Thread(target=self._read_loop, name=f"quiver-reader-{self.client_id}", daemon=True)
         self.reader.start()
@@ -462,7 +466,7 @@ class ObjectBuffer:
     def __init__(self, conn, oid, offset, data_size, metadata_size):
         ref = _Ref()
         conn.ref()
-        weakref.finalize(ref, conn.unref, oid, True)
+        weakref.finalize(ref, conn.unref, oid, True).atexit = False  # at exit the socket closes anyway
         self.id = oid
         self._conn = conn
         self._data = pa.foreign_buffer(conn.base + offset, data_size, base=ref)
@@ -523,7 +527,7 @@ class WritableObject:
         conn.ref()
         self._sealed = [False]
         # Released when the last view of the block dies, and only if sealed (abort drops the reference itself).
-        weakref.finalize(arr, _release_if_sealed, conn, oid, self._sealed)
+        weakref.finalize(arr, _release_if_sealed, conn, oid, self._sealed).atexit = False
         if len(metadata):
             arr[data_size:] = np.frombuffer(metadata, dtype=np.uint8)
         self._block = arr

@@ -38,7 +38,7 @@ class FakeStore:
             payload = struct.pack("<Iqq", 1, 1, 1 << 16) + w.string(self.arena)
             conn.sendall(w.frame(w.CONNECTED, rid, payload))
             self.after(conn)
-            self.done.wait(60)
+            self.done.wait(300)  # until the test ends: longer than any hang guard
 
     def close(self):
         self.done.set()
@@ -54,6 +54,29 @@ def test_a_store_that_does_not_answer_ends_in_store_unavailable():
         assert not c.connected  # the connection is treated as lost: later calls fail at once
         with pytest.raises(quiver.StoreUnavailableException, match="lost"):
             c.stats()
+    finally:
+        fake.close()
+
+
+def test_a_store_that_stops_reading_fails_the_send_at_the_deadline():
+    fake = FakeStore(lambda conn: None)  # never reads again: the socket's buffers fill up
+    try:
+        c = quiver.connect(fake.path, request_timeout=0.5)
+        ids = [quiver.ObjectId.random() for _ in range(w.MAX_BATCH)]  # a 1.3 MB frame: more than the buffers hold
+        outcome = []
+
+        def call():
+            try:
+                c.get(ids)
+            except quiver.StoreUnavailableException as e:
+                outcome.append(e)
+
+        t = threading.Thread(target=call, daemon=True)
+        t.start()
+        t.join(30)  # a hang guard: without a send deadline the call never returns
+        assert not t.is_alive(), "the send blocked past its deadline"
+        assert "lost" in str(outcome[0])
+        assert not c.connected
     finally:
         fake.close()
 
