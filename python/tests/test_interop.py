@@ -61,15 +61,50 @@ def every_type_table():
     })
 
 
-def test_tables_of_every_shared_type_both_ways(client, store):
-    t = every_type_table()
-    client.put_table(oid("py-table"), t)
-    assert run_java("Interop", store.socket, "table-copy", oid("py-table").hex(), oid("java-table").hex()) \
-        .stdout.strip() == f"copied {t.num_rows}"
-    back = client.get_table(oid("java-table"))
+def more_types_table():
+    """Wider, nested, union, view and run-end encoded types: Arrow Java 19 reads and writes each of them too."""
+    n = 4
+    return pa.table({
+        "large_bin": pa.array([b"a", None, b"", b"xyz"], type=pa.large_binary()),
+        "large_list": pa.array([[1], None, [], [2, 3]], type=pa.large_list(pa.int16())),
+        "time32s": pa.array([1, 2, None, 4], type=pa.time32("s")),
+        "time32ms": pa.array([1, 2, None, 4], type=pa.time32("ms")),
+        "time64ns": pa.array([1, 2, None, 4], type=pa.time64("ns")),
+        "dec256": pa.array([decimal.Decimal("1.5"), None, decimal.Decimal("-2.25"), decimal.Decimal("0")],
+                           type=pa.decimal256(40, 2)),
+        "null": pa.nulls(n),
+        "f16": pa.array(np.array([1.5, 2, 0, -1], dtype=np.float16)),
+        "ts_offset": pa.array([datetime.datetime(2026, 1, 1, i) for i in range(n)], type=pa.timestamp("s", tz="+05:30")),
+        "interval": pa.array([pa.MonthDayNano([1, 2, 3]), None, pa.MonthDayNano([0, 0, 1]), pa.MonthDayNano([-1, 0, 0])]),
+        "duration_ns": pa.array([1, None, 3, 4], type=pa.duration("ns")),
+        "sparse_union": pa.UnionArray.from_sparse(pa.array([0, 1, 0, 1], type=pa.int8()),
+                                                  [pa.array([1, 2, 3, 4]), pa.array(["a", "b", "c", "d"])]),
+        "dense_union": pa.UnionArray.from_dense(pa.array([0, 1, 0, 1], type=pa.int8()),
+                                                pa.array([0, 0, 1, 1], type=pa.int32()),
+                                                [pa.array([1, 2]), pa.array(["a", "b"])]),
+        "list_struct": pa.array([[{"a": 1}], [], None, [{"a": 2}, {"a": None}]]),
+        "struct_list": pa.array([{"l": [1, 2]}, {"l": None}, None, {"l": []}]),
+        "nested_fsl": pa.array([[[1], [2]], None, [[3], [4]], [[5], None]], type=pa.list_(pa.list_(pa.int8()), 2)),
+        "map_nested": pa.array([[("a", [1])], None, [], [("b", None)]], type=pa.map_(pa.string(), pa.list_(pa.int64()))),
+        "dict_int8": pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 0], type=pa.int8()), pa.array(["x", "y"])),
+        "dict_ints": pa.DictionaryArray.from_arrays(pa.array([0, 1, 1, 0], type=pa.int32()), pa.array([10, 20])),
+        "string_view": pa.array(["a", None, "a string longer than twelve bytes", ""], type=pa.string_view()),
+        "binary_view": pa.array([b"a", None, b"binary longer than twelve bytes", b""], type=pa.binary_view()),
+        "list_view": pa.array([[1], None, [], [2, 3]], type=pa.list_view(pa.int32())),
+        "run_end": pa.RunEndEncodedArray.from_arrays(pa.array([2, 4], type=pa.int32()), pa.array([1.0, 2.0])),
+    })
+
+
+@pytest.mark.parametrize("make", [every_type_table, more_types_table])
+def test_tables_of_every_shared_type_both_ways(client, store, make):
+    t = make()
+    src, dst = oid(f"py-{make.__name__}"), oid(f"java-{make.__name__}")
+    client.put_table(src, t)
+    assert run_java("Interop", store.socket, "table-copy", src.hex(), dst.hex()).stdout.strip() == f"copied {t.num_rows}"
+    back = client.get_table(dst)
     assert back.schema == t.schema
     assert back.equals(t)
-    assert client.get(oid("java-table")).metadata.to_pybytes() == b"application/vnd.apache.arrow.stream"
+    assert client.get(dst).metadata.to_pybytes() == b"application/vnd.apache.arrow.stream"
 
 
 def test_record_batches_and_several_batches(client, store):
