@@ -2,6 +2,7 @@
 misbehaving side (a real store never does)."""
 
 import os
+import shutil
 import socket
 import struct
 import tempfile
@@ -43,6 +44,7 @@ class FakeStore:
     def close(self):
         self.done.set()
         self.server.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def test_a_store_that_does_not_answer_ends_in_store_unavailable():
@@ -127,3 +129,4 @@ def test_a_store_run_by_another_user_is_refused():
             quiver.connect(path)
     finally:
         os.waitpid(pid, 0)
+        shutil.rmtree(d, ignore_errors=True)
