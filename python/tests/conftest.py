@@ -131,16 +131,34 @@ def run_java(program, *args, timeout=120, check=True):
     return proc
 
 
+_children = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kill_leftover_children():
+    """Kills the child processes that a failing test left running (the tests kill their own on success)."""
+    yield
+    for p in _children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def start_java(program, *args):
     """Starts a Java program in the background, stdout piped (line by line)."""
-    return subprocess.Popen([*_java_command(program), *map(str, args)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return _track(subprocess.Popen([*_java_command(program), *map(str, args)], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+
+
+def _track(proc):
+    _children.append(proc)
+    return proc
 
 
 def start_python(code, *args):
     """Starts a Python child process running ``code``, stdout piped, stdin a pipe."""
-    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return _track(subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
 
 
 def expect(proc, prefix):
