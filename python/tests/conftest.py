@@ -136,12 +136,15 @@ _children = []
 
 @pytest.fixture(scope="session", autouse=True)
 def _kill_leftover_children():
-    """Kills the child processes that a failing test left running (the tests kill their own on success)."""
+    """Kills the child processes that a failing test left running (the tests kill their own on success), and
+    removes the compiled Java programs."""
     yield
     for p in _children:
         if p.poll() is None:
             p.kill()
             p.wait()
+    if _CLASSES:
+        shutil.rmtree(_CLASSES, ignore_errors=True)
 
 
 def start_java(program, *args):
