@@ -289,8 +289,11 @@ public final class ArrowValidation {
         }
         int index = 0;
         for (VectorSchemaRoot batch : batches) {
-            for (FieldVector v : batch.getFieldVectors()) { // (their lengths against the batch: when written)
-                check(validator, v, v.getField(), "batch " + index);
+            // Against the batch's schema, not v.getField(): a union vector rebuilds its field with Arrow Java's own type
+            // ids, not the ones the data was written with. (Their lengths against the batch: when written.)
+            List<FieldVector> vectors = batch.getFieldVectors();
+            for (int i = 0; i < vectors.size(); i++) {
+                check(validator, vectors.get(i), batch.getSchema().getFields().get(i), "batch " + index);
             }
             index++;
         }
