@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +72,8 @@ final class Connection implements AutoCloseable {
                 SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
                 try {
                     ch.connect(UnixDomainSocketAddress.of(socket));
-                } catch (IOException e) {
+                    refuseForeignStore(ch, socket);
+                } catch (IOException | StoreUnavailableException e) {
                     ch.close();
                     throw e;
                 }
@@ -90,6 +93,22 @@ final class Connection implements AutoCloseable {
                 : "the socket does not exist";
         throw new StoreUnavailableException("no Quiver store at " + socket + ": " + why + ", after retrying for "
                 + retryFor.toMillis() + " ms; start one with `quiver store -m 1g -s " + socket + "`", last);
+    }
+
+    /**
+     * Refuses a store run by another user: on a shared directory anyone can put a socket at a well-known path, and
+     * a client would then write its data into that user's arena. SO_PEERCRED names the process that bound it.
+     */
+    private static void refuseForeignStore(SocketChannel ch, Path socket) throws IOException {
+        UserPrincipal store = ch.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+        long uid = DefaultSocket.uid();
+        UserPrincipal me = socket.getFileSystem().getUserPrincipalLookupService()
+                .lookupPrincipalByName(Long.toString(uid)); // equal principals have equal uids
+        if (!store.equals(me)) {
+            throw new StoreUnavailableException("refusing the store at " + socket + ": it is run by user "
+                    + store.getName() + ", not by you (uid " + uid + "), and would receive everything you store;"
+                    + " start a store of your own (`quiver store -m 1g -s SOCKET`) and connect to its socket");
+        }
     }
 
     /** Sends a request and waits for its reply; an error reply becomes the matching exception. */
