@@ -1,5 +1,6 @@
 package dev.quiver.cli;
 
+import dev.quiver.client.DefaultSocket;
 import dev.quiver.client.QuiverClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,8 +14,8 @@ import picocli.CommandLine.Spec;
  * for the length of the command, and the output stream.
  */
 abstract class ClientCommand implements Callable<Integer> {
-    @Option(names = {"-s", "--socket"}, paramLabel = "SOCKET", defaultValue = "${QUIVER_SOCKET:-/tmp/quiver.sock}",
-            description = "The store's Unix socket (default: $QUIVER_SOCKET or /tmp/quiver.sock).")
+    @Option(names = {"-s", "--socket"}, paramLabel = "SOCKET", description = {"The store's Unix socket (default:"
+            + " $QUIVER_SOCKET, else $XDG_RUNTIME_DIR/quiver.sock, else /tmp/quiver-$UID/quiver.sock)."})
     Path socket;
 
     @Option(names = "--json", description = "Print JSON.")
@@ -29,7 +30,7 @@ abstract class ClientCommand implements Callable<Integer> {
     @Override
     public final Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (QuiverClient client = QuiverClient.connect(socket)) {
+        try (QuiverClient client = QuiverClient.connect(socket != null ? socket : DefaultSocket.path())) {
             return run(client, out);
         } finally {
             out.flush();
