@@ -6,11 +6,13 @@ import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
@@ -102,12 +104,24 @@ final class Connection implements AutoCloseable {
     private static void refuseForeignStore(SocketChannel ch, Path socket) throws IOException {
         UserPrincipal store = ch.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
         long uid = DefaultSocket.uid();
-        UserPrincipal me = socket.getFileSystem().getUserPrincipalLookupService()
-                .lookupPrincipalByName(Long.toString(uid)); // equal principals have equal uids
-        if (!store.equals(me)) {
+        if (!store.equals(Me.PRINCIPAL)) {
             throw new StoreUnavailableException("refusing the store at " + socket + ": it is run by user "
                     + store.getName() + ", not by you (uid " + uid + "), and would receive everything you store;"
                     + " start a store of your own (`quiver store -m 1g -s SOCKET`) and connect to its socket");
+        }
+    }
+
+    /** This process's user as a principal (looked up once: it may ask the name service). */
+    private static final class Me {
+        static final UserPrincipal PRINCIPAL;
+
+        static {
+            try { // a number that names no user is taken as a uid; principals are equal when their uids are
+                PRINCIPAL = FileSystems.getDefault().getUserPrincipalLookupService()
+                        .lookupPrincipalByName(Long.toString(DefaultSocket.uid()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot look up this process's user", e);
+            }
         }
     }
 
