@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -45,9 +44,10 @@ final class StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isDirectory(directory)) {
-            throw new ParameterException(spec.commandLine(), "-d " + directory + ": no such directory; create it, or"
-                    + " leave -d out to use /dev/shm");
+        if (!Files.isDirectory(directory)) { // a usage error (status 2), in one line: the usage would bury it
+            spec.commandLine().getErr().println("quiver store: -d " + directory + ": no such directory; create it,"
+                    + " or leave -d out to use /dev/shm");
+            return 2;
         }
         Path served = socket != null ? socket : DefaultSocket.forStore();
         return StoreMain.run(new StoreConfig(memory, served, directory, hugePages), spec.commandLine().getOut());
