@@ -115,6 +115,9 @@ public final class StoreServer implements AutoCloseable {
                 throw new StoreStartException(lockPath + " is a symbolic link, not the lock file of a Quiver store;"
                         + " refusing to start, and left it alone. Remove it if it is not yours to keep, or choose"
                         + " another -s");
+            } catch (IOException e) { // a directory there, say
+                throw new StoreStartException(e.getMessage() + "; refusing to start, and left it alone. Remove it"
+                        + " if it is not needed, or choose another -s");
             }
             try {
                 if (!lock.attributes().isRegularFile() || lock.ownerUid() != LockedFile.currentUid()) {

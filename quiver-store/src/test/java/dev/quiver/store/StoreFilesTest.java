@@ -105,6 +105,17 @@ class StoreFilesTest {
     }
 
     @Test
+    void aDirectoryAtTheLockPathIsRefusedAndKept() throws IOException {
+        Path socket = dir.resolve("store.sock");
+        Path lock = Files.createDirectory(dir.resolve("store.sock.lock"));
+
+        assertThatThrownBy(() -> start(socket)).isInstanceOf(StoreStartException.class)
+                .hasMessageContaining("cannot open " + lock).hasMessageContaining("refusing to start");
+        assertThat(lock).isEmptyDirectory();
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
     void theSocketOfAStoreThatIsGoneIsReplaced() throws IOException {
         Path socket = dir.resolve("store.sock");
         ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket)).close();
