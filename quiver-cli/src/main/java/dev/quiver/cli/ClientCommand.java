@@ -1,22 +1,30 @@
 package dev.quiver.cli;
 
+import dev.quiver.client.ClientOptions;
 import dev.quiver.client.DefaultSocket;
 import dev.quiver.client.QuiverClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * A command that talks to a running store: the {@code -s SOCKET} and {@code --json} options, a connected client
- * for the length of the command, and the output stream.
+ * A command that talks to a running store: the {@code -s SOCKET}, {@code --timeout} and {@code --json} options, a
+ * connected client for the length of the command, and the output stream. A store that does not answer within the
+ * timeout ends the command with status 1 and a one-line message.
  */
 abstract class ClientCommand implements Callable<Integer> {
     @Option(names = {"-s", "--socket"}, paramLabel = "SOCKET", description = {"The store's Unix socket (default:"
             + " $QUIVER_SOCKET, else $XDG_RUNTIME_DIR/quiver.sock, else /tmp/quiver-$UID/quiver.sock)."})
     Path socket;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
+            description = "How long to wait for the store to answer each request, the handshake included, before "
+                    + "giving up (default: ${DEFAULT-VALUE}): 500ms, 5s, 2m.")
+    Duration timeout;
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
@@ -29,8 +37,13 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("--timeout must be positive, e.g. 5s or 500ms; got "
+                    + timeout.toMillis() + "ms");
+        }
         PrintWriter out = spec.commandLine().getOut();
-        try (QuiverClient client = QuiverClient.connect(socket != null ? socket : DefaultSocket.path())) {
+        try (QuiverClient client = QuiverClient.connect(socket != null ? socket : DefaultSocket.path(),
+                ClientOptions.defaults().withRequestTimeout(timeout))) {
             return run(client, out);
         } finally {
             out.flush();

@@ -11,6 +11,9 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -23,6 +26,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,18 +40,38 @@ import org.slf4j.LoggerFactory;
 /**
  * One socket to the store: sends requests from any thread, and a reader thread completes each request's future
  * when its reply (matched by request id) arrives. Requests are pipelined: many may be in flight.
+ *
+ * <p>Every wait has a deadline: a caller waits for its reply at most until the deadline it passes (the request
+ * timeout unless it says otherwise), and a write into a full socket (a store that stopped reading) waits at most the
+ * request timeout. The channel is non-blocking for that reason: the reader thread waits in a selector, and a writer
+ * that finds the socket full waits in a selector of its own with a timeout.
+ *
+ * <p><b>Losing the connection</b> (EOF, a failed read or write, a malformed reply, a missed deadline) fails every
+ * pending request and tells the listener ({@link #onLost}), but does <em>not</em> close the socket: the store keeps
+ * this connection's references until it reads EOF, so memory still reachable through pinned buffers is not reused.
+ * The owner closes the socket ({@link #close()}) once nothing of the store's memory is in use.
  */
 final class Connection implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
 
     private final Path socket;
     private final SocketChannel channel;
+    /** The reader thread waits here for bytes to read. */
+    private final Selector readSelector;
+    /** A writer waits here for room in the socket; made on first need (a store that reads slowly is rare). */
+    private Selector writeSelector;
+    /** Guards the making and closing of {@link #writeSelector}, so that close never misses one. */
+    private final Object selectorLock = new Object();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final AtomicInteger nextRequestId = new AtomicInteger(1);
     private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
     /** Receives notifications, then null once when the connection is lost; null for a plain request connection. */
     private final Consumer<Reply.Notification> notifications;
     private final Thread reader;
+    private final AtomicBoolean lost = new AtomicBoolean();
+    private final AtomicBoolean listenerCalled = new AtomicBoolean();
+    private volatile Consumer<String> lostListener;
+    private volatile Duration requestTimeout = ClientOptions.DEFAULT_REQUEST_TIMEOUT;
     private volatile boolean closed;
     private volatile String lostReason;
 
@@ -55,10 +81,48 @@ final class Connection implements AutoCloseable {
         List<ObjectInfo> listing;
     }
 
-    private Connection(Path socket, SocketChannel channel, Consumer<Reply.Notification> notifications) {
+    /**
+     * When a caller gives up waiting for a reply: {@code limit} after {@code startNanos}, or never if {@code limit}
+     * is null.
+     */
+    record Deadline(long startNanos, Duration limit) {
+        /** Longer limits count as this (100 years), so that nanosecond arithmetic cannot overflow. */
+        private static final Duration LONGEST = Duration.ofDays(36_500);
+
+        static Deadline after(Duration limit) {
+            return new Deadline(System.nanoTime(), capped(limit));
+        }
+
+        static Duration capped(Duration limit) {
+            return limit.compareTo(LONGEST) > 0 ? LONGEST : limit;
+        }
+
+        static Deadline never() {
+            return new Deadline(System.nanoTime(), null);
+        }
+
+        boolean isNever() {
+            return limit == null;
+        }
+
+        long remainingNanos() {
+            return limit.toNanos() - (System.nanoTime() - startNanos);
+        }
+    }
+
+    private Connection(Path socket, SocketChannel channel, Consumer<Reply.Notification> notifications)
+            throws IOException {
         this.socket = socket;
         this.channel = channel;
         this.notifications = notifications;
+        try {
+            channel.configureBlocking(false);
+            this.readSelector = Selector.open();
+            channel.register(readSelector, SelectionKey.OP_READ);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
         this.reader = Thread.ofPlatform().daemon().name("quiver-client-reader").unstarted(this::readLoop);
     }
 
@@ -125,19 +189,56 @@ final class Connection implements AutoCloseable {
         }
     }
 
-    /** Sends a request and waits for its reply; an error reply becomes the matching exception. */
-    Reply call(Request request) {
-        return await(send(request));
+    /** The deadline of calls that do not say otherwise; asynchronous writes also wait at most this long. */
+    void requestTimeout(Duration timeout) {
+        this.requestTimeout = timeout;
+    }
+
+    Duration requestTimeout() {
+        return requestTimeout;
     }
 
     /**
-     * Waits for a reply; an error reply becomes the matching exception.
-     *
-     * @throws QuiverException if interrupted: the reply will still arrive, and the caller must undo its effect
+     * Calls {@code listener} with the reason once the connection is lost or closed (at once if it is already). It
+     * runs in the thread that noticed: the reader, a caller whose deadline passed, or the closing thread.
      */
-    static Reply await(CompletableFuture<Reply> reply) {
+    void onLost(Consumer<String> listener) {
+        lostListener = listener;
+        if (lost.get()) {
+            callListener();
+        }
+    }
+
+    /** Sends a request and waits at most the request timeout for its reply; an error reply becomes its exception. */
+    Reply call(Request request) {
+        return call(request, Deadline.after(requestTimeout));
+    }
+
+    /** Sends a request and waits for its reply until {@code deadline}; an error reply becomes its exception. */
+    Reply call(Request request, Deadline deadline) {
+        return await(request, send(request, deadline), deadline);
+    }
+
+    /**
+     * Waits for a reply until {@code deadline}; an error reply becomes the matching exception. A missed deadline
+     * loses the connection: the reply may still come, with references the caller could no longer account for.
+     *
+     * @throws StoreUnavailableException if the deadline passed or the connection is lost, naming the call, the
+     *                                   deadline and the socket
+     * @throws QuiverException           if interrupted: the reply will still arrive, and the caller must undo its
+     *                                   effect
+     */
+    Reply await(Request request, CompletableFuture<Reply> reply, Deadline deadline) {
         try {
-            return check(reply.get());
+            return check(deadline.isNever() ? reply.get()
+                    : reply.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            String why = "no answer to " + name(request) + " within " + format(deadline.limit());
+            connectionLost(why);
+            throw new StoreUnavailableException("the store at " + socket + " did not answer " + name(request)
+                    + " within " + format(deadline.limit()) + "; the connection is closed and every view it handed"
+                    + " out is invalid. Check that the store process runs and is not stopped, or allow more time"
+                    + " (ClientOptions.withRequestTimeout, or --timeout on the command line)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new QuiverException("interrupted while waiting for the store", e);
@@ -146,8 +247,22 @@ final class Connection implements AutoCloseable {
         }
     }
 
-    /** Sends a request; the future completes with its reply (error replies included). */
+    /**
+     * Sends a request without waiting for its reply; the write itself waits at most the request timeout for room in
+     * the socket. The future completes with the reply (error replies included).
+     */
     CompletableFuture<Reply> send(Request request) {
+        return send(request, Deadline.after(requestTimeout));
+    }
+
+    /**
+     * Sends a request; the future completes with its reply (error replies included). The write waits for room in the
+     * socket until {@code deadline} or the request timeout, whichever comes first; past it the connection is lost.
+     */
+    CompletableFuture<Reply> send(Request request, Deadline deadline) {
+        Duration writeLimit = Deadline.capped(deadline.isNever() || deadline.limit().compareTo(requestTimeout) > 0
+                ? requestTimeout : deadline.limit());
+        long writeDeadline = deadline.startNanos() + writeLimit.toNanos();
         int id = nextRequestId.getAndUpdate(i -> i == Integer.MAX_VALUE ? 1 : i + 1);
         Pending p = new Pending();
         pending.put(id, p);
@@ -155,23 +270,32 @@ final class Connection implements AutoCloseable {
         // An interrupted thread that does I/O on a channel closes it (and with it every reference this client
         // holds): clear the flag around the write, and restore it for the caller.
         boolean interrupted = Thread.interrupted();
-        writeLock.lock();
         try {
-            if (closed) {
-                throw lost();
+            if (!writeLock.tryLock(Math.max(0, writeDeadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw writeTimedOut(request, writeLimit, "another request's write is stuck");
             }
-            while (frame.hasRemaining()) {
-                channel.write(frame);
+            try {
+                if (closed) {
+                    throw lost();
+                }
+                if (!write(frame, writeDeadline)) {
+                    throw writeTimedOut(request, writeLimit, "the socket is full");
+                }
+            } finally {
+                writeLock.unlock();
             }
-        } catch (IOException e) {
+        } catch (IOException | ClosedSelectorException e) {
             pending.remove(id);
-            connectionLost("write failed: " + e.getMessage());
+            connectionLost("write failed: " + e);
             throw lost();
         } catch (StoreUnavailableException e) {
             pending.remove(id);
             throw e;
+        } catch (InterruptedException e) { // interrupted again while waiting for the lock: nothing was sent
+            pending.remove(id);
+            interrupted = true;
+            throw new QuiverException("interrupted while waiting to send " + name(request), e);
         } finally {
-            writeLock.unlock();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -179,6 +303,7 @@ final class Connection implements AutoCloseable {
         return p.future;
     }
 
+    /** True until the connection is lost or closed. */
     boolean isOpen() {
         return !closed;
     }
@@ -187,6 +312,17 @@ final class Connection implements AutoCloseable {
         return socket;
     }
 
+    /** Why the connection ended, or null while it is open. */
+    String lostReason() {
+        return lostReason;
+    }
+
+    /** The exception for a call made after the connection ended. */
+    StoreUnavailableException lost() {
+        return new StoreUnavailableException("not connected to the store at " + socket + ": " + lostReason);
+    }
+
+    /** Fails what is pending (if not lost already), then closes the socket: the store sees EOF. */
     @Override
     public void close() {
         connectionLost("the client closed its connection");
@@ -194,6 +330,13 @@ final class Connection implements AutoCloseable {
             channel.close();
         } catch (IOException ignored) {
             // closing anyway
+        }
+        // A non-blocking channel's socket is closed only once no selector holds a key of it: close them too (this
+        // also wakes the reader and any writer waiting in them).
+        closeQuietly(readSelector);
+        synchronized (selectorLock) {
+            closeQuietly(writeSelector);
+            writeSelector = null;
         }
         if (Thread.currentThread() != reader) {
             try {
@@ -212,10 +355,77 @@ final class Connection implements AutoCloseable {
         return reply;
     }
 
+    /** The protocol's name of a request, for messages. */
+    static String name(Request request) {
+        return switch (request) {
+            case Request.Connect c -> "CONNECT";
+            case Request.Create c -> "CREATE";
+            case Request.CreateBatch c -> "CREATE_BATCH";
+            case Request.Seal s -> "SEAL";
+            case Request.Abort a -> "ABORT";
+            case Request.Get g -> "GET";
+            case Request.Release r -> "RELEASE";
+            case Request.Contains c -> "CONTAINS";
+            case Request.Delete d -> "DELETE";
+            case Request.ListObjects l -> "LIST";
+            case Request.Range r -> "RANGE";
+            case Request.Evict e -> "EVICT";
+            case Request.Hash h -> "HASH";
+            case Request.Subscribe s -> "SUBSCRIBE";
+            case Request.Stats s -> "STATS";
+        };
+    }
+
+    /** A duration for messages: {@code 750 ms}, {@code 2.5 s}. */
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms < 1000 ? ms + " ms" : (ms % 1000 == 0 ? ms / 1000 + " s" : ms / 1000.0 + " s");
+    }
+
+    /** Writes the whole frame, waiting for room until {@code deadline}; false if the deadline passed first. */
+    private boolean write(ByteBuffer frame, long deadline) throws IOException {
+        while (frame.hasRemaining()) {
+            if (channel.write(frame) > 0) {
+                continue;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            writeSelector().select(key -> { }, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+        return true;
+    }
+
+    private Selector writeSelector() throws IOException {
+        synchronized (selectorLock) {
+            if (writeSelector == null) {
+                Selector s = Selector.open();
+                try {
+                    channel.register(s, SelectionKey.OP_WRITE); // throws if close() ran: then no selector is left
+                } catch (IOException | RuntimeException e) {
+                    s.close();
+                    throw e;
+                }
+                writeSelector = s;
+            }
+            return writeSelector;
+        }
+    }
+
+    private StoreUnavailableException writeTimedOut(Request request, Duration limit, String why) {
+        connectionLost("could not send " + name(request) + " within " + format(limit) + ": " + why);
+        return new StoreUnavailableException("could not send " + name(request) + " to the store at " + socket
+                + " within " + format(limit) + " (" + why + "; the store is not reading); the connection is closed"
+                + " and every view it handed out is invalid. Check that the store process runs and is not stopped,"
+                + " or allow more time (ClientOptions.withRequestTimeout, or --timeout on the command line)");
+    }
+
     private void readLoop() {
         ByteBuffer length = ByteBuffer.allocate(FrameCodec.LENGTH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         try {
-            while (!closed) {
+            // After a loss the socket may stay open (pinned buffers): keep draining late replies until it closes.
+            while (channel.isOpen()) {
                 length.clear();
                 if (!readFully(length)) {
                     connectionLost("the store closed the connection");
@@ -228,23 +438,22 @@ final class Connection implements AutoCloseable {
                 }
                 dispatch(FrameCodec.decodeReply(body.flip()));
             }
-        } catch (IOException e) {
-            connectionLost(closed ? "closed" : "read failed: " + e.getMessage());
+        } catch (IOException | ClosedSelectorException e) {
+            connectionLost(closed ? "closed" : "read failed: " + e);
         } catch (MalformedFrameException e) {
-            LOG.error("closing the connection to {}: malformed reply: {}", socket, e.getMessage());
+            LOG.error("giving up the connection to {}: malformed reply: {}", socket, e.getMessage());
             connectionLost("malformed reply from the store: " + e.getMessage());
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
         }
     }
 
     private void dispatch(FrameCodec.Frame<Reply> frame) {
         if (frame.requestId() == 0) {
             switch (frame.message()) {
-                case Reply.Notification n when notifications != null -> notifications.accept(n);
+                case Reply.Notification n when notifications != null -> {
+                    if (!closed) {
+                        notifications.accept(n);
+                    }
+                }
                 case Reply.Error e -> LOG.error("the store reports: {} ({})", e.message(), e.status());
                 default -> LOG.warn("unexpected message from the store: {}", frame.message());
             }
@@ -252,7 +461,7 @@ final class Connection implements AutoCloseable {
         }
         Pending p = pending.get(frame.requestId());
         if (p == null) {
-            if (!closed) { // after close, replies still in flight find their requests already failed
+            if (!closed) { // after a loss, replies still in flight find their requests already failed
                 LOG.warn("reply to unknown request {}: {}", frame.requestId(), frame.message());
             }
             return;
@@ -275,15 +484,20 @@ final class Connection implements AutoCloseable {
 
     private boolean readFully(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            if (channel.read(b) < 0) {
+            int n = channel.read(b);
+            if (n < 0) {
                 return false;
+            }
+            if (n == 0) {
+                readSelector.select(key -> { }); // until readable, or until close() closes the selector
             }
         }
         return true;
     }
 
+    /** Ends the connection once: fails every pending request, ends the notifications, tells the listener. */
     private void connectionLost(String reason) {
-        if (closed) {
+        if (!lost.compareAndSet(false, true)) {
             return;
         }
         lostReason = reason;
@@ -298,9 +512,23 @@ final class Connection implements AutoCloseable {
                 p.future.completeExceptionally(e);
             }
         }
+        callListener();
     }
 
-    private StoreUnavailableException lost() {
-        return new StoreUnavailableException("not connected to the store at " + socket + ": " + lostReason);
+    private void callListener() {
+        Consumer<String> l = lostListener;
+        if (l != null && listenerCalled.compareAndSet(false, true)) {
+            l.accept(lostReason);
+        }
+    }
+
+    private static void closeQuietly(Selector s) {
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
     }
 }

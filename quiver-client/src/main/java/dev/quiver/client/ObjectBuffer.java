@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
  * memory, mapped in this process. Nothing was copied.
  *
  * <p>Holds one reference to the object, which keeps it from being evicted or freed. {@link #close()} releases it,
- * exactly once; the views are unusable afterwards (access throws {@link IllegalStateException}).
+ * exactly once; the views are unusable afterwards (access throws {@link IllegalStateException}). They become unusable
+ * in the same way when the client is closed or loses its connection, unless the buffer is {@link #pin() pinned}.
  */
 public final class ObjectBuffer implements AutoCloseable {
     private final Lease lease;
@@ -40,7 +41,8 @@ public final class ObjectBuffer implements AutoCloseable {
      * Declares that this buffer's memory will be used by raw address, outside the {@link MemorySegment} views (Arrow
      * buffers over store memory, native code): such use cannot be fenced off on close, so the client keeps it valid
      * instead. Until this buffer is closed, its reference is held and the arena stays mapped, even after
-     * {@link QuiverClient#close()}, which then disconnects when the last pinned buffer is closed.
+     * {@link QuiverClient#close()} or the loss of the connection: the client then keeps its socket open, so that the
+     * store keeps the memory, and disconnects when the last pinned buffer is closed.
      *
      * @return the address of the first data byte in this process
      * @throws IllegalStateException if the buffer is closed

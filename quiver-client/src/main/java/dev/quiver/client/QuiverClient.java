@@ -40,6 +40,18 @@ import org.slf4j.LoggerFactory;
  * throws {@link IllegalStateException}, never reads unmapped memory; a view inside an I/O call at that moment is left
  * mapped instead, see {@link #close()}), unsealed objects are aborted, and the store releases every reference the
  * client still held.
+ *
+ * <p><b>Deadlines.</b> No call waits forever for a store that does not answer (a stopped or wedged process): each
+ * ends with {@link StoreUnavailableException} after the request timeout of its {@link ClientOptions} (30 s by
+ * default), or for a {@link #get(List, long) get} or {@link #create(ObjectId, long, long, long) create} with a
+ * timeout, after that timeout plus a margin of at most 2 s. Only {@link #WAIT_FOREVER} has no deadline.
+ *
+ * <p><b>When the connection is lost</b> (the store closed or dropped it, it stopped answering in time, or it sent
+ * something malformed), the client ends as if closed: pending calls fail with {@link StoreUnavailableException},
+ * views and writers become unusable, {@link #isConnected()} turns false and later calls throw
+ * {@link StoreUnavailableException}. Pinned buffers ({@link ObjectBuffer#pin()}) stay readable: the socket stays open
+ * while any is, so the store keeps their memory, and closes when the last of them is closed. To go on, connect a new
+ * client.
  */
 public final class QuiverClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuiverClient.class);
@@ -53,21 +65,26 @@ public final class QuiverClient implements AutoCloseable {
     public static final Duration DEFAULT_CONNECT_RETRY = Duration.ofSeconds(3);
 
     private final Connection connection;
+    private final ClientOptions options;
     private final Arena mappingArena;
     private final MemorySegment arena;
     private final Path arenaPath;
     private final long clientId;
     private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
     private final Set<WritableObject.Writer> writers = ConcurrentHashMap.newKeySet();
+    /** The user closed this client. */
     private volatile boolean closed;
+    /** Views have been invalidated, by close or by the loss of the connection; pinned buffers may remain. */
+    private final AtomicBoolean ending = new AtomicBoolean();
     /** Open buffers whose memory was handed out by raw address ({@link ObjectBuffer#pin()}). */
     private final AtomicInteger pinned = new AtomicInteger();
     /** Views that could not be closed because an I/O call held them. */
     private final AtomicInteger inUse = new AtomicInteger();
     private final AtomicBoolean finished = new AtomicBoolean();
 
-    private QuiverClient(Connection connection, Reply.Connected hello) throws IOException {
+    private QuiverClient(Connection connection, ClientOptions options, Reply.Connected hello) throws IOException {
         this.connection = connection;
+        this.options = options;
         this.clientId = hello.clientId();
         this.arenaPath = Path.of(hello.arenaPath());
         this.mappingArena = Arena.ofShared();
@@ -77,25 +94,40 @@ public final class QuiverClient implements AutoCloseable {
             mappingArena.close();
             throw e;
         }
-    }
-
-    /** Connects to the store on {@code socket}, retrying for {@link #DEFAULT_CONNECT_RETRY} if none listens yet. */
-    public static QuiverClient connect(Path socket) {
-        return connect(socket, DEFAULT_CONNECT_RETRY);
+        connection.onLost(this::connectionLost);
     }
 
     /**
-     * Connects to the store on {@code socket} and maps its arena.
+     * Connects to the store on {@code socket} with {@link ClientOptions#defaults()}: retrying for
+     * {@link #DEFAULT_CONNECT_RETRY} if none listens yet, a request timeout of 30 s.
+     */
+    public static QuiverClient connect(Path socket) {
+        return connect(socket, ClientOptions.defaults());
+    }
+
+    /**
+     * Connects to the store on {@code socket} and maps its arena, with the default request timeout.
      *
      * @param retryFor how long to keep retrying while nothing listens on the socket
      * @throws StoreUnavailableException naming the socket, if no store answers in time
      */
     public static QuiverClient connect(Path socket, Duration retryFor) {
-        Connection c = Connection.open(socket.toAbsolutePath(), retryFor, null);
+        return connect(socket, ClientOptions.defaults().withConnectRetry(retryFor));
+    }
+
+    /**
+     * Connects to the store on {@code socket} and maps its arena.
+     *
+     * @throws StoreUnavailableException naming the socket, if no store listens within the connect retry or it does
+     *                                   not answer the handshake within the request timeout
+     */
+    public static QuiverClient connect(Path socket, ClientOptions options) {
+        Connection c = Connection.open(socket.toAbsolutePath(), options.connectRetry(), null);
+        c.requestTimeout(options.requestTimeout());
         try {
             Reply.Connected hello = (Reply.Connected) c.call(new Request.Connect(FrameCodec.PROTOCOL_VERSION,
                     clientName(), ProcessHandle.current().pid()));
-            return new QuiverClient(c, hello);
+            return new QuiverClient(c, options, hello);
         } catch (IOException e) {
             c.close();
             throw new StoreUnavailableException("cannot map the store's arena: " + e.getMessage(), e);
@@ -130,7 +162,15 @@ public final class QuiverClient implements AutoCloseable {
         return clientId;
     }
 
-    /** True until closed or until the store went away. */
+    /** The options this client was connected with (its request timeout). */
+    public ClientOptions options() {
+        return options;
+    }
+
+    /**
+     * True until closed or until the connection was lost. The views this client handed out become unusable in the
+     * same step (after close, before it returns; after a loss, right after the pending calls have failed).
+     */
     public boolean isConnected() {
         return !closed && connection.isOpen();
     }
@@ -147,12 +187,16 @@ public final class QuiverClient implements AutoCloseable {
      * written in place and sealed.
      *
      * @param waitMillis how long to wait for memory when the store is full and nothing more can be evicted:
-     *                   {@link #NO_WAIT} fails at once, {@link #WAIT_FOREVER} waits until there is room
-     * @throws ObjectExistsException if the id is taken
-     * @throws StoreFullException    if there is no room (after waiting), with bytes needed, evictable and pinned
+     *                   {@link #NO_WAIT} fails at once, {@link #WAIT_FOREVER} waits until there is room, with no
+     *                   deadline (even if the store stops answering); the call's deadline is {@code waitMillis} plus
+     *                   a margin of {@code min(request timeout, 2 s)}, or the request timeout for {@link #NO_WAIT}
+     * @throws ObjectExistsException     if the id is taken
+     * @throws StoreFullException        if there is no room (after waiting), with bytes needed, evictable and pinned
+     * @throws StoreUnavailableException if the store did not answer by the deadline (the connection is then lost)
      */
     public WritableObject create(ObjectId id, long dataSize, long metadataSize, long waitMillis) {
-        Reply.Created r = (Reply.Created) connection.call(new Request.Create(id, dataSize, metadataSize, waitMillis));
+        Reply.Created r = (Reply.Created) connection.call(new Request.Create(id, dataSize, metadataSize, waitMillis),
+                waitDeadline(waitMillis));
         return writer(id, r.offset(), dataSize, metadataSize);
     }
 
@@ -219,7 +263,8 @@ public final class QuiverClient implements AutoCloseable {
     /**
      * Gets one object.
      *
-     * @param timeoutMillis {@link #WAIT_FOREVER}, {@link #NO_WAIT}, or milliseconds to wait for it to be sealed
+     * @param timeoutMillis {@link #WAIT_FOREVER}, {@link #NO_WAIT}, or milliseconds to wait for it to be sealed; see
+     *                      {@link #get(List, long)} for the call's deadline
      * @return the object, or empty if it was not sealed in time
      */
     public Optional<ObjectBuffer> get(ObjectId id, long timeoutMillis) {
@@ -230,15 +275,21 @@ public final class QuiverClient implements AutoCloseable {
      * Gets objects, waiting until all are sealed or the timeout passes. A repeated id is fine: each occurrence is a
      * buffer of its own, holding its own reference.
      *
-     * @param timeoutMillis {@link #WAIT_FOREVER}, {@link #NO_WAIT}, or milliseconds
+     * @param timeoutMillis {@link #WAIT_FOREVER} (no deadline at all, even if the store stops answering),
+     *                      {@link #NO_WAIT} (the request timeout applies), or milliseconds: the store answers after
+     *                      at most that long, and the client waits at most that long plus
+     *                      {@code min(request timeout, 2 s)} for the answer
      * @return one entry per requested id, in order; {@code null} where the object was not available in time
+     * @throws StoreUnavailableException if the store did not answer by the deadline (the connection is then lost)
      */
     public List<ObjectBuffer> get(List<ObjectId> ids, long timeoutMillis) {
         checkBatch(ids.size());
-        CompletableFuture<Reply> pending = connection.send(new Request.Get(ids, timeoutMillis));
+        Request.Get request = new Request.Get(ids, timeoutMillis);
+        Connection.Deadline deadline = waitDeadline(timeoutMillis);
+        CompletableFuture<Reply> pending = connection.send(request, deadline);
         Reply.Objects r;
         try {
-            r = (Reply.Objects) Connection.await(pending);
+            r = (Reply.Objects) connection.await(request, pending, deadline);
         } catch (QuiverException e) {
             if (Thread.currentThread().isInterrupted()) {
                 // The store will answer anyway and count references for us: give them back when it does.
@@ -362,7 +413,7 @@ public final class QuiverClient implements AutoCloseable {
      * sealed, oldest first.
      */
     public Subscription subscribe() {
-        return Subscription.open(connection.socket());
+        return Subscription.open(connection.socket(), options);
     }
 
     /**
@@ -382,6 +433,28 @@ public final class QuiverClient implements AutoCloseable {
             return;
         }
         closed = true;
+        endViews();
+    }
+
+    /** The connection was lost: end as {@link #close()} does, pinned buffers keeping the socket open. */
+    private void connectionLost(String reason) {
+        if (!ending.get()) {
+            LOG.warn("lost the connection to the store at {}: {}. Every view of it is now invalid{}; connect again "
+                    + "to go on", connection.socket(), reason,
+                    pinned.get() == 0 ? "" : " except " + pinned.get() + " pinned buffer(s), which keep the socket "
+                            + "open until they are closed");
+        }
+        endViews();
+    }
+
+    /**
+     * Invalidates every view and writer except pinned buffers, then disconnects and unmaps unless pinned buffers
+     * remain (the last of them to close does it). Once, whether the user closed the client or the connection was lost.
+     */
+    private void endViews() {
+        if (!ending.compareAndSet(false, true)) {
+            return;
+        }
         for (WritableObject.Writer w : writers) {
             if (!w.invalidate()) {
                 inUse.incrementAndGet();
@@ -400,7 +473,8 @@ public final class QuiverClient implements AutoCloseable {
         if (pinned.get() == 0) {
             finishClose();
         } else {
-            LOG.debug("client closed with {} pinned buffer(s) open: disconnecting when the last is closed", pinned.get());
+            LOG.debug("client ended with {} pinned buffer(s) open: disconnecting when the last is closed",
+                    pinned.get());
         }
     }
 
@@ -437,12 +511,19 @@ public final class QuiverClient implements AutoCloseable {
     /** Called by a lease when it is released or invalidated. */
     void returnLease(Lease lease, boolean tellStore) {
         leases.remove(lease);
-        if (tellStore && !closed && connection.isOpen()) {
+        if (tellStore && !ending.get() && connection.isOpen()) {
             releaseAsync(List.of(lease.id));
         }
-        if (lease.isPinned() && pinned.decrementAndGet() == 0 && closed) {
-            finishClose(); // the last pinned buffer of a closed client: now disconnect and unmap
+        if (lease.isPinned() && pinned.decrementAndGet() == 0 && ending.get()) {
+            finishClose(); // the last pinned buffer of a closed or lost client: now disconnect and unmap
         }
+    }
+
+    /** The exception for a call on a client whose connection was lost, or null if it was not lost. */
+    StoreUnavailableException lostException(String what) {
+        String reason = connection.lostReason();
+        return closed || reason == null ? null : new StoreUnavailableException(what + ": not connected to the store at "
+                + connection.socket() + ": " + reason + "; connect a new client to go on");
     }
 
     /** Called when a writer is closed, aborted or collected. */
@@ -475,7 +556,7 @@ public final class QuiverClient implements AutoCloseable {
         MemorySegment region = view(offset, dataSize + metadataSize, writeViews);
         WritableObject.Writer w = new WritableObject.Writer(this, lease, writeViews, region);
         writers.add(w);
-        if (closed) {
+        if (ending.get()) {
             w.invalidate(); // close() ran meanwhile and may have missed it: never hand out a view it unmapped
         }
         WritableObject o = new WritableObject(w, dataSize);
@@ -488,7 +569,7 @@ public final class QuiverClient implements AutoCloseable {
         MemorySegment region = view(l.offset(), l.dataSize() + l.metadataSize(), lease.views).asReadOnly();
         ObjectBuffer b = new ObjectBuffer(lease, region.asSlice(0, l.dataSize()), region.asSlice(l.dataSize()));
         leases.add(lease);
-        if (closed) {
+        if (ending.get()) {
             lease.invalidate(); // close() ran meanwhile and may have missed it: never hand out a view it unmapped
         }
         CLEANER.register(b, lease);
@@ -506,6 +587,21 @@ public final class QuiverClient implements AutoCloseable {
                     + ") outside the arena of " + arena.byteSize() + " bytes");
         }
         return arena.asSlice(offset, size);
+    }
+
+    /**
+     * The deadline of a call that asks the store to wait {@code waitMillis}: none for {@link #WAIT_FOREVER} (any
+     * negative wait, as the store reads it), the request timeout for {@link #NO_WAIT}, else the wait plus
+     * {@link ClientOptions#waitMargin()}.
+     */
+    private Connection.Deadline waitDeadline(long waitMillis) {
+        if (waitMillis < 0) {
+            return Connection.Deadline.never();
+        }
+        if (waitMillis == NO_WAIT) {
+            return Connection.Deadline.after(options.requestTimeout());
+        }
+        return Connection.Deadline.after(Duration.ofMillis(waitMillis).plus(options.waitMargin()));
     }
 
     private WritableObject.Writer writerOf(ObjectId id) {

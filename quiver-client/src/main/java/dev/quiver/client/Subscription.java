@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Events wait in a bounded queue; when the reader falls far behind, the socket fills and the store drops the
  * subscription (it does not slow down for one subscriber): {@link #next} then throws
  * {@link StoreUnavailableException}.
+ *
+ * <p>{@link #next(Duration)} waits for events, not for answers, so it has no deadline of its own: a stopped store
+ * looks like a quiet one. The subscription's socket stays open after the connection is lost, until {@link #close()}.
  */
 public final class Subscription implements AutoCloseable {
     private static final int QUEUE = 65_536;
@@ -26,12 +29,14 @@ public final class Subscription implements AutoCloseable {
     private static final ObjectEvent END = new ObjectEvent(ObjectEvent.Kind.DELETED, null, -1, -1, 0);
     private volatile boolean endPending;
 
-    private Subscription(Path socket) {
-        this.connection = Connection.open(socket, QuiverClient.DEFAULT_CONNECT_RETRY, this::enqueue);
+    private Subscription(Path socket, ClientOptions options) {
+        this.connection = Connection.open(socket, options.connectRetry(), this::enqueue);
+        connection.requestTimeout(options.requestTimeout());
     }
 
-    static Subscription open(Path socket) {
-        Subscription s = new Subscription(socket);
+    /** Connects and subscribes; the handshake and the subscribe request each wait at most the request timeout. */
+    static Subscription open(Path socket, ClientOptions options) {
+        Subscription s = new Subscription(socket, options);
         try {
             s.connection.call(new Request.Connect(FrameCodec.PROTOCOL_VERSION, "subscription",
                     ProcessHandle.current().pid()));

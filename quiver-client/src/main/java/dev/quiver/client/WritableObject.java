@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>The writable views live only between create and seal or abort; afterwards any access throws
- * {@link IllegalStateException}. The creator's reference outlives the seal (other clients may already read the
+ * <p>The writable views live only between create and seal or abort, and end with the client (closed, or its
+ * connection lost, which discards the unsealed object); afterwards any access throws {@link IllegalStateException}. The creator's reference outlives the seal (other clients may already read the
  * object): {@link #close()} releases it, or aborts the object if it was never sealed. A writer that is
  * garbage-collected without being closed is aborted or released then, with a warning in the log.
  */
@@ -80,7 +80,8 @@ public final class WritableObject implements AutoCloseable {
         writer.close();
     }
 
-    enum State { WRITING, SEALED, ABORTED, CLOSED }
+    /** DISCONNECTED: the client was closed or lost its connection while the object was being written. */
+    enum State { WRITING, SEALED, ABORTED, CLOSED, DISCONNECTED }
 
     /**
      * The state of a writer, apart from the {@link WritableObject} the user holds, so that it can also serve as that
@@ -128,21 +129,21 @@ public final class WritableObject implements AutoCloseable {
         synchronized void close() {
             switch (state) {
                 case WRITING -> {
-                    if (client.isConnected()) {
+                    try {
                         abort();
-                    } else {
-                        invalidate();
+                    } catch (StoreUnavailableException e) {
+                        // the connection is gone: the store discards the unsealed objects of a lost connection
                     }
                 }
                 case SEALED -> lease.release();
-                case ABORTED, CLOSED -> { }
+                case ABORTED, CLOSED, DISCONNECTED -> { }
             }
             state = State.CLOSED;
             client.writerClosed(this);
         }
 
         /**
-         * Closes the writable views without telling the store: the client is closing.
+         * Closes the writable views without telling the store: the client is closing or lost its connection.
          *
          * @return false if they could not be closed because an I/O call in another thread holds them (still writing)
          */
@@ -153,7 +154,7 @@ public final class WritableObject implements AutoCloseable {
                 } catch (IllegalStateException e) {
                     return false;
                 }
-                state = State.CLOSED;
+                state = State.DISCONNECTED;
             }
             return true;
         }
@@ -175,12 +176,16 @@ public final class WritableObject implements AutoCloseable {
                                 + "garbage-collected. Close every WritableObject (try-with-resources).", lease.id);
                     }
                 }
-                case ABORTED, CLOSED -> { }
+                case ABORTED, CLOSED, DISCONNECTED -> { }
             }
             client.writerClosed(this);
         }
 
         private void requireWriting(String op) {
+            StoreUnavailableException lost = client.lostException("cannot " + op + " object " + lease.id);
+            if (state == State.DISCONNECTED && lost != null) {
+                throw lost;
+            }
             if (state != State.WRITING) {
                 throw new IllegalStateException("cannot " + op + " object " + lease.id + ": it is "
                         + state.name().toLowerCase());

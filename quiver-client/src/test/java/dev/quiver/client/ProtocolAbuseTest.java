@@ -172,7 +172,7 @@ class ProtocolAbuseTest {
     @MethodSource("abuses")
     void abuseClosesOnlyThatConnection(Abuse abuse) {
         try (RawConnection raw = RawConnection.open(socket)) {
-            String client = "closing client ";
+            String client = "client ";
             if (abuse.connectFirst()) {
                 client += raw.handshake().clientId() + ": ";
             }
@@ -201,7 +201,7 @@ class ProtocolAbuseTest {
             raw.write(RawConnection.frame(FrameCodec.MAX_FRAME, 0x7778, 0, 4, new byte[FrameCodec.MAX_FRAME - 8]));
             List<FrameCodec.Frame<Reply>> frames = raw.readUntilEof(WAIT);
             assertThat(((Reply.Error) frames.getFirst().message()).message()).contains("unknown request type 0x7778");
-            awaitLog("closing client " + clientId + ": ", "unknown request type 0x7778");
+            awaitLog("client " + clientId + ": ", "unknown request type 0x7778");
         }
     }
 

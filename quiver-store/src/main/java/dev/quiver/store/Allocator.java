@@ -136,7 +136,7 @@ final class Allocator {
         return freeByOffset.size();
     }
 
-    /** A copy of the free blocks, offset to size, for tests. */
+    /** A copy of the free blocks, offset to size: for tests and the engine's invariant check. */
     NavigableMap<Long, Long> freeBlocksByOffset() {
         return new TreeMap<>(freeByOffset);
     }

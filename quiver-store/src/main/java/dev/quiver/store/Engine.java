@@ -21,6 +21,7 @@ import java.util.NavigableMap;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,8 +41,14 @@ public final class Engine {
         /** Sends a reply (or, with request id 0, a notification) to a client. */
         void send(long clientId, int requestId, Reply reply);
 
-        /** Closes a client's connection for a protocol violation; the engine has already forgotten the client. */
+        /**
+         * Drops a client's connection for a protocol violation; the engine has already suspended the client (it
+         * holds its references until the transport reports the socket closed, through {@link #disconnect}).
+         */
         void close(long clientId, String reason);
+
+        /** The engine has more to send this client (a listing, first notifications): call {@link #pump} for it. */
+        void more(long clientId);
     }
 
     private static final long NO_DEADLINE = Long.MAX_VALUE;
@@ -66,6 +73,13 @@ public final class Engine {
     private final PriorityQueue<PendingCreate> createDeadlines =
             new PriorityQueue<>(Comparator.comparingLong(c -> c.deadline));
     private final Set<Long> subscribers = new HashSet<>();
+    /** Every object in creation order (listings), and sealed objects in seal order (a new subscriber's burst). */
+    private final AppendLog<StoredObject> creationOrder = new AppendLog<>();
+    private final AppendLog<StoredObject> sealOrder = new AppendLog<>();
+    /** Estimated heap held by waiting gets and creates, all clients. */
+    private long pendingBytes;
+    /** Tests only: runs before each request is handled, to inject failures. */
+    private volatile Consumer<Request> faultHook;
     private long nextClientId = 1;
     private long evictedObjects;
     private long evictedBytes;
@@ -96,8 +110,12 @@ public final class Engine {
     /** One decoded request from a client. */
     public void handle(long clientId, int requestId, Request request) {
         Session s = sessions.get(clientId);
-        if (s == null) {
-            return; // closed while its bytes were in flight
+        if (s == null || s.suspended) {
+            return; // closed or dropped while its bytes were in flight
+        }
+        Consumer<Request> hook = faultHook;
+        if (hook != null) {
+            hook.accept(request);
         }
         if (!s.connected && !(request instanceof Request.Connect)) {
             fail(s, requestId, "the first request must be Connect, got " + request.getClass().getSimpleName());
@@ -129,18 +147,11 @@ public final class Engine {
      * it held, forget its waiting gets, creates and subscription. Safe to call twice.
      */
     public void disconnect(long clientId) {
+        suspend(clientId);
         Session s = sessions.remove(clientId);
         if (s == null) {
             return;
         }
-        subscribers.remove(clientId);
-        for (PendingGet g : s.gets) {
-            finishGet(g);
-        }
-        for (PendingCreate c : s.creates) {
-            c.done = true;
-        }
-        waitingCreates.removeIf(c -> c.done);
         for (ObjectId id : List.copyOf(s.unsealed)) {
             discard(s, objects.get(id));
         }
@@ -153,6 +164,71 @@ public final class Engine {
         }
         s.refs.clear();
         retryWaitingCreates();
+    }
+
+    /**
+     * A client was dropped while its socket stays open: forget its waiting gets and creates, its subscription and
+     * unsent listings, and never answer it again; but keep what it holds (references, unsealed objects) until
+     * {@link #disconnect}, since it may still be reading or writing that memory. Safe to call twice.
+     */
+    public void suspend(long clientId) {
+        Session s = sessions.get(clientId);
+        if (s == null || s.suspended) {
+            return;
+        }
+        s.suspended = true;
+        subscribers.remove(clientId);
+        s.burst = null;
+        s.cursors.clear();
+        for (PendingGet g : s.gets) {
+            finishGet(g);
+        }
+        s.gets.clear();
+        for (PendingCreate c : s.creates) {
+            c.done = true;
+            unpend(s, c.heapBytes);
+        }
+        s.creates.clear();
+        waitingCreates.removeIf(c -> c.done);
+    }
+
+    /**
+     * Sends the next chunk of what a client is owed (one listing frame, or up to a listing chunk of a new
+     * subscriber's first notifications). The transport calls it when the client's socket can take more, so that a
+     * listing of millions of objects is produced as fast as it is read and never piles up in memory, and other
+     * clients are served between chunks.
+     *
+     * @return whether more remains for this client
+     */
+    public boolean pump(long clientId) {
+        Session s = sessions.get(clientId);
+        if (s == null || s.suspended) {
+            return false;
+        }
+        Cursor c = s.cursors.peek();
+        if (c == null) {
+            return false;
+        }
+        if (c.sendNext(s)) {
+            s.cursors.poll();
+        }
+        return !s.cursors.isEmpty();
+    }
+
+    /** Estimated heap held by all waiting gets and creates. */
+    public long pendingBytes() {
+        return pendingBytes;
+    }
+
+    /** Estimated heap held by one client's waiting gets and creates. */
+    public long pendingBytes(long clientId) {
+        Session s = sessions.get(clientId);
+        return s == null ? 0 : s.pendingBytes;
+    }
+
+    /** Tests only: runs {@code hook} before each request is handled (null removes it). */
+    void injectFault(Consumer<Request> hook) {
+        faultHook = hook;
     }
 
     /** When the next timeout falls due, in clock nanoseconds, or {@link Long#MAX_VALUE} if none is pending. */
@@ -189,6 +265,7 @@ public final class Engine {
             }
             c.done = true;
             c.session.creates.remove(c);
+            unpend(c.session, c.heapBytes);
             waitingCreates.remove(c);
             send(c.session, c.requestId, storeFull(totalBlockSize(c.objects), "after waiting"));
             createExpired = true;
@@ -201,7 +278,7 @@ public final class Engine {
 
     /** The figures {@link Request.Stats} answers. */
     public Reply.StoreStats stats() {
-        long connected = sessions.values().stream().filter(x -> x.connected).count();
+        long connected = sessions.values().stream().filter(x -> x.connected && !x.suspended).count();
         return new Reply.StoreStats(allocator.capacity(), allocator.used(), allocator.used() - evictableBytes,
                 evictableBytes, objects.size(), (int) connected, evictedObjects, evictedBytes);
     }
@@ -254,6 +331,7 @@ public final class Engine {
                 send(s, requestId, storeFull(needed, ""));
             } else {
                 s.creates.add(pending);
+                pend(s, pending.heapBytes);
                 waitingCreates.add(pending);
                 if (pending.deadline != NO_DEADLINE) {
                     createDeadlines.add(pending);
@@ -296,6 +374,7 @@ public final class Engine {
                     spec.metadataSize(), c.session.id, wall, now);
             objects.put(o.id, o);
             byId.put(o.id, o);
+            o.created = creationOrder.append(o);
             c.session.refs.put(o.id, 1);
             c.session.unsealed.add(o.id);
         }
@@ -314,6 +393,7 @@ public final class Engine {
                     it.remove();
                     c.done = true;
                     c.session.creates.remove(c);
+                    unpend(c.session, c.heapBytes);
                 } else {
                     break; // first come, first served: later creates wait behind the first
                 }
@@ -359,6 +439,7 @@ public final class Engine {
                 o.state = ObjectState.SEALED;
                 o.sealNanos = nanoClock.getAsLong();
                 o.digest = spec.digest();
+                o.sealed = sealOrder.append(o);
                 s.unsealed.remove(o.id);
                 result.add(Status.OK);
                 notifySubscribers(Reply.Notification.Kind.SEALED, o);
@@ -405,6 +486,7 @@ public final class Engine {
             }
         }
         s.gets.add(g);
+        pend(s, g.heapBytes);
         if (g.deadline != NO_DEADLINE) {
             getDeadlines.add(g);
         }
@@ -432,6 +514,7 @@ public final class Engine {
 
     private void finishGet(PendingGet g) {
         g.done = true;
+        unpend(g.session, g.heapBytes);
         for (ObjectId id : g.ids) {
             List<PendingGet> list = waiters.get(id);
             if (list != null) {
@@ -517,9 +600,7 @@ public final class Engine {
     }
 
     private void list(Session s, int requestId) {
-        sendListing(s, requestId, objects.values().stream()
-                .sorted(Comparator.comparingLong((StoredObject o) -> o.createNanos).thenComparing(o -> o.id))
-                .map(StoredObject::info).toList());
+        startCursor(s, new ListCursor(requestId));
     }
 
     private void range(Session s, int requestId, Request.Range r) {
@@ -528,21 +609,12 @@ public final class Engine {
                     + r.from() + ", " + r.to() + ") limit " + r.limit()));
             return;
         }
-        NavigableMap<ObjectId, StoredObject> slice = byId.subMap(r.from(), true, r.to(), false);
-        sendListing(s, requestId, (r.descending() ? slice.descendingMap() : slice).values().stream()
-                .filter(o -> !o.deletePending).limit(r.limit()).map(StoredObject::info).toList());
+        startCursor(s, new RangeCursor(requestId, r));
     }
 
-    /** Sends a listing in frames of at most {@link FrameCodec#LISTING_CHUNK} entries, the last one flagged. */
-    private void sendListing(Session s, int requestId, List<ObjectInfo> all) {
-        int chunk = FrameCodec.LISTING_CHUNK;
-        for (int from = 0; from < all.size() || from == 0; from += chunk) {
-            int to = Math.min(all.size(), from + chunk);
-            send(s, requestId, new Reply.Listing(all.subList(from, to), to == all.size()));
-            if (all.isEmpty()) {
-                break;
-            }
-        }
+    private void startCursor(Session s, Cursor c) {
+        s.cursors.add(c);
+        outbox.more(s.id);
     }
 
     private void evictRequest(Session s, int requestId, long bytes) {
@@ -577,9 +649,8 @@ public final class Engine {
         }
         s.subscriber = true;
         send(s, requestId, new Reply.Ok());
-        objects.values().stream().filter(StoredObject::isVisible)
-                .sorted(Comparator.comparingLong((StoredObject o) -> o.sealNanos))
-                .forEach(o -> send(s, 0, notification(Reply.Notification.Kind.SEALED, o)));
+        s.burst = new Burst();
+        startCursor(s, s.burst);
     }
 
     // ------------------------------------------------------------------------------------------- internals
@@ -601,6 +672,7 @@ public final class Engine {
         s.refs.remove(o.id);
         objects.remove(o.id);
         byId.remove(o.id);
+        creationOrder.remove(o.created);
         allocator.free(o.offset, o.blockSize);
         memoryChanged = true;
     }
@@ -617,6 +689,10 @@ public final class Engine {
     private void remove(StoredObject o) {
         objects.remove(o.id);
         byId.remove(o.id);
+        creationOrder.remove(o.created);
+        if (o.sealed != null) {
+            sealOrder.remove(o.sealed);
+        }
         allocator.free(o.offset, o.blockSize);
         memoryChanged = true;
         notifySubscribers(Reply.Notification.Kind.DELETED, o);
@@ -628,7 +704,10 @@ public final class Engine {
         }
         Reply.Notification n = notification(kind, o);
         for (long id : subscribers) {
-            outbox.send(id, 0, n);
+            Burst burst = sessions.get(id).burst;
+            if (burst == null || o.sealed == null || o.sealed.seq <= burst.position) {
+                outbox.send(id, 0, n); // else the burst has not reached it yet: it will send the object, or skip it
+            }
         }
     }
 
@@ -645,8 +724,18 @@ public final class Engine {
 
     private void fail(Session s, int requestId, String reason) {
         send(s, requestId, error(Status.PROTOCOL_ERROR, reason));
-        disconnect(s.id);
+        suspend(s.id);
         outbox.close(s.id, reason);
+    }
+
+    private void pend(Session s, long bytes) {
+        s.pendingBytes += bytes;
+        pendingBytes += bytes;
+    }
+
+    private void unpend(Session s, long bytes) {
+        s.pendingBytes -= bytes;
+        pendingBytes -= bytes;
     }
 
     private void send(Session s, int requestId, Reply reply) {
@@ -688,5 +777,194 @@ public final class Engine {
             sum = block > Long.MAX_VALUE - sum ? Long.MAX_VALUE : sum + block;
         }
         return sum;
+    }
+
+    // ------------------------------------------------------------------------------------ chunked replies
+
+    /** A reply produced a chunk at a time, as fast as its client reads it (see {@link #pump}). */
+    abstract static class Cursor {
+        /** Sends the next chunk; true when that was the last. */
+        abstract boolean sendNext(Session s);
+    }
+
+    /** {@code LIST}: every object in creation order, in frames of at most {@link FrameCodec#LISTING_CHUNK}. */
+    private final class ListCursor extends Cursor {
+        private final int requestId;
+        private AppendLog.Node<StoredObject> at; // the last object sent; null before the first
+
+        ListCursor(int requestId) {
+            this.requestId = requestId;
+        }
+
+        @Override
+        boolean sendNext(Session s) {
+            List<ObjectInfo> chunk = new ArrayList<>();
+            AppendLog.Node<StoredObject> n = creationOrder.after(at);
+            while (n != null && chunk.size() < FrameCodec.LISTING_CHUNK) {
+                chunk.add(n.value.info());
+                at = n;
+                n = creationOrder.after(n);
+            }
+            send(s, requestId, new Reply.Listing(chunk, n == null));
+            return n == null;
+        }
+    }
+
+    /** {@code RANGE}: objects of an id interval in id order, delete-pending ones left out, up to a limit. */
+    private final class RangeCursor extends Cursor {
+        private final int requestId;
+        private final Request.Range range;
+        private ObjectId at; // the last id sent; null before the first
+        private int remaining;
+
+        RangeCursor(int requestId, Request.Range range) {
+            this.requestId = requestId;
+            this.range = range;
+            this.remaining = range.limit();
+        }
+
+        @Override
+        boolean sendNext(Session s) {
+            NavigableMap<ObjectId, StoredObject> rest;
+            if (range.descending()) {
+                rest = byId.subMap(range.from(), true, at == null ? range.to() : at, false).descendingMap();
+            } else {
+                rest = at == null ? byId.subMap(range.from(), true, range.to(), false)
+                        : byId.subMap(at, false, range.to(), false);
+            }
+            List<ObjectInfo> chunk = new ArrayList<>();
+            boolean more = false;
+            for (StoredObject o : rest.values()) {
+                if (o.deletePending) {
+                    continue;
+                }
+                if (remaining == 0) {
+                    break;
+                }
+                if (chunk.size() == FrameCodec.LISTING_CHUNK) {
+                    more = true;
+                    break;
+                }
+                chunk.add(o.info());
+                at = o.id;
+                remaining--;
+            }
+            send(s, requestId, new Reply.Listing(chunk, !more));
+            return !more;
+        }
+    }
+
+    /**
+     * A new subscriber's first notifications: one {@code SEALED} for each visible object, in seal order. While it
+     * runs, live events about objects sealed after its {@link #position} are held back, since the burst itself will
+     * send those objects (or skip them, once deleted): each event comes once, in order.
+     */
+    final class Burst extends Cursor {
+        /** The seal sequence number of the last object passed. */
+        long position;
+        private AppendLog.Node<StoredObject> at;
+
+        @Override
+        boolean sendNext(Session s) {
+            AppendLog.Node<StoredObject> n = sealOrder.after(at);
+            for (int i = 0; n != null && i < FrameCodec.LISTING_CHUNK; i++) {
+                if (n.value.isVisible()) {
+                    send(s, 0, notification(Reply.Notification.Kind.SEALED, n.value));
+                }
+                at = n;
+                position = n.seq;
+                n = sealOrder.after(n);
+            }
+            if (n == null) {
+                s.burst = null;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------- invariants
+
+    /**
+     * Checks that the engine's state is consistent: every allocated byte belongs to exactly one object and the
+     * allocator agrees, reference counts equal the clients' references, the evictable set is exactly the
+     * unreferenced sealed objects, unsealed objects belong to their writers. The transport calls it after an
+     * unexpected exception, to decide whether serving on is safe.
+     *
+     * @return what does not hold (at most 20 findings); empty if all is well
+     */
+    public List<String> checkInvariants() {
+        List<String> problems = new ArrayList<>();
+        if (byId.size() != objects.size() || creationOrder.size() != objects.size()) {
+            problems.add("indexes disagree: " + objects.size() + " objects, " + byId.size() + " by id, "
+                    + creationOrder.size() + " in creation order");
+        }
+        // Objects and free blocks must tile [0, capacity) without overlap.
+        TreeMap<Long, Long> blocks = new TreeMap<>(allocator.freeBlocksByOffset());
+        long objectBytes = 0;
+        for (StoredObject o : objects.values()) {
+            objectBytes += o.blockSize;
+            Long clash = blocks.put(o.offset, o.blockSize);
+            if (clash != null) {
+                problems.add("object " + o.id + " at " + o.offset + " starts where another block starts");
+            }
+        }
+        if (objectBytes != allocator.used()) {
+            problems.add("objects hold " + objectBytes + " bytes but the allocator counts " + allocator.used()
+                    + " used");
+        }
+        long end = 0;
+        for (Map.Entry<Long, Long> b : blocks.entrySet()) {
+            if (b.getKey() != end && problems.size() < 20) {
+                problems.add((b.getKey() < end ? "blocks overlap" : "bytes belong to nothing") + " at offset "
+                        + Math.min(end, b.getKey()));
+            }
+            end = Math.max(end, b.getKey() + b.getValue());
+        }
+        if (end != allocator.capacity()) {
+            problems.add("blocks end at " + end + ", capacity is " + allocator.capacity());
+        }
+        // References.
+        Map<ObjectId, Integer> held = new HashMap<>();
+        for (Session s : sessions.values()) {
+            for (Map.Entry<ObjectId, Integer> r : s.refs.entrySet()) {
+                if (!objects.containsKey(r.getKey())) {
+                    problems.add(s + " holds a reference to " + r.getKey() + ", which does not exist");
+                }
+                held.merge(r.getKey(), r.getValue(), Integer::sum);
+            }
+            for (ObjectId id : s.unsealed) {
+                StoredObject o = objects.get(id);
+                if (o == null || o.isSealed() || o.creator != s.id) {
+                    problems.add(s + " lists " + id + " as unsealed, but it is " + (o == null ? "gone" : o.state));
+                }
+            }
+        }
+        long evictableSum = 0;
+        for (StoredObject o : objects.values()) {
+            if (problems.size() >= 20) {
+                break;
+            }
+            int refs = held.getOrDefault(o.id, 0);
+            if (o.refCount != refs) {
+                problems.add("object " + o.id + " counts " + o.refCount + " references, clients hold " + refs);
+            }
+            boolean shouldBeEvictable = o.isSealed() && o.refCount == 0 && !o.deletePending;
+            if (evictable.containsKey(o.id) != shouldBeEvictable) {
+                problems.add("object " + o.id + " is " + (shouldBeEvictable ? "not " : "") + "in the LRU, but has "
+                        + o.refCount + " references, state " + o.state + (o.deletePending ? ", delete pending" : ""));
+            }
+            if (evictable.containsKey(o.id)) {
+                evictableSum += o.blockSize;
+            }
+            if (!o.isSealed() && (sessions.get(o.creator) == null || !sessions.get(o.creator).unsealed.contains(o.id))) {
+                problems.add("unsealed object " + o.id + " has no writer");
+            }
+        }
+        if (evictable.size() > objects.size() || evictableSum != evictableBytes) {
+            problems.add("the LRU holds " + evictable.size() + " objects of " + evictableBytes + " bytes; "
+                    + evictableSum + " bytes of them exist");
+        }
+        return problems.size() > 20 ? problems.subList(0, 20) : problems;
     }
 }

@@ -10,6 +10,8 @@ final class PendingCreate {
     final List<Request.CreateSpec> objects;
     final boolean batch;
     final long deadline;
+    /** What it holds of the store's heap, roughly: about 100 bytes a decoded spec. */
+    final long heapBytes;
     boolean done;
 
     PendingCreate(Session session, int requestId, List<Request.CreateSpec> objects, boolean batch, long deadline) {
@@ -18,5 +20,6 @@ final class PendingCreate {
         this.objects = objects;
         this.batch = batch;
         this.deadline = deadline;
+        this.heapBytes = 256 + 100L * objects.size();
     }
 }

@@ -11,6 +11,8 @@ final class PendingGet {
     final List<ObjectId> ids;
     final Reply.Location[] found;
     final long deadline;
+    /** What it holds of the store's heap, roughly: the ids, the answers and the waiter lists (see {@link #heapBytes}). */
+    final long heapBytes;
     int missing;
     boolean done;
 
@@ -20,5 +22,11 @@ final class PendingGet {
         this.ids = ids;
         this.found = new Reply.Location[ids.size()];
         this.deadline = deadline;
+        this.heapBytes = heapBytes(ids.size());
+    }
+
+    /** An estimate, on the high side: an id, its answer slot and its waiter-list entry come to about 160 bytes. */
+    static long heapBytes(int ids) {
+        return 256 + 160L * ids;
     }
 }

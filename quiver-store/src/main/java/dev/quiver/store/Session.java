@@ -1,6 +1,7 @@
 package dev.quiver.store;
 
 import dev.quiver.protocol.ObjectId;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,6 +16,18 @@ final class Session {
     String name = "?";
     long pid;
     boolean subscriber;
+    /**
+     * Dropped by the store while its socket is still open: nothing more is read from it or sent to it, but what it
+     * holds (references, unsealed objects) stays reserved until the socket closes, because the client may still be
+     * reading that memory.
+     */
+    boolean suspended;
+    /** Replies still to be produced a chunk at a time (listings, a subscriber's first notifications). */
+    final ArrayDeque<Engine.Cursor> cursors = new java.util.ArrayDeque<>();
+    /** While a new subscriber's first notifications are being sent: how far they have come. */
+    Engine.Burst burst;
+    /** Estimated heap held by this client's waiting gets and creates. */
+    long pendingBytes;
     /** References held, per object. */
     final Map<ObjectId, Integer> refs = new HashMap<>();
     /** Objects created and not yet sealed or aborted. */

@@ -14,7 +14,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -22,14 +25,37 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Unix socket transport: one thread runs a selector over the listening socket and every connection, decodes
- * frames, and calls the {@link Engine} on that same thread. A frame that cannot be decoded closes its connection
- * with a logged reason; other connections are not touched. A client whose replies pile up beyond
- * {@link #MAX_QUEUED_BYTES} (a subscriber that stopped reading) is disconnected.
+ * frames, and calls the {@link Engine} on that same thread.
+ *
+ * <p><b>Memory.</b> Everything the store holds for its connections is bounded by one figure, the connection memory:
+ * the bytes of frames being read (a buffer grows with the bytes that have arrived, never with the length a header
+ * announces), the replies queued for clients that do not read them, and the engine's waiting gets and creates. One
+ * connection may hold at most a quarter of it (and at most 64 MiB); past that, or when all connections together pass
+ * the bound, the connection holding the most is dropped, with the reason in the log. Long replies ({@code LIST},
+ * {@code RANGE}, a new subscriber's first notifications) are produced a chunk at a time as the client reads them.
+ *
+ * <p><b>Dropping a connection</b> (a malformed frame, a protocol violation, a client past its share of memory, a
+ * failed write, an internal error) never frees memory the client may still be reading: the store stops reading its
+ * requests and sending it replies, shuts down its side for writing (the client reads end-of-stream), and keeps what
+ * the client holds (references, unsealed objects) until the client's socket closes: when the client has closed it
+ * or its process has died. Only then is the engine told the client is gone ({@link Engine#disconnect}).
+ *
+ * <p><b>Failures.</b> An unexpected exception in the engine drops the connection being served, after checking the
+ * engine's invariants ({@link Engine#checkInvariants()}); if they no longer hold, the transport stops with an
+ * {@link EngineStateException} that reports them, rather than serve on from state it cannot trust.
  */
 final class SocketTransport implements Engine.Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(SocketTransport.class);
-    static final long MAX_QUEUED_BYTES = 64L << 20;
+    /** The most one connection may hold, if a quarter of the connection memory is more. */
+    static final long MAX_CONNECTION_SHARE = 64L << 20;
+    /** The shared buffer every connection's bytes are read into. */
     private static final int READ_BUFFER = 64 << 10;
+    /** The least a connection's own buffer for a partial frame holds. */
+    private static final int MIN_PARTIAL_BUFFER = 4 << 10;
+    /** Chunked replies are produced while less than this is queued for their client. */
+    private static final long PUMP_BELOW = 1 << 20;
+    /** A client with this much queued for it is not read from until it has read some of it. */
+    private static final long PAUSE_READING_ABOVE = 4 << 20;
     /** How long accepting pauses after an accept failed (the process is out of file descriptors, typically). */
     private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -37,44 +63,84 @@ final class SocketTransport implements Engine.Outbox {
     private final Selector selector;
     private final SelectionKey acceptKey;
     private final Engine engine;
+    private final long memoryBound;
+    private final long connectionBound;
     private final Map<Long, Connection> connections = new HashMap<>();
+    /** Connections with a chunked reply in progress. */
+    private final Set<Connection> pumping = new LinkedHashSet<>();
     /**
-     * Clients whose connection was dropped but whose end the engine has not been told yet. A write can fail inside an
-     * engine callback ({@link #send}, e.g. a notification to a subscriber that went away); the engine must not be
-     * re-entered from there (it may be iterating its subscribers, or halfway through a seal), so it hears of the
-     * loss once it has returned: see {@link #disconnectDropped()}.
+     * What the engine must still hear of dropped and closed connections, in order. A drop can happen inside an
+     * engine callback ({@link #send}); the engine must not be re-entered from there (it may be iterating its
+     * subscribers, or halfway through a seal), so it hears of it once it has returned: see {@link #settle()}.
      */
-    private final ArrayDeque<Long> dropped = new ArrayDeque<>();
+    private final ArrayDeque<Runnable> engineNotices = new ArrayDeque<>();
+    /** Bytes of every open connection's read buffer and queued replies. */
+    private long buffered;
+    /**
+     * Where bytes are read into, for every connection: complete frames are handled straight from it, and only a
+     * frame that has not fully arrived moves to a buffer of its connection's own. An idle connection holds no buffer.
+     */
+    private final ByteBuffer scratch = ByteBuffer.allocate(READ_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private volatile boolean running = true;
     private boolean acceptPaused;
     private long acceptResumes;
 
-    /** One client connection: bytes read but not yet decoded, replies not yet written. */
+    private enum State {
+        /** Served. */
+        OPEN,
+        /** Dropped by the store; its references are kept until its socket closes. */
+        DRAINING,
+        /** Closed; the engine has been (or is about to be) told. */
+        CLOSED
+    }
+
+    /** One client connection: a frame that has partly arrived, replies not yet written. */
     private final class Connection {
         final long clientId;
         final SocketChannel channel;
         final SelectionKey key;
-        ByteBuffer in = ByteBuffer.allocate(READ_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+        /** The part of a frame received so far (in write mode), or null. */
+        ByteBuffer in;
         final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
         long queuedBytes;
-        boolean closed;
+        State state = State.OPEN;
 
         Connection(long clientId, SocketChannel channel, SelectionKey key) {
             this.clientId = clientId;
             this.channel = channel;
             this.key = key;
         }
+
+        /** Bytes held for it: its read buffer, its queued replies, its waiting requests in the engine. */
+        long usage() {
+            return (in == null ? 0 : in.capacity()) + queuedBytes + engine.pendingBytes(clientId);
+        }
+
+        @Override
+        public String toString() {
+            return "client " + clientId;
+        }
     }
 
-    SocketTransport(ServerSocketChannel server, Function<Engine.Outbox, Engine> engineFactory) throws IOException {
+    /**
+     * @param memoryBound bytes that all connections together may hold (see the class comment)
+     */
+    SocketTransport(ServerSocketChannel server, long memoryBound, Function<Engine.Outbox, Engine> engineFactory)
+            throws IOException {
         this.server = server;
+        this.memoryBound = memoryBound;
+        this.connectionBound = Math.min(MAX_CONNECTION_SHARE, memoryBound / 4);
         this.engine = engineFactory.apply(this);
         this.selector = Selector.open();
         server.configureBlocking(false);
         this.acceptKey = server.register(selector, SelectionKey.OP_ACCEPT);
     }
 
-    /** Serves until {@link #stop()}. */
+    /**
+     * Serves until {@link #stop()}.
+     *
+     * @throws EngineStateException if the engine's state became inconsistent after an unexpected error
+     */
     void run() throws IOException {
         try {
             while (running) {
@@ -82,7 +148,9 @@ final class SocketTransport implements Engine.Outbox {
                 if (acceptPaused) {
                     deadline = Math.min(deadline, acceptResumes);
                 }
-                if (deadline == Long.MAX_VALUE) {
+                if (canPump()) {
+                    selector.selectNow();
+                } else if (deadline == Long.MAX_VALUE) {
                     selector.select();
                 } else {
                     // Round up: waking a little after a deadline is fine, spinning until it comes is not.
@@ -104,15 +172,17 @@ final class SocketTransport implements Engine.Outbox {
                         if (key.isReadable()) {
                             read(c);
                         }
-                        if (!c.closed && key.isValid() && key.isWritable()) {
+                        if (c.state == State.OPEN && key.isValid() && key.isWritable()) {
                             flush(c);
                         }
                     }
-                    disconnectDropped();
+                    settle();
                 }
                 selector.selectedKeys().clear();
-                engine.expire();
-                disconnectDropped();
+                engineCall(null, engine::expire);
+                pump();
+                settle();
+                holdMemoryBound();
                 if (acceptPaused && System.nanoTime() - acceptResumes >= 0) {
                     acceptPaused = false;
                     acceptKey.interestOps(SelectionKey.OP_ACCEPT);
@@ -120,7 +190,7 @@ final class SocketTransport implements Engine.Outbox {
             }
         } finally {
             for (Connection c : connections.values().toArray(Connection[]::new)) {
-                closeQuietly(c);
+                close(c);
             }
             selector.close();
         }
@@ -136,10 +206,19 @@ final class SocketTransport implements Engine.Outbox {
         return connections.size();
     }
 
+    /** Bytes the open connections' buffers hold now (read buffers and queued replies). */
+    long bufferedBytes() {
+        return buffered;
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
     @Override
     public void send(long clientId, int requestId, Reply reply) {
         Connection c = connections.get(clientId);
-        if (c == null || c.closed) {
+        if (c == null || c.state != State.OPEN) {
             return;
         }
         ByteBuffer frame = FrameCodec.encode(requestId, reply);
@@ -147,7 +226,7 @@ final class SocketTransport implements Engine.Outbox {
             try {
                 c.channel.write(frame);
             } catch (IOException e) {
-                gone(c, "write failed: " + e.getMessage());
+                drop(c, null, "write failed: " + e.getMessage());
                 return;
             }
             if (!frame.hasRemaining()) {
@@ -156,20 +235,30 @@ final class SocketTransport implements Engine.Outbox {
         }
         c.out.add(frame);
         c.queuedBytes += frame.remaining();
-        if (c.queuedBytes > MAX_QUEUED_BYTES) {
-            drop(c, "it is not reading its replies (" + c.queuedBytes + " bytes queued)");
+        buffered += frame.remaining();
+        if (c.usage() > connectionBound) {
+            drop(c, "it holds " + Sizes.format(c.usage()) + " of the store's memory, more than its share of "
+                    + Sizes.format(connectionBound) + " (" + Sizes.format(c.queuedBytes)
+                    + " of replies it has not read)", null);
             return;
         }
-        c.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        c.key.interestOps(c.queuedBytes > PAUSE_READING_ABOVE ? SelectionKey.OP_WRITE
+                : SelectionKey.OP_READ | SelectionKey.OP_WRITE);
     }
 
     @Override
     public void close(long clientId, String reason) {
         Connection c = connections.get(clientId);
         if (c != null) {
-            LOG.warn("closing client {}: {}", clientId, reason);
-            flush(c);
-            closeQuietly(c);
+            drop(c, reason, null);
+        }
+    }
+
+    @Override
+    public void more(long clientId) {
+        Connection c = connections.get(clientId);
+        if (c != null && c.state == State.OPEN) {
+            pumping.add(c);
         }
     }
 
@@ -216,55 +305,96 @@ final class SocketTransport implements Engine.Outbox {
     }
 
     private void read(Connection c) {
+        if (c.state == State.DRAINING) {
+            drain(c);
+            return;
+        }
+        ByteBuffer buf = c.in != null ? c.in : scratch.clear();
         int n;
         try {
-            n = c.channel.read(c.in);
+            n = c.channel.read(buf);
         } catch (IOException e) {
-            gone(c, "read failed: " + e.getMessage());
+            LOG.info("client {} gone: read failed: {}", c.clientId, e.getMessage());
+            close(c);
             return;
         }
         if (n < 0) {
-            if (c.in.position() > 0) {
-                drop(c, "disconnected in the middle of a frame (" + c.in.position() + " bytes of it received)");
+            if (c.in != null) {
+                LOG.warn("closing client {}: disconnected in the middle of a frame ({} bytes of it received)", c.clientId,
+                        c.in.position());
             } else {
                 LOG.debug("client {} disconnected", c.clientId);
-                drop(c, null);
             }
+            close(c);
             return;
         }
-        c.in.flip();
+        buf.flip();
         try {
-            while (!c.closed && c.in.remaining() >= FrameCodec.LENGTH_BYTES) {
-                int length = FrameCodec.checkLength(c.in.getInt(c.in.position()));
+            while (c.state == State.OPEN && buf.remaining() >= FrameCodec.LENGTH_BYTES) {
+                int length = FrameCodec.checkLength(buf.getInt(buf.position()));
                 int total = FrameCodec.LENGTH_BYTES + length;
-                if (c.in.remaining() < total) {
-                    if (c.in.capacity() < total) {
-                        ByteBuffer bigger = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
-                        bigger.put(c.in);
-                        c.in = bigger.flip();
-                    }
+                if (buf.remaining() < total) {
                     break;
                 }
-                ByteBuffer body = c.in.slice(c.in.position() + FrameCodec.LENGTH_BYTES, length);
-                c.in.position(c.in.position() + total);
+                ByteBuffer body = buf.slice(buf.position() + FrameCodec.LENGTH_BYTES, length);
+                buf.position(buf.position() + total);
                 FrameCodec.Frame<Request> frame = FrameCodec.decodeRequest(body);
-                engine.handle(c.clientId, frame.requestId(), frame.message());
+                engineCall(c, () -> engine.handle(c.clientId, frame.requestId(), frame.message()));
             }
         } catch (MalformedFrameException e) {
             send(c.clientId, 0, new Reply.Error(Status.PROTOCOL_ERROR, e.getMessage()));
-            flush(c); // best effort: let the client read why
-            drop(c, "malformed frame: " + e.getMessage());
-            return;
-        } catch (RuntimeException e) {
-            LOG.error("bug while serving client {}; closing its connection", c.clientId, e);
-            drop(c, "internal error: " + e);
+            drop(c, "malformed frame: " + e.getMessage(), null);
             return;
         }
-        if (!c.closed) {
-            c.in.compact();
-            if (c.in.position() == 0 && c.in.capacity() > READ_BUFFER) {
-                c.in = ByteBuffer.allocate(READ_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+        if (c.state != State.OPEN) {
+            return;
+        }
+        keepPartialFrame(c, buf);
+        if (c.usage() > connectionBound) {
+            drop(c, "it holds " + Sizes.format(c.usage()) + " of the store's memory, more than its share of "
+                    + Sizes.format(connectionBound) + " (waiting requests " + Sizes.format(
+                    engine.pendingBytes(c.clientId)) + ", replies it has not read " + Sizes.format(c.queuedBytes)
+                    + ")", null);
+        }
+    }
+
+    /**
+     * Keeps the start of a frame that has not fully arrived in a buffer of the connection's own, sized by what has
+     * arrived, never by the length the frame's header announces: at most twice the bytes received (at least
+     * {@link #MIN_PARTIAL_BUFFER}), and never more than the frame. A connection with nothing pending holds none.
+     */
+    private void keepPartialFrame(Connection c, ByteBuffer buf) {
+        int before = c.in == null ? 0 : c.in.capacity();
+        int rest = buf.remaining();
+        if (rest == 0) {
+            c.in = null;
+        } else if (buf == c.in && rest < buf.capacity()) {
+            buf.compact(); // room left for more of the frame
+        } else {
+            // Lengths of at least 4 bytes were checked in read(): the frame is longer than what is here.
+            long frameTotal = rest >= FrameCodec.LENGTH_BYTES
+                    ? FrameCodec.LENGTH_BYTES + (long) buf.getInt(buf.position()) : Long.MAX_VALUE;
+            int capacity = (int) Math.min(frameTotal, Math.max(MIN_PARTIAL_BUFFER, 2L * rest));
+            ByteBuffer own = ByteBuffer.allocate(capacity).order(ByteOrder.LITTLE_ENDIAN);
+            own.put(buf);
+            c.in = own;
+        }
+        buffered += (c.in == null ? 0 : c.in.capacity()) - before;
+    }
+
+    /** Reads and ignores what a dropped client still sends, until its end of stream. */
+    private void drain(Connection c) {
+        try {
+            int n;
+            do {
+                n = c.channel.read(scratch.clear());
+            } while (n > 0);
+            if (n < 0) {
+                LOG.debug("dropped client {} closed its connection", c.clientId);
+                close(c);
             }
+        } catch (IOException e) {
+            close(c);
         }
     }
 
@@ -274,58 +404,173 @@ final class SocketTransport implements Engine.Outbox {
                 ByteBuffer head = c.out.peek();
                 int written = c.channel.write(head);
                 c.queuedBytes -= written;
+                buffered -= written;
                 if (head.hasRemaining()) {
-                    return;
+                    break;
                 }
                 c.out.poll();
             }
-            if (c.key.isValid()) {
-                c.key.interestOps(SelectionKey.OP_READ);
-            }
         } catch (IOException e) {
-            gone(c, "write failed: " + e.getMessage());
+            drop(c, null, "write failed: " + e.getMessage());
+            return;
+        }
+        if (c.key.isValid()) {
+            int ops = c.out.isEmpty() ? 0 : SelectionKey.OP_WRITE;
+            c.key.interestOps(c.queuedBytes > PAUSE_READING_ABOVE ? ops : ops | SelectionKey.OP_READ);
+        }
+    }
+
+    /** True if a connection with a chunked reply in progress can take its next chunk now. */
+    private boolean canPump() {
+        for (Connection c : pumping) {
+            if (c.queuedBytes < PUMP_BELOW) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One chunk for every connection with a chunked reply in progress that can take it. */
+    private void pump() {
+        for (Connection c : pumping.toArray(Connection[]::new)) {
+            if (c.state != State.OPEN) {
+                pumping.remove(c);
+            } else if (c.queuedBytes < PUMP_BELOW) {
+                boolean[] more = {false};
+                engineCall(c, () -> more[0] = engine.pump(c.clientId));
+                if (!more[0]) {
+                    pumping.remove(c);
+                }
+            }
+        }
+    }
+
+    /** While all connections together hold more than the bound, drops the one holding the most. */
+    private void holdMemoryBound() {
+        while (buffered + engine.pendingBytes() > memoryBound) {
+            Connection largest = null;
+            for (Connection c : connections.values()) {
+                if (c.state == State.OPEN && (largest == null || c.usage() > largest.usage())) {
+                    largest = c;
+                }
+            }
+            if (largest == null) {
+                return;
+            }
+            drop(largest, "the store's connections hold " + Sizes.format(buffered + engine.pendingBytes())
+                    + ", more than the bound of " + Sizes.format(memoryBound) + " (--connection-memory), and this "
+                    + "client holds the most: " + Sizes.format(largest.usage()), null);
+            settle();
         }
     }
 
     /**
-     * Closes a connection; the engine is told the client is gone by {@link #disconnectDropped()}, outside any engine
-     * call. {@code reason} null means a normal close.
+     * Runs an engine call. An unexpected exception in it drops the connection being served, unless the engine's
+     * invariants no longer hold: then serving on could hand out memory twice, and the store stops with a report.
      */
-    /** A connection that failed at the socket level: the client went away, which is no violation. */
-    private void gone(Connection c, String reason) {
-        if (!c.closed) {
-            LOG.info("client {} gone: {}", c.clientId, reason);
-            drop(c, null);
+    private void engineCall(Connection c, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            LOG.error("unexpected error in the engine{}", c == null ? "" : " while serving client " + c.clientId, e);
+            List<String> problems;
+            try {
+                problems = engine.checkInvariants();
+            } catch (RuntimeException again) {
+                problems = List.of("the invariant check itself failed: " + again);
+            }
+            if (!problems.isEmpty()) {
+                throw new EngineStateException("the store's state is inconsistent after an unexpected error ("
+                        + e + "); stopping rather than risk giving one client's memory to another. What does not "
+                        + "hold:\n  " + String.join("\n  ", problems), e);
+            }
+            LOG.warn("the engine's invariants hold after that error; serving on");
+            if (c != null) {
+                drop(c, "internal error while serving it: " + e, null);
+            }
         }
     }
 
-    private void drop(Connection c, String reason) {
-        if (c.closed) {
+    /**
+     * Drops a connection that is still open: its queued replies go if they can be written at once (an error frame
+     * explaining why, typically), its buffers are freed, the store shuts down its side for writing, and the engine
+     * suspends the client, keeping its references until the socket closes ({@link #drain}).
+     *
+     * @param violation why, for a client that broke a rule or a limit (logged as a warning); or null
+     * @param gone      why, for a client that went away (logged at info); or null
+     */
+    private void drop(Connection c, String violation, String gone) {
+        if (c.state != State.OPEN) {
             return;
         }
-        if (reason != null) {
-            LOG.warn("closing client {}: {}", c.clientId, reason);
+        if (violation != null) {
+            LOG.warn("dropping client {}: {}; it keeps its references until it closes its socket", c.clientId,
+                    violation);
+        } else if (gone != null) {
+            LOG.info("client {} gone: {}", c.clientId, gone);
         }
-        closeQuietly(c);
-        dropped.add(c.clientId);
+        if (gone == null) {
+            flushOnce(c);
+        }
+        c.state = State.DRAINING;
+        release(c);
+        pumping.remove(c);
+        try {
+            c.channel.shutdownOutput();
+        } catch (IOException ignored) {
+            // the peer may be gone already
+        }
+        if (c.key.isValid()) {
+            c.key.interestOps(SelectionKey.OP_READ);
+        }
+        engineNotices.add(() -> engine.suspend(c.clientId));
     }
 
-    /** Tells the engine of every dropped client; its cleanup may drop more (failed writes), which are told too. */
-    private void disconnectDropped() {
-        Long clientId;
-        while ((clientId = dropped.poll()) != null) {
-            engine.disconnect(clientId);
+    /** Closes a connection for good; the engine then undoes everything the client held. */
+    private void close(Connection c) {
+        if (c.state == State.CLOSED) {
+            return;
         }
-    }
-
-    private void closeQuietly(Connection c) {
-        c.closed = true;
+        c.state = State.CLOSED;
+        release(c);
+        pumping.remove(c);
         connections.remove(c.clientId);
         c.key.cancel();
         try {
             c.channel.close();
         } catch (IOException ignored) {
             // closing anyway
+        }
+        engineNotices.add(() -> engine.disconnect(c.clientId));
+    }
+
+    /** Frees a connection's buffers. */
+    private void release(Connection c) {
+        buffered -= (c.in == null ? 0 : c.in.capacity()) + c.queuedBytes;
+        c.in = null;
+        c.out.clear();
+        c.queuedBytes = 0;
+    }
+
+    /** Writes what is queued as far as the socket takes it now, without waiting. */
+    private void flushOnce(Connection c) {
+        try {
+            for (ByteBuffer b : c.out) {
+                c.channel.write(b);
+                if (b.hasRemaining()) {
+                    return;
+                }
+            }
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    /** Tells the engine of every dropped and closed connection, in order, outside any engine call. */
+    private void settle() {
+        Runnable notice;
+        while ((notice = engineNotices.poll()) != null) {
+            engineCall(null, notice);
         }
     }
 }

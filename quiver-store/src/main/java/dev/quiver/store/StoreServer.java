@@ -79,7 +79,7 @@ public final class StoreServer implements AutoCloseable {
             }
             long capacity = arena.size();
             String arenaPath = arena.path().toString();
-            SocketTransport transport = new SocketTransport(server,
+            SocketTransport transport = new SocketTransport(server, config.effectiveConnectionMemory(),
                     outbox -> new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis));
             StoreServer store = new StoreServer(config, socket, lock, arena, server, transport);
             store.thread.start();
@@ -265,6 +265,11 @@ public final class StoreServer implements AutoCloseable {
         } finally {
             stopped.countDown();
         }
+    }
+
+    /** The transport and, through it, the engine: for tests in this package. */
+    SocketTransport transport() {
+        return transport;
     }
 
     /** Why the engine thread failed, if it did. */

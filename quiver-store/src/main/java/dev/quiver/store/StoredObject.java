@@ -22,6 +22,9 @@ final class StoredObject {
     boolean deletePending;
     long sealNanos = -1;
     long digest;
+    /** Its place in the engine's creation order, and (once sealed) in its seal order. */
+    AppendLog.Node<StoredObject> created;
+    AppendLog.Node<StoredObject> sealed;
 
     StoredObject(ObjectId id, long offset, long blockSize, long dataSize, long metadataSize, long creator,
                  long createTimeMillis, long createNanos) {

@@ -3,8 +3,10 @@ package dev.quiver.store;
 import static dev.quiver.store.EngineDriver.error;
 import static dev.quiver.store.EngineDriver.id;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.quiver.protocol.FrameCodec;
+import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
@@ -83,7 +85,7 @@ class EngineConnectTest {
     }
 
     @Test
-    void connectingTwiceIsAProtocolErrorAndUndoesTheClientsWork() {
+    void connectingTwiceIsAProtocolErrorAndUndoesTheClientsWorkOnceItsSocketCloses() {
         long c = d.connect();
         long other = d.connect();
         d.created(c, id("unsealed"), 100);
@@ -93,6 +95,14 @@ class EngineConnectTest {
 
         assertThat(error(r, Status.PROTOCOL_ERROR)).contains("twice");
         assertThat(d.outbox.closedFor(c)).hasSize(1);
+        // Dropped, but its socket is still open: it may still read what it holds, so nothing is freed yet ...
+        assertThat(d.list(other)).extracting(ObjectInfo::id, ObjectInfo::refCount)
+                .containsExactly(tuple(id("unsealed"), 1), tuple(id("held"), 1));
+        int answered = d.outbox.to(c).size();
+        d.send(c, new Request.Stats());
+        assertThat(d.outbox.to(c)).hasSize(answered); // and it is not served any more
+        // ... until the transport reports the socket closed.
+        d.engine.disconnect(c);
         assertThat(d.list(other)).singleElement().satisfies(i -> {
             assertThat(i.id()).isEqualTo(id("held"));
             assertThat(i.refCount()).isZero();

@@ -53,7 +53,26 @@ final class EngineDriver {
     int send(long client, Request request) {
         int requestId = nextRequestId++;
         engine.handle(client, requestId, request);
+        pumpAll();
         return requestId;
+    }
+
+    /** Hands a request to the engine and leaves its chunked reply, if any, for the test to {@code pump}. */
+    int sendUnpumped(long client, Request request) {
+        int requestId = nextRequestId++;
+        engine.handle(client, requestId, request);
+        outbox.wantMore.remove(client);
+        return requestId;
+    }
+
+    /** Sends every chunked reply to the end, as a transport does for clients that read fast. */
+    void pumpAll() {
+        Long client;
+        while ((client = outbox.wantMore.poll()) != null) {
+            while (engine.pump(client)) {
+                // next chunk
+            }
+        }
     }
 
     /** Sends a request that must be answered at once, with exactly one frame. */

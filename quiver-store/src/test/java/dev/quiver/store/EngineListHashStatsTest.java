@@ -57,7 +57,7 @@ class EngineListHashStatsTest {
     }
 
     @Test
-    void objectsCreatedInTheSameMillisecondAreListedByIdUnsigned() {
+    void objectsAreListedInTheOrderTheyWereCreatedWhateverTheirIdsAndTimes() {
         byte[] high = new byte[ObjectId.SIZE];
         high[0] = (byte) 0x80;
         byte[] low = new byte[ObjectId.SIZE];
@@ -66,8 +66,8 @@ class EngineListHashStatsTest {
         d.created(a, ObjectId.of(low), 1);
         d.created(a, ObjectId.of(new byte[ObjectId.SIZE]), 1);
 
-        assertThat(d.list(b)).extracting(ObjectInfo::id).containsExactly(ObjectId.of(new byte[ObjectId.SIZE]),
-                ObjectId.of(low), ObjectId.of(high));
+        assertThat(d.list(b)).extracting(ObjectInfo::id).containsExactly(ObjectId.of(high), ObjectId.of(low),
+                ObjectId.of(new byte[ObjectId.SIZE]));
     }
 
     @Test

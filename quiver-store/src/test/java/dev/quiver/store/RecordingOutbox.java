@@ -14,6 +14,8 @@ final class RecordingOutbox implements Engine.Outbox {
 
     final List<Sent> sent = new ArrayList<>();
     final List<Closed> closed = new ArrayList<>();
+    /** Clients the engine has more for (chunked replies), not yet pumped. */
+    final java.util.ArrayDeque<Long> wantMore = new java.util.ArrayDeque<>();
     /** The same as {@link #sent}, by client and request id: long-running tests look up answers in O(1). */
     private final Map<Long, Map<Integer, List<Reply>>> byRequest = new HashMap<>();
     private final Map<Long, List<Reply.Notification>> notifications = new HashMap<>();
@@ -26,6 +28,11 @@ final class RecordingOutbox implements Engine.Outbox {
         if (requestId == 0) {
             notifications.computeIfAbsent(clientId, c -> new ArrayList<>()).add((Reply.Notification) reply);
         }
+    }
+
+    @Override
+    public void more(long clientId) {
+        wantMore.add(clientId);
     }
 
     @Override

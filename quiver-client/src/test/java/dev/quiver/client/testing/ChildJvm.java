@@ -121,6 +121,19 @@ public final class ChildJvm implements AutoCloseable {
         waitFor(Duration.ofSeconds(30));
     }
 
+    /**
+     * SIGSTOP: the process freezes (it neither reads nor answers; the kernel still accepts connections for it) until
+     * {@link #resume()}. Resume in a {@code finally}: a frozen child outlives nothing but is never cleaned up either.
+     */
+    public void suspend() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a {@link #suspend() suspended} process runs again. */
+    public void resume() {
+        signal("CONT");
+    }
+
     /** SIGTERM (the JVM runs its shutdown hooks). */
     public void terminate() {
         process.destroy();
@@ -161,6 +174,21 @@ public final class ChildJvm implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** Sends a signal with kill(1): Java has no API for SIGSTOP and SIGCONT. */
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
+            if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run kill -" + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         }
     }
 

@@ -63,6 +63,15 @@ public final class RawConnection implements AutoCloseable {
         }
     }
 
+    /** Writes what the socket takes now, without waiting; returns how many bytes that was. */
+    public int writeSome(ByteBuffer bytes) {
+        try {
+            return channel.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public void write(byte[] bytes) {
         write(ByteBuffer.wrap(bytes));
     }
@@ -100,6 +109,25 @@ public final class RawConnection implements AutoCloseable {
             frames.add(f);
         }
         return frames;
+    }
+
+    /**
+     * Reads and discards bytes until the store closes the connection, frame boundaries or not (a store that drops a
+     * connection may stop in the middle of a frame); fails if it does not close within {@code timeout}.
+     *
+     * @return the number of bytes read
+     */
+    public long drainUntilEof(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 16);
+        long total = 0;
+        while (true) {
+            chunk.clear();
+            if (!readFully(chunk, deadline)) {
+                return total + chunk.position();
+            }
+            total += chunk.position();
+        }
     }
 
     /** Half-closes: the store reads end of stream, this side can still read. */
