@@ -35,7 +35,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * from any process on the machine, list, replace, delete.
  *
  * <pre>{@code
- * try (Shelf shelf = Shelf.embedded()) {                  // or Shelf.connect(Path.of("/tmp/quiver.sock"))
+ * try (Shelf shelf = Shelf.embedded()) {                  // or Shelf.connect(DefaultSocket.path())
  *     String key = shelf.put(table);                      // a generated key, such as "swift-otter-0427"
  *     shelf.put("prices", table);                         // a chosen key; an error if it exists
  *     shelf.put("prices", newer, true);                   // replace: readers see the old or the new table

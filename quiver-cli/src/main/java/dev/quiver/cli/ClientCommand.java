@@ -1,6 +1,7 @@
 package dev.quiver.cli;
 
 import dev.quiver.client.ClientOptions;
+import dev.quiver.client.DefaultSocket;
 import dev.quiver.client.QuiverClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -16,8 +17,8 @@ import picocli.CommandLine.Spec;
  * timeout ends the command with status 1 and a one-line message.
  */
 abstract class ClientCommand implements Callable<Integer> {
-    @Option(names = {"-s", "--socket"}, paramLabel = "SOCKET", defaultValue = "${QUIVER_SOCKET:-/tmp/quiver.sock}",
-            description = "The store's Unix socket (default: $QUIVER_SOCKET or /tmp/quiver.sock).")
+    @Option(names = {"-s", "--socket"}, paramLabel = "SOCKET", description = {"The store's Unix socket (default:"
+            + " $QUIVER_SOCKET, else $XDG_RUNTIME_DIR/quiver.sock, else /tmp/quiver-$UID/quiver.sock)."})
     Path socket;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
@@ -41,7 +42,8 @@ abstract class ClientCommand implements Callable<Integer> {
                     + timeout.toMillis() + "ms");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (QuiverClient client = QuiverClient.connect(socket, ClientOptions.defaults().withRequestTimeout(timeout))) {
+        try (QuiverClient client = QuiverClient.connect(socket != null ? socket : DefaultSocket.path(),
+                ClientOptions.defaults().withRequestTimeout(timeout))) {
             return run(client, out);
         } finally {
             out.flush();

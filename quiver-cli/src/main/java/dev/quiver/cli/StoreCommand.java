@@ -1,7 +1,9 @@
 package dev.quiver.cli;
 
+import dev.quiver.client.DefaultSocket;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreMain;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -9,22 +11,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code quiver store -m SIZE -s SOCKET [-d DIR] [-h]}: the store daemon, in the foreground. */
+/** {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h]}: the store daemon, in the foreground. */
 @Command(name = "store", sortOptions = false,
         description = {"Runs a store in the foreground.",
                 "The store owns one shared-memory arena and serves clients on a Unix socket until SIGTERM or",
-                "SIGINT (Ctrl-C), which stop it cleanly and remove its files."})
+                "SIGINT (Ctrl-C), which stop it cleanly, remove its files and exit with status 0."})
 final class StoreCommand implements Callable<Integer> {
     @Option(names = {"-m", "--memory"}, required = true, paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Size of the arena: bytes or with a unit, like 512m or 4g.")
     long memory;
 
-    @Option(names = {"-s", "--socket"}, required = true, paramLabel = "SOCKET",
-            description = "The Unix socket to serve.")
+    @Option(names = {"-s", "--socket"}, paramLabel = "SOCKET", description = {"The Unix socket to serve (default:"
+            + " $QUIVER_SOCKET, else $XDG_RUNTIME_DIR/quiver.sock, else /tmp/quiver-$UID/quiver.sock, whose"
+            + " directory is created with mode 700). A file there that is not the socket of a store that is gone"
+            + " is refused."})
     Path socket;
 
     @Option(names = {"-d", "--directory"}, paramLabel = "DIR", defaultValue = "/dev/shm",
-            description = "Where the arena file lives (default: ${DEFAULT-VALUE}).")
+            description = "Where the arena file lives (default: ${DEFAULT-VALUE}); a tmpfs or hugetlbfs mount, or the"
+                    + " kernel writes the arena back to disk (the log warns).")
     Path directory;
 
     @Option(names = {"-h", "--huge-pages"},
@@ -39,6 +44,12 @@ final class StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return StoreMain.run(new StoreConfig(memory, socket, directory, hugePages), spec.commandLine().getOut());
+        if (!Files.isDirectory(directory)) { // a usage error (status 2), in one line: the usage would bury it
+            spec.commandLine().getErr().println("quiver store: -d " + directory + ": no such directory; create it,"
+                    + " or leave -d out to use /dev/shm");
+            return 2;
+        }
+        Path served = socket != null ? socket : DefaultSocket.forStore();
+        return StoreMain.run(new StoreConfig(memory, served, directory, hugePages), spec.commandLine().getOut());
     }
 }

@@ -6,6 +6,7 @@ import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -14,8 +15,10 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,7 +138,8 @@ final class Connection implements AutoCloseable {
                 SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
                 try {
                     ch.connect(UnixDomainSocketAddress.of(socket));
-                } catch (IOException e) {
+                    refuseForeignStore(ch, socket);
+                } catch (IOException | StoreUnavailableException e) {
                     ch.close();
                     throw e;
                 }
@@ -154,6 +159,34 @@ final class Connection implements AutoCloseable {
                 : "the socket does not exist";
         throw new StoreUnavailableException("no Quiver store at " + socket + ": " + why + ", after retrying for "
                 + retryFor.toMillis() + " ms; start one with `quiver store -m 1g -s " + socket + "`", last);
+    }
+
+    /**
+     * Refuses a store run by another user: on a shared directory anyone can put a socket at a well-known path, and
+     * a client would then write its data into that user's arena. SO_PEERCRED names the process that bound it.
+     */
+    private static void refuseForeignStore(SocketChannel ch, Path socket) throws IOException {
+        UserPrincipal store = ch.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+        long uid = DefaultSocket.uid();
+        if (!store.equals(Me.PRINCIPAL)) {
+            throw new StoreUnavailableException("refusing the store at " + socket + ": it is run by user "
+                    + store.getName() + ", not by you (uid " + uid + "), and would receive everything you store;"
+                    + " start a store of your own (`quiver store -m 1g -s SOCKET`) and connect to its socket");
+        }
+    }
+
+    /** This process's user as a principal (looked up once: it may ask the name service). */
+    private static final class Me {
+        static final UserPrincipal PRINCIPAL;
+
+        static {
+            try { // a number that names no user is taken as a uid; principals are equal when their uids are
+                PRINCIPAL = FileSystems.getDefault().getUserPrincipalLookupService()
+                        .lookupPrincipalByName(Long.toString(DefaultSocket.uid()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot look up this process's user", e);
+            }
+        }
     }
 
     /** The deadline of calls that do not say otherwise; asynchronous writes also wait at most this long. */

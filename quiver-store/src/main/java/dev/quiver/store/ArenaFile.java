@@ -10,59 +10,90 @@ import java.lang.invoke.MethodHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The arena: one owner-only file that every client maps. The store sizes it, pre-faults it (the first touch of
- * a page costs microseconds on these machines; it is paid once, at start) and deletes it at shutdown. Its name
- * carries the store's pid, so that a later store can recognise and remove the arena of a store that was killed.
+ * a page costs microseconds on these machines; it is paid once, at start) and deletes it at shutdown.
+ *
+ * <p>Liveness: the store holds a {@link LockedFile flock} on its arena for its whole life, taken before the file
+ * gets its public name. An arena whose flock anyone can take belongs to a store that is gone, and the next store
+ * that starts removes it. The pid in the name is only informative: pids mean nothing across PID namespaces
+ * sharing /dev/shm, and they are reused.
  */
 final class ArenaFile implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ArenaFile.class);
-    private static final Pattern NAME = Pattern.compile("quiver-(\\d+)-[0-9a-f]+\\.arena");
+    /**
+     * The names this class gives arenas: the store's pid and 16 random hex digits. (Earlier versions used 8 and
+     * held no lock; their arenas are not recognised, so a running store of such a version never loses its own.)
+     */
+    private static final Pattern NAME = Pattern.compile("quiver-[1-9][0-9]{0,18}-[0-9a-f]{16}\\.arena");
+    /** An arena that is being created: locked, but not yet under its public name. */
+    private static final Pattern NEW_NAME = Pattern.compile("\\.quiver-[1-9][0-9]{0,18}-[0-9a-f]{16}\\.arena\\.new");
     private static final long HUGE_PAGE = 2L << 20;
     private static final int MADV_POPULATE_WRITE = 23;
 
     private final Path path;
+    private final LockedFile lock;
     private final long size;
     private final Arena arena;
     private final Duration prefaultTime;
 
-    private ArenaFile(Path path, long size, Arena arena, Duration prefaultTime) {
+    private ArenaFile(Path path, LockedFile lock, long size, Arena arena, Duration prefaultTime) {
         this.path = path;
+        this.lock = lock;
         this.size = size;
         this.arena = arena;
         this.prefaultTime = prefaultTime;
     }
 
     /**
-     * Creates, maps and pre-faults an arena of {@code requested} bytes (rounded down to 64 bytes, or up to 2 MiB
-     * pages with {@code hugePages}).
+     * Checks the arena directory before anything is created: it must exist, and with {@code hugePages} be a
+     * hugepage mount. A directory that is not in memory (tmpfs, hugetlbfs) gets a warning: the kernel would write
+     * the arena's pages back to disk.
      *
-     * @throws StoreStartException if the directory cannot hold it, or is not a hugepage mount when one is asked for
+     * @throws StoreStartException if the directory cannot hold an arena as asked
+     */
+    static void checkDirectory(Path directory, boolean hugePages) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            throw new StoreStartException("arena directory " + directory + " does not exist or is not a directory"
+                    + " (-d); create it, or leave -d out to use " + StoreConfig.DEFAULT_DIRECTORY);
+        }
+        Mount mount = Mount.of(directory);
+        if (hugePages) {
+            if (!mount.isHugePages()) {
+                throw new StoreStartException("-h: " + directory + " is on " + mount.point() + " (" + mount.type()
+                        + ", " + mount.options() + "), not a hugepage mount; mount hugetlbfs or tmpfs with"
+                        + " -o huge=always there, or drop -h");
+            }
+        } else if (!mount.inMemory()) {
+            LOG.warn("arena directory {} is on {} ({}), not tmpfs or hugetlbfs: the kernel will write the arena's"
+                    + " pages back to disk, which costs I/O and wears the device; use /dev/shm or another tmpfs",
+                    directory, mount.point(), mount.type());
+        }
+    }
+
+    /**
+     * Creates, locks, maps and pre-faults an arena of {@code requested} bytes (rounded down to 64 bytes, or up to
+     * 2 MiB pages with {@code hugePages}).
+     *
+     * @throws StoreStartException if the directory cannot hold it; check it first with {@link #checkDirectory}
      */
     static ArenaFile create(Path directory, long requested, boolean hugePages) throws IOException {
-        if (!Files.isDirectory(directory)) {
-            throw new StoreStartException("arena directory " + directory + " does not exist (-d)");
-        }
         long size = hugePages ? (requested + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE : requested & -Allocator.ALIGN;
         if (size < Allocator.ALIGN) {
             throw new StoreStartException("-m " + requested + " is too small: the store needs at least "
                     + Allocator.ALIGN + " bytes");
-        }
-        if (hugePages) {
-            checkHugePageMount(directory);
         }
         long usable = Files.getFileStore(directory).getUsableSpace();
         if (size > usable) {
@@ -70,41 +101,82 @@ final class ArenaFile implements AutoCloseable {
                     + Sizes.format(usable) + " free in " + directory + "; choose -m " + Sizes.format(usable)
                     + " or less, or another -d");
         }
-        Path path = directory.resolve("quiver-" + ProcessHandle.current().pid() + "-"
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()) + ".arena");
+        String name = "quiver-" + ProcessHandle.current().pid() + "-"
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".arena";
+        Path fresh = directory.resolve("." + name + ".new");
+        LockedFile lock = LockedFile.createNew(fresh);
+        Path path = null;
         Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path,
-                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            MemorySegment mapping = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
+        try {
+            if (!lock.tryLock()) {
+                throw new IOException("cannot lock the arena " + fresh + " that this store has just created");
+            }
+            MemorySegment mapping;
+            try (FileChannel ch = FileChannel.open(lock.descriptorPath(), StandardOpenOption.READ,
+                    StandardOpenOption.WRITE)) {
+                mapping = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
+            }
             long start = System.nanoTime();
             prefault(mapping);
-            return new ArenaFile(path, size, arena, Duration.ofNanos(System.nanoTime() - start));
+            Duration prefaultTime = Duration.ofNanos(System.nanoTime() - start);
+            // Publish under the public name only now that it is locked: link(2) never replaces an existing file.
+            path = directory.resolve(name);
+            Files.createLink(path, fresh);
+            Files.delete(fresh);
+            return new ArenaFile(path, lock, size, arena, prefaultTime);
         } catch (IOException | RuntimeException e) {
             arena.close();
-            Files.deleteIfExists(path);
+            Files.deleteIfExists(fresh);
+            if (path != null && lock.isAt(path)) {
+                Files.deleteIfExists(path);
+            }
+            lock.close();
             throw e;
         }
     }
 
-    /** Deletes arena files in {@code directory} whose store process is gone; returns how many. */
-    static int removeStale(Path directory) throws IOException {
+    /**
+     * Deletes the arenas in {@code directory} whose store is gone (their flock is free); returns how many. Only
+     * regular files of this user named as this class names arenas are considered; anything else is left alone.
+     */
+    static int removeStale(Path directory) {
         int removed = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "quiver-*.arena")) {
+        int uid = LockedFile.currentUid();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*quiver-*.arena*")) {
             for (Path f : files) {
-                Matcher m = NAME.matcher(f.getFileName().toString());
-                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-                    try {
-                        Files.deleteIfExists(f);
-                        removed++;
-                        LOG.info("removed the arena of a store that is gone: {}", f);
-                    } catch (IOException e) {
-                        LOG.warn("could not remove stale arena {}: {}", f, e.toString());
-                    }
+                String fileName = f.getFileName().toString();
+                if (!NAME.matcher(fileName).matches() && !NEW_NAME.matcher(fileName).matches()) {
+                    LOG.debug("not a name this store gives arenas, left alone: {}", f);
+                } else if (removeIfStale(f, uid)) {
+                    removed++;
                 }
             }
+        } catch (IOException e) {
+            LOG.warn("could not look for the arenas of stores that are gone in {}: {}", directory, e.toString());
         }
         return removed;
+    }
+
+    private static boolean removeIfStale(Path f, int uid) {
+        try {
+            BasicFileAttributes attrs = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!attrs.isRegularFile() || (int) Files.getAttribute(f, "unix:uid", LinkOption.NOFOLLOW_LINKS) != uid) {
+                LOG.debug("not a regular file of this user, left alone: {}", f);
+                return false;
+            }
+            try (LockedFile lock = LockedFile.open(f, false)) {
+                // Unlink while holding the lock, and only the file we locked: no live store can lose its arena.
+                if (!lock.tryLock() || !lock.isAt(f)) {
+                    return false;
+                }
+                Files.delete(f);
+                LOG.info("removed the arena of a store that is gone: {}", f);
+                return true;
+            }
+        } catch (IOException e) {
+            LOG.debug("left {} alone: {}", f, e.toString());
+            return false;
+        }
     }
 
     Path path() {
@@ -119,10 +191,15 @@ final class ArenaFile implements AutoCloseable {
         return prefaultTime;
     }
 
+    /** Unmaps and deletes the arena; the lock goes last, so that no other store takes the file for stale. */
     @Override
     public void close() throws IOException {
-        arena.close();
-        Files.deleteIfExists(path);
+        try {
+            arena.close();
+            Files.deleteIfExists(path);
+        } finally {
+            lock.close();
+        }
     }
 
     /** Touches every page once: madvise(MADV_POPULATE_WRITE) where the kernel has it, else a write per page. */
@@ -151,26 +228,30 @@ final class ArenaFile implements AutoCloseable {
         }
     }
 
-    private static void checkHugePageMount(Path directory) throws IOException {
-        Path real = directory.toRealPath();
-        String bestMount = "";
-        String bestLine = null;
-        for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
-            String[] f = line.split(" ");
-            if (f.length >= 4 && real.startsWith(f[1]) && f[1].length() >= bestMount.length()) {
-                bestMount = f[1];
-                bestLine = line;
+    /** The mount a directory is on, from /proc/mounts (the longest mount point that contains it). */
+    private record Mount(String point, String type, String options) {
+        static Mount of(Path directory) throws IOException {
+            Path real = directory.toRealPath();
+            Mount best = null;
+            for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length >= 4 && real.startsWith(f[1]) && (best == null || f[1].length() >= best.point.length())) {
+                    best = new Mount(f[1], f[2], f[3]);
+                }
             }
+            if (best == null) {
+                throw new StoreStartException("cannot find the mount of " + directory + " in /proc/mounts");
+            }
+            return best;
         }
-        if (bestLine == null) {
-            throw new StoreStartException("-h: cannot find the mount of " + directory + " in /proc/mounts");
+
+        boolean isHugePages() {
+            return type.equals("hugetlbfs")
+                    || (type.equals("tmpfs") && (options.contains("huge=always") || options.contains("huge=within_size")));
         }
-        String[] f = bestLine.split(" ");
-        boolean huge = f[2].equals("hugetlbfs")
-                || (f[2].equals("tmpfs") && (f[3].contains("huge=always") || f[3].contains("huge=within_size")));
-        if (!huge) {
-            throw new StoreStartException("-h: " + directory + " is on " + f[1] + " (" + f[2] + ", " + f[3]
-                    + "), not a hugepage mount; mount hugetlbfs or tmpfs with -o huge=always there, or drop -h");
+
+        boolean inMemory() {
+            return type.equals("tmpfs") || type.equals("hugetlbfs");
         }
     }
 }

@@ -3,17 +3,15 @@ package dev.quiver.store;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,17 +22,19 @@ import org.slf4j.LoggerFactory;
  * stops it and removes its files.
  *
  * <p>Files: the socket and the arena are owner-only. A lock file next to the socket ({@code SOCKET.lock}, holding
- * the store's pid) marks the socket as served: a second store on a served socket is refused, and the files of a
- * killed store (its lock is free again) are removed by the next store that starts.
+ * the store's pid) marks the socket as served by a {@link LockedFile flock} held for the store's life: a second
+ * store on a served socket is refused, and the files of a killed store (its lock is free again) are removed by
+ * the next store that starts. The store never touches a file it did not make: a regular file, symbolic link or
+ * directory at the socket's path, or a symbolic link at the lock's, makes it refuse to start.
  */
 public final class StoreServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StoreServer.class);
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
 
     private final StoreConfig config;
     private final Path socket;
-    private final Path lockPath;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final LockedFile lock;
     private final ArenaFile arena;
     private final ServerSocketChannel server;
     private final SocketTransport transport;
@@ -43,12 +43,10 @@ public final class StoreServer implements AutoCloseable {
     private volatile Throwable failure;
     private boolean closed;
 
-    private StoreServer(StoreConfig config, Path socket, Path lockPath, FileChannel lockChannel, FileLock lock,
-                        ArenaFile arena, ServerSocketChannel server, SocketTransport transport) {
+    private StoreServer(StoreConfig config, Path socket, LockedFile lock, ArenaFile arena, ServerSocketChannel server,
+                        SocketTransport transport) {
         this.config = config;
         this.socket = socket;
-        this.lockPath = lockPath;
-        this.lockChannel = lockChannel;
         this.lock = lock;
         this.arena = arena;
         this.server = server;
@@ -59,39 +57,31 @@ public final class StoreServer implements AutoCloseable {
     /**
      * Creates the arena, binds the socket and starts serving.
      *
-     * @throws StoreStartException if another store serves the socket, or the arena cannot be made as asked
+     * @throws StoreStartException if another store serves the socket, something that is not a store's socket is
+     *                             in the way, or the arena cannot be made as asked; nothing is changed then
      */
     public static StoreServer start(StoreConfig config) throws IOException {
         Path socket = config.socket().toAbsolutePath();
+        ArenaFile.checkDirectory(config.directory(), config.hugePages());
         Files.createDirectories(socket.getParent());
         Path lockPath = socket.resolveSibling(socket.getFileName() + ".lock");
-        FileChannel lockChannel = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        FileLock lock = lockChannel.tryLock();
-        if (lock == null) {
-            String owner = readOwner(lockChannel);
-            lockChannel.close();
-            throw new StoreStartException("a Quiver store" + owner + " already serves " + socket
-                    + "; stop it first, or give this one another -s");
-        }
+        LockedFile lock = openLock(lockPath, socket);
         ArenaFile arena = null;
         ServerSocketChannel server = null;
         try {
-            lockChannel.truncate(0).write(ByteBuffer.wrap(
-                    (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
-            if (Files.deleteIfExists(socket)) {
-                LOG.info("removed the socket of a store that is gone: {}", socket);
-            }
+            boolean replace = checkSocketPath(socket);
+            lock.write(ProcessHandle.current().pid() + "\n");
             ArenaFile.removeStale(config.directory());
             arena = ArenaFile.create(config.directory(), config.memoryBytes(), config.hugePages());
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(socket));
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            server = bindPrivately(socket);
+            if (replace) {
+                LOG.info("replaced the socket of a store that is gone: {}", socket);
+            }
             long capacity = arena.size();
             String arenaPath = arena.path().toString();
             SocketTransport transport = new SocketTransport(server, config.effectiveConnectionMemory(),
                     outbox -> new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis));
-            StoreServer store = new StoreServer(config, socket, lockPath, lockChannel, lock, arena, server, transport);
+            StoreServer store = new StoreServer(config, socket, lock, arena, server, transport);
             store.thread.start();
             LOG.info("store serving {} with {} of memory in {} (pre-faulted in {} ms)", socket,
                     Sizes.format(arena.size()), arena.path(), arena.prefaultTime().toMillis());
@@ -104,10 +94,104 @@ public final class StoreServer implements AutoCloseable {
             if (arena != null) {
                 arena.close();
             }
-            lock.release();
-            lockChannel.close();
-            Files.deleteIfExists(lockPath);
+            if (lock.isAt(lockPath)) {
+                Files.deleteIfExists(lockPath);
+            }
+            lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Opens and locks {@code SOCKET.lock} without following a link; refuses anything but a regular file of this
+     * user there, and a lock that another store holds.
+     */
+    private static LockedFile openLock(Path lockPath, Path socket) throws IOException {
+        while (true) {
+            LockedFile lock;
+            try {
+                lock = LockedFile.open(lockPath, true);
+            } catch (LockedFile.SymbolicLinkException e) {
+                throw new StoreStartException(lockPath + " is a symbolic link, not the lock file of a Quiver store;"
+                        + " refusing to start, and left it alone. Remove it if it is not yours to keep, or choose"
+                        + " another -s");
+            } catch (IOException e) { // a directory there, say
+                throw new StoreStartException(e.getMessage() + "; refusing to start, and left it alone. Remove it"
+                        + " if it is not needed, or choose another -s");
+            }
+            try {
+                if (!lock.attributes().isRegularFile() || lock.ownerUid() != LockedFile.currentUid()) {
+                    throw new StoreStartException(lockPath + " is not a regular file of this user, so not the lock"
+                            + " file of a Quiver store; refusing to start, and left it alone. Remove it, or choose"
+                            + " another -s");
+                }
+                if (!lock.tryLock()) {
+                    String pid = lock.read().trim();
+                    throw new StoreStartException("a Quiver store" + (pid.isEmpty() ? "" : " (pid " + pid + ")")
+                            + " already serves " + socket + "; stop it first, or give this one another -s");
+                }
+                if (lock.isAt(lockPath)) {
+                    return lock;
+                }
+                // A stopping store deleted the file between our open and our lock: take the new one.
+                lock.close();
+            } catch (IOException | RuntimeException e) {
+                lock.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * What is at the socket's path now: nothing, or the socket of a store that is gone (we hold its lock), which
+     * the new socket replaces; anything else is refused.
+     *
+     * @return true if there is an old socket to replace
+     */
+    private static boolean checkSocketPath(Path socket) throws IOException {
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        String what = attrs.isSymbolicLink() ? "a symbolic link" : attrs.isDirectory() ? "a directory"
+                : attrs.isRegularFile() ? "a regular file" : null;
+        if (what == null) {
+            int mode = (int) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            int uid = (int) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & S_IFMT) != S_IFSOCK) {
+                what = "a special file";
+            } else if (uid != LockedFile.currentUid()) {
+                what = "a socket of another user (uid " + uid + ")";
+            } else {
+                return true;
+            }
+        }
+        throw new StoreStartException(socket + " is " + what + ", not the socket of a Quiver store that is gone;"
+                + " refusing to start, and left it alone. Remove it if it is not needed, or choose another -s");
+    }
+
+    /**
+     * Binds the socket where nobody else can reach it (a fresh 0700 directory next to it), makes it owner-only,
+     * then renames it into place: there is no moment at which another user could connect.
+     */
+    private static ServerSocketChannel bindPrivately(Path socket) throws IOException {
+        Path hidden = Files.createTempDirectory(socket.getParent(), ".q",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path bound = hidden.resolve("s");
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            server.bind(UnixDomainSocketAddress.of(bound));
+            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+            Files.move(bound, socket, StandardCopyOption.ATOMIC_MOVE);
+            return server;
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            Files.deleteIfExists(bound);
+            throw e;
+        } finally {
+            Files.deleteIfExists(hidden);
         }
     }
 
@@ -160,11 +244,14 @@ public final class StoreServer implements AutoCloseable {
             server.close();
             Files.deleteIfExists(socket);
             arena.close();
-            lock.release();
-            lockChannel.close();
-            Files.deleteIfExists(lockPath);
+            // Delete the lock file while still holding it, so no starting store takes it for a dead store's.
+            if (lock.isAt(lock.path())) {
+                Files.deleteIfExists(lock.path());
+            }
         } catch (IOException e) {
             LOG.warn("while removing the store's files: {}", e.toString());
+        } finally {
+            lock.close();
         }
         LOG.info("store on {} stopped", socket);
     }
@@ -188,16 +275,5 @@ public final class StoreServer implements AutoCloseable {
     /** Why the engine thread failed, if it did. */
     public Throwable failure() {
         return failure;
-    }
-
-    private static String readOwner(FileChannel ch) {
-        try {
-            ByteBuffer b = ByteBuffer.allocate(32);
-            ch.read(b, 0);
-            String pid = new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII).trim();
-            return pid.isEmpty() ? "" : " (pid " + pid + ")";
-        } catch (IOException e) {
-            return "";
-        }
     }
 }

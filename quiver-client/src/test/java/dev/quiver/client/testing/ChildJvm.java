@@ -58,6 +58,15 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Starts any command (for example a JVM under another user) and talks to it through lines, as above. */
+    public static ChildJvm command(String name, List<String> command) {
+        try {
+            return new ChildJvm(new ProcessBuilder(command).start(), name);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + command, e);
+        }
+    }
+
     /** The java launcher of this JVM (a JDK 25 when run by the build). */
     public static String javaBinary() {
         return ProcessHandle.current().info().command()
