@@ -36,6 +36,13 @@ final class StoreCommand implements Callable<Integer> {
             description = "DIR is a hugepage mount (hugetlbfs, or tmpfs mounted with huge=always).")
     boolean hugePages;
 
+    @Option(names = "--connection-memory", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "The most heap all client connections together may hold in the store: frames being read,"
+                    + " replies not yet read, waiting requests (default: 256m, or a quarter of the heap if less;"
+                    + " at least 33m). One connection may hold a quarter of it, at most 64m; the store drops a"
+                    + " connection past that, with the reason in its log.")
+    long connectionMemory;
+
     @Option(names = "--help", usageHelp = true, description = "Show this help.")
     boolean help;
 
@@ -50,6 +57,13 @@ final class StoreCommand implements Callable<Integer> {
             return 2;
         }
         Path served = socket != null ? socket : DefaultSocket.forStore();
-        return StoreMain.run(new StoreConfig(memory, served, directory, hugePages), spec.commandLine().getOut());
+        StoreConfig config;
+        try {
+            config = new StoreConfig(memory, served, directory, hugePages, connectionMemory);
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("quiver store: " + e.getMessage());
+            return 2;
+        }
+        return StoreMain.run(config, spec.commandLine().getOut());
     }
 }

@@ -211,6 +211,22 @@ class StoreDaemonTest {
     }
 
     @Test
+    void aConnectionMemoryTooSmallForTheLargestFramesIsRefusedAndNothingIsCreated() throws IOException {
+        Path arenas = Files.createDirectories(dir.resolve("arenas"));
+        Path socket = dir.resolve("store.sock");
+
+        Cli r = Cli.run("store", "-m", "1m", "-s", socket.toString(), "-d", arenas.toString(),
+                "--connection-memory", "1m");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--connection-memory must be at least 33.0 MiB").contains("got 1048576");
+        assertThat(socket).doesNotExist();
+        try (Stream<Path> left = Files.list(arenas)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
     void memoryBeyondTheFreeSpaceIsRefusedWithTheLimitAndNothingIsLeftBehind() throws IOException {
         Path arenas = Files.createDirectories(dir.resolve("arenas"));
         Path socket = dir.resolve("store.sock");
