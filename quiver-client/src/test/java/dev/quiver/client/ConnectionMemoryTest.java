@@ -99,7 +99,7 @@ class ConnectionMemoryTest {
             }
             raw.readUntilEof(WAIT);
             assertThat(raw.sawEof()).isTrue();
-            awaitLog("dropping client " + clientId + ": ", "more than its share");
+            storeJvm.awaitLine("dropping client " + clientId + ": ", "more than its share", WAIT);
         }
     }
 
@@ -147,14 +147,4 @@ class ConnectionMemoryTest {
         return true;
     }
 
-    private void awaitLog(String prefix, String reason) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
-            String line = storeJvm.readLine(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-            int at = line.indexOf(prefix);
-            if (at >= 0 && line.indexOf(reason, at) >= 0) {
-                return;
-            }
-        }
-    }
 }

@@ -24,7 +24,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -190,7 +189,7 @@ class ProtocolAbuseTest {
                 assertThat(error.status()).isEqualTo(Status.PROTOCOL_ERROR);
                 assertThat(error.message()).contains(abuse.errorFrame());
             }
-            awaitLog(client, abuse.loggedReason());
+            storeJvm.awaitLine(client, abuse.loggedReason(), WAIT);
         }
     }
 
@@ -201,7 +200,7 @@ class ProtocolAbuseTest {
             raw.write(RawConnection.frame(FrameCodec.MAX_FRAME, 0x7778, 0, 4, new byte[FrameCodec.MAX_FRAME - 8]));
             List<FrameCodec.Frame<Reply>> frames = raw.readUntilEof(WAIT);
             assertThat(((Reply.Error) frames.getFirst().message()).message()).contains("unknown request type 0x7778");
-            awaitLog("client " + clientId + ": ", "unknown request type 0x7778");
+            storeJvm.awaitLine("client " + clientId + ": ", "unknown request type 0x7778", WAIT);
         }
     }
 
@@ -218,8 +217,8 @@ class ProtocolAbuseTest {
             assertThat(awaitEvent(healthy, ObjectEvent.Kind.SEALED, sealed).digest())
                     .isEqualTo(Patterns.digest(200, 0, 77));
             assertIntact(bystander, sealed, 200, 0, 77);
-            awaitLog(" gone: ", "write failed");
-            awaitLog(" gone: ", "write failed");
+            storeJvm.awaitLine(" gone: ", "write failed", WAIT);
+            storeJvm.awaitLine(" gone: ", "write failed", WAIT);
         } finally {
             stalled.forEach(RawConnection::close);
         }
@@ -233,18 +232,6 @@ class ProtocolAbuseTest {
             assertThat(ok.message()).isInstanceOf(Reply.Ok.class);
         }
         return bystander.subscribe();
-    }
-
-    /** Reads the store's log until a line of {@code prefix} ... {@code reason} appears. */
-    private static void awaitLog(String prefix, String reason) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
-            String line = storeJvm.readLine(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-            int at = line.indexOf(prefix);
-            if (at >= 0 && line.indexOf(reason, at) >= 0) {
-                return;
-            }
-        }
     }
 
     private static byte[] bytes(ByteBuffer b) {

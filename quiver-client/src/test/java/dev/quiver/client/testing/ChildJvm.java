@@ -110,6 +110,18 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Skips lines until one holds {@code text} after {@code prefix} (a log line, typically), within {@code timeout}. */
+    public void awaitLine(String prefix, String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String line = readLine(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            int at = line.indexOf(prefix);
+            if (at >= 0 && line.indexOf(text, at) >= 0) {
+                return;
+            }
+        }
+    }
+
     /** Writes one line to the child's stdin. */
     public void send(String line) {
         stdin.println(line);
