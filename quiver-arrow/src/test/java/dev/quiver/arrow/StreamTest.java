@@ -225,11 +225,7 @@ class StreamTest {
         ArrowStore otherArrow = new ArrowStore(other, allocator);
         CompletableFuture<StreamWriter> second = CompletableFuture.supplyAsync(
                 () -> StreamWriter.open(otherArrow, "s", Retention.ALL, Duration.ofSeconds(60)));
-        long end = System.nanoTime() + WAIT.toNanos();
-        while (client.stats().clients() < clients + 2) { // the other client and the subscription it waits on
-            assertThat(System.nanoTime()).as("the second writer subscribed to wait").isLessThan(end);
-            Thread.onSpinWait();
-        }
+        awaitClients(clients + 2); // the other client and the subscription it waits on
         assertThat(second).isNotDone();
         first.close();
         try (StreamWriter w = second.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
@@ -244,6 +240,30 @@ class StreamTest {
             assertThat(held.nextSeq()).isEqualTo(2);
         }
         other.close();
+    }
+
+    /** Spins (no sleep) until the store counts {@code n} connections: a waiting writer has subscribed. */
+    private void awaitClients(int n) {
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (client.stats().clients() < n) {
+            assertThat(System.nanoTime()).as("a waiting writer subscribed").isLessThan(end);
+            Thread.onSpinWait();
+        }
+    }
+
+    /** A writer whose connection ends without closing it (its process died) lets a waiting writer in. */
+    @Test
+    void aWriterWhoseConnectionEndsLetsTheWaitingOneIn() throws Exception {
+        QuiverClient doomed = store.connect();
+        StreamWriter.open(new ArrowStore(doomed, allocator), "s", Retention.ALL); // never closed
+        int clients = client.stats().clients();
+        CompletableFuture<StreamWriter> waiting = CompletableFuture.supplyAsync(
+                () -> StreamWriter.open(arrow, "s", Retention.ALL, Duration.ofSeconds(60)));
+        awaitClients(clients + 1); // the waiter's subscription
+        doomed.close(); // the store releases what the connection held, as on a process's death
+        try (StreamWriter w = waiting.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            assertThat(w.nextSeq()).isZero();
+        }
     }
 
     /** A writer that died between sealing its lock and deleting it left the lock unreferenced: the next one takes it. */
