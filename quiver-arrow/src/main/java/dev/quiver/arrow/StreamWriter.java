@@ -143,15 +143,19 @@ public final class StreamWriter implements AutoCloseable {
         long deadline = System.nanoTime() + writerWait.toNanos();
         ObjectId lock = new StreamIds(name).lock();
         try (Subscription events = arrow.client().subscribe()) {
+            boolean last = false;
             while (true) {
                 try {
                     return open(arrow, name, retention); // tried after subscribing: no release goes unnoticed
                 } catch (StreamWriterConflictException e) {
-                    if (!awaitFreed(events, lock, deadline)) {
+                    if (last) {
                         throw new StreamWriterConflictException("stream '" + name + "' kept its writer for "
                                 + writerWait.toMillis() + " ms (the wait allowed): is another writer still running? "
                                 + "Stop it, or wait longer", e);
                     }
+                    // One more try at the deadline: a lock that was never sealed (a writer of an older protocol)
+                    // goes without a notice.
+                    last = !awaitFreed(events, lock, deadline);
                 }
             }
         }
