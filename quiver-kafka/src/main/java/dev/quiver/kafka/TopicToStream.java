@@ -167,7 +167,7 @@ public final class TopicToStream implements AutoCloseable {
          * fails at once). The wait is woken by the store when that writer closes or its process ends.
          */
         public Builder writerWait(Duration wait) {
-            if (wait.isNegative()) {
+            if (Objects.requireNonNull(wait, "wait").isNegative()) {
                 throw new IllegalArgumentException("writerWait must not be negative, got " + wait);
             }
             this.writerWait = wait;
