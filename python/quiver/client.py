@@ -772,10 +772,11 @@ class Client:
         from .shelf import Shelf
         return Shelf(self)
 
-    def stream_writer(self, name, retention=None):
-        """Opens stream ``name`` for appending batches (one writer per stream)."""
+    def stream_writer(self, name, retention=None, writer_wait=0):
+        """Opens stream ``name`` for appending batches (one writer per stream), waiting up to ``writer_wait``
+        seconds for its current writer to let go (see ``streams.StreamWriter.open``)."""
         from .streams import StreamWriter
-        return StreamWriter.open(self, name, retention)
+        return StreamWriter.open(self, name, retention, writer_wait)
 
     def stream_reader(self, name, start="earliest"):
         """A reader of stream ``name``: start 'earliest', 'latest' or a sequence number."""

@@ -1,16 +1,24 @@
 """Streams of Arrow batches, in the format of Java's ``StreamWriter`` and ``StreamReader``.
 
 Stream ``NAME`` names its objects ``SHA-1("quiver.stream/" + NAME)[:12] + seq`` (8 bytes, big-endian): batch
-``seq`` is one sealed Arrow IPC stream object (metadata ``application/vnd.apache.arrow.stream``). Sequence number
-2**64-1 is the writer's lock: an object created and never sealed while a writer is open (a second writer gets
-``ObjectExistsException`` from the store; the store aborts the lock when the writer's process dies). The end of a
+``seq`` is one sealed Arrow IPC stream object (metadata ``application/vnd.apache.arrow.stream``). The end of a
 stream is an object at the next sequence number with metadata ``application/vnd.quiver.stream-end`` and 8 bytes of
 data: the batch count, little-endian.
+
+Sequence number 2**64-1 is the writer's lock, held as Java's ``StreamWriter`` holds it: an empty object that the
+writer creates (a second writer gets ``ObjectExistsException`` from the store), then seals and deletes at once while
+keeping its creator's reference. The delete is deferred, so the id stays reserved (invisible to gets and ``RANGE``)
+until the writer closes or its process dies; then the store frees the lock and announces ``DELETED`` to subscribers,
+which is what a writer waiting for the stream (``writer_wait``) listens for. A sealed lock that nobody holds (its
+writer died between the seal and the delete) is deleted by the next writer.
 """
 
 import collections
 import hashlib
+import math
+import numbers
 import struct
+import time
 
 from . import arrow
 from .client import NO_WAIT, ObjectId
@@ -77,42 +85,118 @@ def _is_end_marker(client, info):
         return _is_end(b)
 
 
+class _LockHold:
+    """Keeps the creator's reference of a sealed lock: the client releases it when the lock's (empty) data buffer is
+    garbage-collected, so holding that buffer is holding the lock, and dropping it lets the lock go."""
+
+    def __init__(self, lock):
+        self._buffer = lock.data  # taken before the seal, which makes the handle refuse it
+
+    def release(self):
+        self._buffer = None  # the last view: the client sends the release now (CPython frees it at once)
+
+
+def _take_lock(client, ids):
+    try:
+        return client.create(ids.lock, 0)
+    except ObjectExistsException as exists:
+        error = exists
+    # A lock still visible and unreferenced was left by a writer that died between its seal and its delete: nobody
+    # holds it, so it goes. A held one (a live writer) is only marked deleted, as its writer did itself.
+    if client.delete([ids.lock])[0] == "DELETED":
+        try:
+            return client.create(ids.lock, 0)
+        except ObjectExistsException as again:
+            error = again  # another writer took it meanwhile
+    raise StreamWriterConflictException(
+        f"stream '{ids.name}' has a writer already: a stream takes one writer at a time (the other closes, or its "
+        f"process ends, first; or open with writer_wait to wait for it)") from error
+
+
+def _await_freed(events, lock, deadline):
+    """Waits until the store announces that ``lock`` was freed; False if the deadline passes first."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        ev = events.next(left)
+        if ev is not None and ev.kind == "DELETED" and ev.id == lock:
+            return True
+
+
 class StreamWriter:
     """Appends batches to a stream; one writer per stream. ``end()`` writes the end marker."""
 
-    def __init__(self, client, ids, retention, lock, next_seq):
+    def __init__(self, client, ids, retention, hold, next_seq):
         self.client = client
         self._ids = ids
         self.retention = retention
-        self._lock = lock
+        self._hold = hold
         self.next_seq = next_seq
         self._kept = collections.deque()
         self._kept_bytes = 0
         self._closed = False
 
     @classmethod
-    def open(cls, client, name, retention=None):
+    def open(cls, client, name, retention=None, writer_wait=0):
+        """Opens stream ``name`` for writing: a new stream starts at 0, an existing one continues after its last
+        sealed batch.
+
+        ``writer_wait`` (seconds, default 0) is how long to wait for the stream's current writer to let go (close,
+        end, or its process ends), as Java's ``StreamWriter.open(arrow, name, retention, writerWait)``: the wait is
+        woken by the store's notice that the writer's lock was freed, on a subscription opened only if the stream
+        is taken. Raises ``StreamWriterConflictException`` if the stream still has another writer after the wait,
+        ``ValueError`` if the stream was ended.
+        """
+        if isinstance(writer_wait, bool) or not isinstance(writer_wait, numbers.Real):
+            raise TypeError(f"writer_wait is a number of seconds, got {writer_wait!r}")
+        if not 0 <= writer_wait < math.inf:
+            raise ValueError(f"writer_wait must be a finite number of seconds >= 0, got {writer_wait!r}")
+        try:
+            return cls._open(client, name, retention)
+        except StreamWriterConflictException:
+            if writer_wait == 0:
+                raise
+        deadline = time.monotonic() + writer_wait
+        lock = _Ids(name).lock
+        with client.subscribe() as events:
+            last = False
+            while True:
+                try:
+                    return cls._open(client, name, retention)  # tried after subscribing: no release goes unnoticed
+                except StreamWriterConflictException as e:
+                    if last:
+                        raise StreamWriterConflictException(
+                            f"stream '{name}' kept its writer for {writer_wait} s (the wait allowed): is another "
+                            f"writer still running? Stop it, or wait longer") from e
+                    # One more try at the deadline: a lock that was never sealed (a writer of an older version of
+                    # Quiver) goes without a notice.
+                    last = not _await_freed(events, lock, deadline)
+
+    @classmethod
+    def _open(cls, client, name, retention):
         ids = _Ids(name)
         retention = retention or Retention()
+        lock = _take_lock(client, ids)
+        hold = _LockHold(lock)
         try:
-            lock = client.create(ids.lock, 0)
-        except ObjectExistsException:
-            raise StreamWriterConflictException(
-                f"stream '{name}' has a writer already: a stream takes one writer at a time (the other closes, or "
-                f"its process ends, first)") from None
-        try:
+            # Sealed, then deleted while referenced: the id stays reserved until this writer lets go, and its end is
+            # announced to subscribers (an unsealed object's abort is not), which is what waiting writers watch.
+            lock.seal()
+            client.delete([ids.lock])
             sealed = [o for o in client.range(ids.first, ids.lock, 2 ** 31 - 1) if o.state == "SEALED"]
             next_seq = ids.seq_of(sealed[-1].id) + 1 if sealed else 0
             if sealed and _is_end_marker(client, sealed[-1]):
                 raise ValueError(f"stream '{name}' was ended after {next_seq - 1} batches; it cannot be appended to "
                                  f"(delete it, or use another name)")
-            w = cls(client, ids, retention, lock, next_seq)
+            w = cls(client, ids, retention, hold, next_seq)
             for o in sealed:
                 w._keep(ids.seq_of(o.id), o.data_size)
             w._apply_retention()
             return w
         except BaseException:
-            lock.abort()
+            hold.release()
+            lock.abort()  # if the seal did not happen
             raise
 
     @property
@@ -140,7 +224,7 @@ class StreamWriter:
         """Gives up the writer's role without ending the stream."""
         if not self._closed:
             self._closed = True
-            self._lock.abort()
+            self._hold.release()
 
     def _check_open(self):
         if self._closed:

@@ -4,6 +4,7 @@ The store and the Java programs run from the CLI jar of this checkout (quiver-cl
 ``./mvnw verify`` builds before it runs these tests) on a JDK 25 or newer.
 """
 
+import concurrent.futures
 import glob
 import os
 import shutil
@@ -147,6 +148,22 @@ def _kill_leftover_children():
         shutil.rmtree(_CLASSES, ignore_errors=True)
 
 
+def java_stack(proc):
+    """A thread dump of a running Java child (``jcmd PID Thread.print``): where its threads are now."""
+    jcmd = os.path.join(os.path.dirname(java()), "jcmd")
+    return subprocess.run([jcmd, str(proc.pid), "Thread.print"], capture_output=True, text=True, timeout=60).stdout
+
+
+def python_stack():
+    """The names of the functions every thread of this process is in now, innermost first."""
+    names = []
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+    return names
+
+
 def start_java(program, *args):
     """Starts a Java program in the background, stdout piped (line by line)."""
     return _track(subprocess.Popen([*_java_command(program), *map(str, args)], stdin=subprocess.PIPE,
@@ -164,8 +181,24 @@ def start_python(code, *args):
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
 
 
-def expect(proc, prefix):
-    """Reads the child's stdout until a line starting with ``prefix``; returns the rest of that line."""
+def expect(proc, prefix, guard=None):
+    """Reads the child's stdout until a line starting with ``prefix``; returns the rest of that line.
+
+    ``guard`` (seconds) is a hang guard, not a timing: a child that has not printed the line by then is killed and
+    the test fails.
+    """
+    if guard is None:
+        return _expect(proc, prefix)
+    with concurrent.futures.ThreadPoolExecutor(1) as reader:
+        line = reader.submit(_expect, proc, prefix)
+        try:
+            return line.result(timeout=guard)
+        except concurrent.futures.TimeoutError:
+            proc.kill()  # ends the read too
+            raise AssertionError(f"the child did not print {prefix!r} within {guard} s") from None
+
+
+def _expect(proc, prefix):
     for line in proc.stdout:
         if line.startswith(prefix):
             return line[len(prefix):].strip()

@@ -3,6 +3,7 @@
 Every test goes both ways: Python writes, Java reads it and writes it back with its own writer, Python reads that.
 """
 
+import concurrent.futures
 import datetime
 import decimal
 import gc
@@ -15,7 +16,7 @@ import pytest
 
 import quiver
 from quiver import streams
-from conftest import expect, run_java, start_java
+from conftest import expect, java_stack, python_stack, run_java, start_java, start_python
 
 
 def oid(name):
@@ -243,10 +244,8 @@ def test_python_reader_when_a_java_stream_writer_dies(client, store):
     java.send_signal(signal.SIGKILL)
     java.wait(timeout=60)
     assert r.next(50) == streams.Timeout(3)  # nor is a writer that dies: no partial batch, no End
-    # the store aborts the dead writer's lock; a Python writer takes the stream over and continues at 3
-    lock = streams._Ids("orphan").lock
-    wait_until(lambda: not any(o.id == lock for o in client.list()))
-    with client.stream_writer("orphan") as w:
+    # the store frees the dead writer's lock; a Python writer waiting for it takes the stream over and continues at 3
+    with client.stream_writer("orphan", writer_wait=60) as w:
         assert w.append(pa.record_batch({"x": [3]})) == 3
         w.end()
     assert r.next(5000).table.column("x").to_pylist() == [3]
@@ -264,3 +263,64 @@ def test_shelf_put_of_a_deleted_key_still_held_takes_the_next_version(client, st
     run_java("Interop", store.socket, "shelf-copy", "reserved", "reserved-from-java")
     assert shelf.get("reserved-from-java").column("v").to_pylist() == [2]
     assert held.column("v").to_pylist() == [1]
+
+
+WAITING_JAVA = "dev.quiver.arrow.StreamWriter.awaitFreed"
+
+
+def test_a_java_writer_waiting_on_a_python_writer_is_let_in_when_it_closes(client, store):
+    w = client.stream_writer("handover")
+    for i in range(2):
+        w.append(pa.record_batch({"x": pa.array([i], type=pa.int64())}))
+    java = start_java("Interop", store.socket, "stream-wait-write", "handover", 1, 600_000)
+    wait_until(lambda: WAITING_JAVA in java_stack(java))  # subscribed, tried again, and now waits for the notice
+    w.close()  # announced by the store: the Java writer is woken long before its 10 minutes
+    assert expect(java, "opened", guard=60) == "2"
+    assert java.wait(timeout=60) == 0
+    r = client.stream_reader("handover")
+    assert [r.next(5000).table.column("x").to_pylist() for _ in range(3)] == [[0], [1], [2]]
+    assert r.next(100) == streams.End(3)
+
+
+def test_a_python_writer_waiting_on_a_java_writer_is_let_in_when_it_closes(client, store):
+    java = start_java("Interop", store.socket, "stream-hold", "handback")
+    assert expect(java, "holding") == "0"
+    with pytest.raises(quiver.StreamWriterConflictException, match="kept its writer for 0.2 s"):
+        client.stream_writer("handback", writer_wait=0.2)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        waiting = pool.submit(client.stream_writer, "handback", None, 600)
+        wait_until(lambda: "_await_freed" in python_stack())  # subscribed, tried again, and now waits for the notice
+        assert not waiting.done()
+        java.stdin.write("\n")
+        java.stdin.flush()
+        assert expect(java, "closed") == ""
+        with waiting.result(timeout=60) as w:  # a hang guard: woken by the store's notice, not its 10 minutes
+            assert w.append(pa.record_batch({"x": [0]})) == 0
+            w.end()
+    finally:
+        pool.shutdown(wait=False)
+    assert java.wait(timeout=60) == 0
+
+
+PYTHON_WRITER = """
+import sys, pyarrow as pa, quiver
+w = quiver.connect(sys.argv[1]).stream_writer(sys.argv[2])
+for i in range(2):
+    print("appended", w.append(pa.record_batch({"x": pa.array([i], type=pa.int64())})), flush=True)
+sys.stdin.readline()  # killed by the test, the writer still open
+"""
+
+
+def test_a_killed_python_writers_lock_is_freed_and_a_waiting_java_writer_takes_over(client, store):
+    py = start_python(PYTHON_WRITER, store.socket, "py-orphan")
+    assert [expect(py, "appended") for _ in range(2)] == ["0", "1"]
+    java = start_java("Interop", store.socket, "stream-wait-write", "py-orphan", 1, 600_000)
+    wait_until(lambda: WAITING_JAVA in java_stack(java))  # subscribed, tried again, and now waits for the notice
+    py.send_signal(signal.SIGKILL)
+    py.wait(timeout=60)
+    assert expect(java, "opened", guard=60) == "2"  # woken by the store's notice that the lock was freed
+    assert java.wait(timeout=60) == 0
+    r = client.stream_reader("py-orphan")
+    assert [r.next(5000).table.column("x").to_pylist() for _ in range(3)] == [[0], [1], [2]]
+    assert r.next(100) == streams.End(3)

@@ -32,6 +32,10 @@ import java.util.List;
  *                                                 prints "batch SEQ", "lost A B", and on the end "end N" (ends TO)
  * Interop SOCKET stream-write NAME N              appends N one-row batches (x = seq), prints "appended SEQ"; ends
  * Interop SOCKET stream-hang NAME N               appends N batches, prints "appended SEQ", then waits to be killed
+ * Interop SOCKET stream-wait-write NAME N WAIT_MS  opens NAME waiting up to WAIT_MS for its writer, prints
+ *                                                 "opened NEXT_SEQ", appends N one-row batches (x = seq), ends
+ * Interop SOCKET stream-hold NAME                 opens NAME, prints "holding NEXT_SEQ", on a line of stdin closes
+ *                                                 the writer (without ending the stream) and prints "closed"
  * Interop SOCKET create-and-hang HEX              creates an object, writes half of it, never seals; prints "created"
  * </pre>
  */
@@ -111,6 +115,30 @@ public class Interop {
                         }
                         w.end();
                     }
+                }
+                case "stream-wait-write" -> {
+                    int n = Integer.parseInt(args[3]);
+                    Duration wait = Duration.ofMillis(Long.parseLong(args[4]));
+                    try (var allocator = new org.apache.arrow.memory.RootAllocator();
+                         var x = new org.apache.arrow.vector.BigIntVector("x", allocator);
+                         StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL, wait)) {
+                        System.out.println("opened " + w.nextSeq());
+                        var root = new org.apache.arrow.vector.VectorSchemaRoot(List.of(x));
+                        for (int i = 0; i < n; i++) {
+                            x.setSafe(0, w.nextSeq());
+                            root.setRowCount(1);
+                            System.out.println("appended " + w.append(root));
+                        }
+                        w.end();
+                    }
+                }
+                case "stream-hold" -> {
+                    try (StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL)) {
+                        System.out.println("holding " + w.nextSeq());
+                        System.out.flush();
+                        new BufferedReader(new InputStreamReader(System.in)).readLine();
+                    }
+                    System.out.println("closed");
                 }
                 case "stream-hang" -> {
                     int n = Integer.parseInt(args[3]);

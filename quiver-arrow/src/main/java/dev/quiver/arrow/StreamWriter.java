@@ -1,8 +1,11 @@
 package dev.quiver.arrow;
 
+import dev.quiver.client.DeleteOutcome;
 import dev.quiver.client.ObjectBuffer;
+import dev.quiver.client.ObjectEvent;
 import dev.quiver.client.ObjectExistsException;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.Subscription;
 import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
@@ -11,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +26,13 @@ import org.apache.arrow.vector.dictionary.DictionaryProvider;
  * Appends Arrow batches to a named stream: each batch is one sealed object, numbered 0, 1, 2, ... Readers
  * ({@link StreamReader}) see a batch only once it is sealed, so never half-written.
  *
- * <p><b>One writer per stream.</b> A writer holds the stream's lock object (created, never sealed) for as long as it
- * is open; a second writer is refused with {@link StreamWriterConflictException}. When a writer's process dies, the
- * store aborts its lock and any batch it was writing, and a new writer continues after the last sealed batch.
+ * <p><b>One writer per stream.</b> A writer holds the stream's lock object for as long as it is open; a second writer
+ * is refused with {@link StreamWriterConflictException}, or waits for the first to let go
+ * ({@link #open(ArrowStore, String, Retention, Duration)}). The lock is sealed and deleted at once while its writer
+ * still holds it, so the store keeps its id reserved (invisible to gets) until the writer releases it: when the writer
+ * closes, or its process dies and the store drops its references, the lock is freed and subscribers are notified
+ * ({@code DELETED}). When a writer's process dies, the store also aborts any batch it was writing, and a new writer
+ * continues after the last sealed batch.
  *
  * <p>{@link #end()} writes an explicit end-of-stream marker in the next sequence number: readers see
  * {@link StreamEvent.End}, which a timeout can never be mistaken for. The writer never waits for readers; old
@@ -63,14 +71,12 @@ public final class StreamWriter implements AutoCloseable {
     public static StreamWriter open(ArrowStore arrow, String name, Retention retention) {
         StreamIds ids = new StreamIds(name);
         QuiverClient client = arrow.client();
-        WritableObject lock;
+        WritableObject lock = takeLock(client, ids);
         try {
-            lock = client.create(ids.lock(), 0);
-        } catch (ObjectExistsException e) {
-            throw new StreamWriterConflictException("stream '" + name + "' has a writer already: a stream takes one "
-                    + "writer at a time (the other closes, or its process ends, first)", e);
-        }
-        try {
+            // Sealed, then deleted while referenced: the id stays reserved until this writer's reference goes, and its
+            // end is announced to subscribers (an unsealed object's abort is not), which is what waiting writers watch.
+            lock.seal();
+            client.delete(ids.lock());
             List<ObjectInfo> existing = client.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false);
             long next = 0;
             List<Kept> previous = new ArrayList<>();
@@ -94,6 +100,78 @@ public final class StreamWriter implements AutoCloseable {
         } catch (RuntimeException e) {
             lock.close();
             throw e;
+        }
+    }
+
+    private static WritableObject takeLock(QuiverClient client, StreamIds ids) {
+        try {
+            return client.create(ids.lock(), 0);
+        } catch (ObjectExistsException e) {
+            // A lock still visible and unreferenced was left by a writer that died between its seal and its delete:
+            // nobody holds it, so it goes. A held one (a live writer) is only marked, as its writer does itself.
+            if (client.delete(List.of(ids.lock())).getFirst() == DeleteOutcome.DELETED) {
+                try {
+                    return client.create(ids.lock(), 0);
+                } catch (ObjectExistsException again) {
+                    e = again; // another writer took it meanwhile
+                }
+            }
+            throw new StreamWriterConflictException("stream '" + ids.name() + "' has a writer already: a stream "
+                    + "takes one writer at a time (the other closes, or its process ends, first)", e);
+        }
+    }
+
+    /**
+     * Opens stream {@code name} for writing, waiting up to {@code writerWait} for its current writer to let go (close,
+     * end, or its process ends). The wait is woken by the store's notification that the writer's lock was freed
+     * (a {@link dev.quiver.client.Subscription} on a connection of its own, opened only if the stream is taken).
+     *
+     * @throws StreamWriterConflictException if the stream still has another writer after {@code writerWait}
+     * @throws IllegalStateException         if the stream was ended
+     */
+    public static StreamWriter open(ArrowStore arrow, String name, Retention retention, Duration writerWait) {
+        if (writerWait.isNegative()) {
+            throw new IllegalArgumentException("writerWait must not be negative, got " + writerWait);
+        }
+        try {
+            return open(arrow, name, retention);
+        } catch (StreamWriterConflictException first) {
+            if (writerWait.isZero()) {
+                throw first;
+            }
+        }
+        long deadline = System.nanoTime() + writerWait.toNanos();
+        ObjectId lock = new StreamIds(name).lock();
+        try (Subscription events = arrow.client().subscribe()) {
+            boolean last = false;
+            while (true) {
+                try {
+                    return open(arrow, name, retention); // tried after subscribing: no release goes unnoticed
+                } catch (StreamWriterConflictException e) {
+                    if (last) {
+                        throw new StreamWriterConflictException("stream '" + name + "' kept its writer for "
+                                + writerWait.toMillis() + " ms (the wait allowed): is another writer still running? "
+                                + "Stop it, or wait longer", e);
+                    }
+                    // One more try at the deadline: a lock that was never sealed (a writer of an older protocol)
+                    // goes without a notice.
+                    last = !awaitFreed(events, lock, deadline);
+                }
+            }
+        }
+    }
+
+    /** Waits until the store announces that {@code lock} was freed; false if the deadline passes first. */
+    private static boolean awaitFreed(Subscription events, ObjectId lock, long deadline) {
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            Optional<ObjectEvent> e = events.next(Duration.ofNanos(left));
+            if (e.isPresent() && e.get().kind() == ObjectEvent.Kind.DELETED && e.get().id().equals(lock)) {
+                return true;
+            }
         }
     }
 

@@ -427,7 +427,8 @@ class StreamProcessTest {
         for (ObjectInfo o : parent.list()) {
             if (o.id().equals(ids.lock())) {
                 assertThat(writerOpen).as("a writer lock while no writer is open").isTrue();
-                assertThat(o.state()).isEqualTo(ObjectState.CREATED);
+                assertThat(o.state()).isEqualTo(ObjectState.SEALED); // and deleted: kept by the writer's reference
+                assertThat(o.refCount()).isEqualTo(1);
             } else {
                 assertThat(o.refCount()).as("references to " + o.id()).isZero();
             }

@@ -3,8 +3,13 @@ package dev.quiver.arrow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quiver.client.ObjectEvent;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.Subscription;
 import dev.quiver.client.testing.RunningStore;
+import dev.quiver.protocol.ObjectId;
+import dev.quiver.protocol.ObjectInfo;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -187,6 +192,88 @@ class StreamTest {
         expectBatch(r, 0);
         expectBatch(r, 1);
         assertThat(r.next(WAIT)).isEqualTo(new StreamEvent.End(2));
+    }
+
+    /**
+     * A writer's end is something the store announces: closing it frees its lock, and subscribers are told (an
+     * aborted, never-sealed lock was not announced, so a waiting writer had to poll).
+     */
+    @Test
+    void aWritersLockIsAnnouncedFreedWhenItCloses() {
+        ObjectId lock = new StreamIds("s").lock();
+        try (Subscription events = client.subscribe()) {
+            StreamWriter.open(arrow, "s", Retention.ALL).close();
+            ObjectId marker = ObjectId.of(new byte[ObjectId.SIZE]);
+            client.createAndSeal(marker, MemorySegment.ofArray(new byte[1]), MemorySegment.NULL);
+            List<ObjectEvent> seen = new ArrayList<>();
+            while (seen.isEmpty() || !seen.getLast().id().equals(marker)) { // the store's order: marker sealed last
+                seen.add(events.next(WAIT).orElseThrow());
+            }
+            assertThat(seen).filteredOn(e -> e.id().equals(lock)).extracting(ObjectEvent::kind)
+                    .endsWith(ObjectEvent.Kind.DELETED);
+        }
+        assertThat(client.list()).extracting(ObjectInfo::id).doesNotContain(lock);
+    }
+
+    /** A second writer waits for the first (woken by the store's notice, not a timer) and continues after it. */
+    @Test
+    void aWriterWaitsForTheStreamToBeLetGo() throws Exception {
+        StreamWriter first = StreamWriter.open(arrow, "s", Retention.ALL);
+        append(first, 0, 1);
+        int clients = client.stats().clients();
+        QuiverClient other = store.connect();
+        ArrowStore otherArrow = new ArrowStore(other, allocator);
+        CompletableFuture<StreamWriter> second = CompletableFuture.supplyAsync(
+                () -> StreamWriter.open(otherArrow, "s", Retention.ALL, Duration.ofSeconds(60)));
+        awaitClients(clients + 2); // the other client and the subscription it waits on
+        assertThat(second).isNotDone();
+        first.close();
+        try (StreamWriter w = second.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            assertThat(w.nextSeq()).isEqualTo(1);
+            append(w, 1, 1);
+        }
+        assertThatThrownBy(() -> StreamWriter.open(arrow, "s", Retention.ALL, Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be negative");
+        try (StreamWriter held = StreamWriter.open(arrow, "s", Retention.ALL)) {
+            assertThatThrownBy(() -> StreamWriter.open(otherArrow, "s", Retention.ALL, Duration.ofMillis(100)))
+                    .isInstanceOf(StreamWriterConflictException.class).hasMessageContaining("kept its writer for 100 ms");
+            assertThat(held.nextSeq()).isEqualTo(2);
+        }
+        other.close();
+    }
+
+    /** Spins (no sleep) until the store counts {@code n} connections: a waiting writer has subscribed. */
+    private void awaitClients(int n) {
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (client.stats().clients() < n) {
+            assertThat(System.nanoTime()).as("a waiting writer subscribed").isLessThan(end);
+            Thread.onSpinWait();
+        }
+    }
+
+    /** A writer whose connection ends without closing it (its process died) lets a waiting writer in. */
+    @Test
+    void aWriterWhoseConnectionEndsLetsTheWaitingOneIn() throws Exception {
+        QuiverClient doomed = store.connect();
+        StreamWriter.open(new ArrowStore(doomed, allocator), "s", Retention.ALL); // never closed
+        int clients = client.stats().clients();
+        CompletableFuture<StreamWriter> waiting = CompletableFuture.supplyAsync(
+                () -> StreamWriter.open(arrow, "s", Retention.ALL, Duration.ofSeconds(60)));
+        awaitClients(clients + 1); // the waiter's subscription
+        doomed.close(); // the store releases what the connection held, as on a process's death
+        try (StreamWriter w = waiting.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            assertThat(w.nextSeq()).isZero();
+        }
+    }
+
+    /** A writer that died between sealing its lock and deleting it left the lock unreferenced: the next one takes it. */
+    @Test
+    void aLockNobodyHoldsIsTakenOver() {
+        ObjectId lock = new StreamIds("s").lock();
+        client.createAndSeal(lock, MemorySegment.ofArray(new byte[0]), MemorySegment.NULL); // what such a death leaves
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
+            append(w, 0, 1);
+        }
     }
 
     @Test

@@ -31,6 +31,7 @@ import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.ArrowWriter;
+import org.apache.arrow.vector.ipc.message.ArrowDictionaryBatch;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -183,8 +184,7 @@ public final class ArrowCodec {
      * Decodes a value written in either format, with any IPC compression, into one root that the caller closes.
      *
      * <p>A value that needs more than {@link #maxDecodedBytes()} (a decompression bomb, or a limit set too low) is
-     * refused before it takes the memory; Arrow Java 19 then leaves the compressed body of the failed batch
-     * allocated (a leak of at most the value's size, charged to {@code allocator}).
+     * refused before it takes the memory. A value that does not decode leaves nothing allocated in {@code allocator}.
      *
      * @throws ArrowDecodeException if the value is not a complete Arrow IPC file or stream, or needs more than
      *                              {@link #maxDecodedBytes()}
@@ -199,10 +199,7 @@ public final class ArrowCodec {
         }
         try (BufferAllocator scratch = allocator.newChildAllocator("kafka-decode", 0, maxDecodedBytes)) {
             VectorSchemaRoot decoded;
-            try (ArrowReader reader = f == Format.FILE
-                    ? new ArrowFileReader(new ByteArrayReadableSeekableByteChannel(value), scratch,
-                            CommonsCompressionFactory.INSTANCE)
-                    : new ArrowStreamReader(new ByteArrayInputStream(value), scratch, CommonsCompressionFactory.INSTANCE)) {
+            try (ArrowReader reader = reader(f, value, scratch)) {
                 decoded = readAll(reader, scratch);
             }
             try (decoded) {
@@ -217,6 +214,39 @@ public final class ArrowCodec {
             throw new ArrowDecodeException("not a valid Arrow IPC " + f.name().toLowerCase(java.util.Locale.ROOT)
                     + " (" + value.length + " bytes): " + describe(e), e);
         }
+    }
+
+    /**
+     * Arrow's reader for the format, with batches decompressed by {@link BatchDecompressor} before Arrow loads them
+     * (Arrow's own decompression leaks when a buffer fails), so it is given no codec of its own.
+     */
+    private static ArrowReader reader(Format f, byte[] value, BufferAllocator scratch) {
+        return switch (f) {
+            case FILE -> new ArrowFileReader(new ByteArrayReadableSeekableByteChannel(value), scratch,
+                    NoCompressionCodec.Factory.INSTANCE) {
+                @Override
+                protected void loadRecordBatch(ArrowRecordBatch batch) {
+                    super.loadRecordBatch(BatchDecompressor.plain(batch, scratch));
+                }
+
+                @Override
+                protected void loadDictionary(ArrowDictionaryBatch batch) {
+                    super.loadDictionary(BatchDecompressor.plain(batch, scratch));
+                }
+            };
+            case STREAM -> new ArrowStreamReader(new ByteArrayInputStream(value), scratch,
+                    NoCompressionCodec.Factory.INSTANCE) {
+                @Override
+                protected void loadRecordBatch(ArrowRecordBatch batch) {
+                    super.loadRecordBatch(BatchDecompressor.plain(batch, scratch));
+                }
+
+                @Override
+                protected void loadDictionary(ArrowDictionaryBatch batch) {
+                    super.loadDictionary(BatchDecompressor.plain(batch, scratch));
+                }
+            };
+        };
     }
 
     /**

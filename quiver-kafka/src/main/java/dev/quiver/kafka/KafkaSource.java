@@ -1,9 +1,6 @@
 package dev.quiver.kafka;
 
-import dev.quiver.arrow.ArrowStore;
-import dev.quiver.arrow.StoreArrowReader;
 import dev.quiver.arrow.StoredTable;
-import dev.quiver.client.QuiverClient;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -23,39 +20,32 @@ import java.util.TreeMap;
 public record KafkaSource(String topic, int partition, long offset, long timestampMs) {
 
     /** The origin of a batch read from a stream that {@link TopicToStream} fills, if it carries one. */
-    public static Optional<KafkaSource> of(ArrowStore arrow, StoredTable table) {
-        return of(metadata(arrow, table));
+    public static Optional<KafkaSource> of(StoredTable table) {
+        return of(table.schema().getCustomMetadata());
     }
 
     /**
-     * The schema metadata of a table read from the store: the table's own, or, if it has none (a {@code StoredTable}
-     * that does not keep schema metadata), read again from the object's IPC schema message (zero-copy).
+     * The origin recorded in Arrow schema metadata, if any.
+     *
+     * @throws IllegalArgumentException if the metadata records an origin that does not parse (it was altered: a
+     *                                  reader must not take such a batch for one without an origin)
      */
-    static Map<String, String> metadata(ArrowStore arrow, StoredTable table) {
-        Map<String, String> meta = table.schema().getCustomMetadata();
-        if (meta != null && !meta.isEmpty()) {
-            return meta;
-        }
-        try (StoreArrowReader reader = arrow.reader(table.id(), QuiverClient.NO_WAIT)) {
-            Map<String, String> read = reader.getVectorSchemaRoot().getSchema().getCustomMetadata();
-            return read == null ? Map.of() : read;
-        } catch (Exception e) {
-            return Map.of(); // gone meanwhile (retention): no origin to tell
-        }
-    }
-
-    /** The origin recorded in Arrow schema metadata, if any. */
     public static Optional<KafkaSource> of(Map<String, String> metadata) {
         if (metadata == null || !metadata.containsKey(KafkaHeaders.SOURCE_OFFSET)) {
             return Optional.empty();
         }
+        String topic = metadata.get(KafkaHeaders.SOURCE_TOPIC);
+        if (topic == null) {
+            throw new IllegalArgumentException("the batch records a Kafka offset but no " + KafkaHeaders.SOURCE_TOPIC
+                    + ": " + metadata);
+        }
         try {
-            return Optional.of(new KafkaSource(metadata.get(KafkaHeaders.SOURCE_TOPIC),
-                    Integer.parseInt(metadata.get(KafkaHeaders.SOURCE_PARTITION)),
+            return Optional.of(new KafkaSource(topic, Integer.parseInt(metadata.get(KafkaHeaders.SOURCE_PARTITION)),
                     Long.parseLong(metadata.get(KafkaHeaders.SOURCE_OFFSET)),
                     Long.parseLong(metadata.getOrDefault(KafkaHeaders.SOURCE_TIMESTAMP, "-1"))));
-        } catch (RuntimeException e) {
-            return Optional.empty();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the batch's Kafka origin does not parse (" + e.getMessage() + "): "
+                    + metadata, e);
         }
     }
 
@@ -66,20 +56,25 @@ public record KafkaSource(String topic, int partition, long offset, long timesta
         return b.toString();
     }
 
-    /** Parses a {@value KafkaHeaders#SOURCE_POSITIONS} value; empty if absent or malformed. */
+    /**
+     * Parses a {@value KafkaHeaders#SOURCE_POSITIONS} value ({@code partition:offset,...}).
+     *
+     * @throws IllegalArgumentException if it is absent or does not parse
+     */
     static SortedMap<Integer, Long> parsePositions(String s) {
-        SortedMap<Integer, Long> positions = new TreeMap<>();
         if (s == null || s.isBlank()) {
-            return positions;
+            throw new IllegalArgumentException("no " + KafkaHeaders.SOURCE_POSITIONS + " value");
         }
-        try {
-            for (String pair : s.split(",")) {
-                int colon = pair.indexOf(':');
-                positions.put(Integer.parseInt(pair.substring(0, colon).trim()),
+        SortedMap<Integer, Long> positions = new TreeMap<>();
+        for (String pair : s.split(",")) {
+            int colon = pair.indexOf(':');
+            try {
+                positions.put(Integer.parseInt(pair.substring(0, Math.max(colon, 0)).trim()),
                         Long.parseLong(pair.substring(colon + 1).trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(KafkaHeaders.SOURCE_POSITIONS + " '" + s + "' does not parse: '"
+                        + pair + "' is not partition:offset", e);
             }
-        } catch (RuntimeException e) {
-            positions.clear();
         }
         return positions;
     }

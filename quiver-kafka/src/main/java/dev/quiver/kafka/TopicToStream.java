@@ -50,9 +50,13 @@ import org.slf4j.LoggerFactory;
  *   <li>Every batch carries its origin in its Arrow schema metadata ({@link KafkaSource}: topic, partition, offset,
  *       timestamp) and the highest offset sealed per partition. A restarted bridge resumes after the greater of that
  *       and the committed offset, so a crash between seal and commit does not write the record twice.</li>
- *   <li>Duplicates remain possible when that metadata is gone: the store lost the stream's newest batch (store
- *       restarted, batch evicted) and the committed offsets are behind. A reader detects them with
- *       {@link KafkaSource#of(ArrowStore, dev.quiver.arrow.StoredTable)}: per partition, offsets only grow.</li>
+ *   <li>A stream that holds batches but whose newest one does not record this topic's positions (gone, written by
+ *       another writer or from another topic, unreadable) stops {@link Builder#open()} with a
+ *       {@link KafkaBridgeException} rather than resuming from the committed offsets, which could duplicate. A
+ *       stream without batches (new, or gone with a store restart) starts from the committed offsets.</li>
+ *   <li>Duplicates remain possible when the store evicted the stream's newest batches before a restart (the writer
+ *       then continues after the newest one left, whose record is older). A reader detects them with
+ *       {@link KafkaSource#of(dev.quiver.arrow.StoredTable)}: per partition, offsets only grow.</li>
  *   <li>A value that does not decode goes to the dead-letter topic, unchanged, with the reason and its origin in
  *       headers ({@link KafkaHeaders}), and the bridge goes on. Dead letters are themselves at least once: a crash
  *       after the dead letter was sent and before the commit sends it again.</li>
@@ -158,9 +162,15 @@ public final class TopicToStream implements AutoCloseable {
             return this;
         }
 
-        /** How long to wait for the stream's previous writer (a bridge being replaced) to let go (default 30 s). */
+        /**
+         * How long to wait for the stream's previous writer (a bridge being replaced) to let go (default 30 s; zero
+         * fails at once). The wait is woken by the store when that writer closes or its process ends.
+         */
         public Builder writerWait(Duration wait) {
-            this.writerWait = Objects.requireNonNull(wait);
+            if (Objects.requireNonNull(wait, "wait").isNegative()) {
+                throw new IllegalArgumentException("writerWait must not be negative, got " + wait);
+            }
+            this.writerWait = wait;
             return this;
         }
 
@@ -179,14 +189,15 @@ public final class TopicToStream implements AutoCloseable {
         /**
          * Takes the stream's writer, finds where to resume, and assigns every partition of the topic.
          *
-         * @throws KafkaBridgeException if the topic does not exist or the stream keeps another writer
+         * @throws KafkaBridgeException if the topic does not exist, the stream keeps another writer, or the stream
+         *                              holds batches whose newest does not record where it stands in the topic
          */
         public TopicToStream open() {
             StreamWriter writer = openWriter();
             KafkaConsumer<byte[], byte[]> consumer = null;
             KafkaProducer<byte[], byte[]> producer = null;
             try {
-                SortedMap<Integer, Long> stored = storedPositions();
+                SortedMap<Integer, Long> stored = storedPositions(writer);
                 consumer = new KafkaConsumer<>(KafkaConfigs.consumer(bootstrap, groupId, consumerConfig));
                 List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
                 if (infos == null || infos.isEmpty()) {
@@ -226,33 +237,54 @@ public final class TopicToStream implements AutoCloseable {
             }
         }
 
+        /** The stream's writer, waiting (woken by the store, see {@link StreamWriter}) for a previous one to let go. */
         private StreamWriter openWriter() {
-            long deadline = System.nanoTime() + writerWait.toNanos();
-            while (true) {
-                try {
-                    return StreamWriter.open(arrow, stream, retention);
-                } catch (StreamWriterConflictException e) {
-                    if (System.nanoTime() > deadline) {
-                        throw new KafkaBridgeException("stream '" + stream + "' kept another writer for "
-                                + writerWait.toSeconds() + " s: is another bridge running into it?", e);
-                    }
-                    pause(); // the previous writer's process is going: the store aborts its lock on disconnect
-                }
+            try {
+                return StreamWriter.open(arrow, stream, retention, writerWait);
+            } catch (StreamWriterConflictException e) {
+                throw new KafkaBridgeException("stream '" + stream + "' kept another writer for "
+                        + writerWait.toMillis() + " ms (writerWait): is another bridge running into it? Stop it, or "
+                        + "give a longer writerWait", e);
             }
         }
 
-        /** The highest offsets sealed per partition, from the stream's newest batch (if it came from this topic). */
-        private SortedMap<Integer, Long> storedPositions() {
-            StreamReader reader = StreamReader.open(arrow, stream, StreamReader.Start.LATEST);
-            if (reader.next(Duration.ZERO) instanceof StreamEvent.Batch b) {
-                try (b) {
-                    Map<String, String> meta = KafkaSource.metadata(arrow, b.table());
-                    if (meta != null && topic.equals(meta.get(KafkaHeaders.SOURCE_TOPIC))) {
-                        return KafkaSource.parsePositions(meta.get(KafkaHeaders.SOURCE_POSITIONS));
-                    }
+        /**
+         * The highest offset of each partition already in the stream, as its newest batch records it; none for a
+         * stream without batches (new, or gone with a store restart), which starts from the committed offsets.
+         *
+         * @throws KafkaBridgeException if the stream holds batches but the newest does not say where it stands:
+         *                              resuming from the committed offsets could then write records twice
+         */
+        private SortedMap<Integer, Long> storedPositions(StreamWriter writer) {
+            long newest = writer.nextSeq() - 1;
+            if (newest < 0) {
+                return new TreeMap<>();
+            }
+            String cannot = "cannot resume stream '" + stream + "' from topic '" + topic + "' without writing records "
+                    + "twice: ";
+            String todo = ". Bridge into a new stream (another name): this one cannot tell what it holds";
+            StreamEvent e = StreamReader.open(arrow, stream, StreamReader.Start.at(newest)).next(Duration.ZERO);
+            if (!(e instanceof StreamEvent.Batch b)) {
+                throw new KafkaBridgeException(cannot + "its newest batch, " + newest + ", is gone (evicted?), and "
+                        + "with it the record of which offsets the stream holds" + todo);
+            }
+            try (b) {
+                Map<String, String> meta = b.table().schema().getCustomMetadata();
+                String origin = meta == null ? null : meta.get(KafkaHeaders.SOURCE_TOPIC);
+                if (!topic.equals(origin)) {
+                    throw new KafkaBridgeException(cannot + "its newest batch, " + newest + ", "
+                            + (origin == null ? "carries no Kafka origin (another writer appended it)"
+                                    : "came from topic '" + origin + "'")
+                            + ", so the stream does not record how far it holds '" + topic + "' (one bridge, from one "
+                            + "topic, per stream)" + todo);
+                }
+                try {
+                    return KafkaSource.parsePositions(meta.get(KafkaHeaders.SOURCE_POSITIONS));
+                } catch (IllegalArgumentException bad) {
+                    throw new KafkaBridgeException(cannot + "its newest batch, " + newest + ", has no readable "
+                            + KafkaHeaders.SOURCE_POSITIONS + " (" + bad.getMessage() + ")" + todo, bad);
                 }
             }
-            return new TreeMap<>();
         }
     }
 
@@ -390,15 +422,6 @@ public final class TopicToStream implements AutoCloseable {
     private void requireOpen() {
         if (closed) {
             throw new IllegalStateException("the bridge " + topic + " -> " + stream + " is closed");
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KafkaBridgeException("interrupted while waiting for the stream's writer", e);
         }
     }
 }

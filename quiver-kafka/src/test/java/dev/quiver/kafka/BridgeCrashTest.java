@@ -85,7 +85,7 @@ class BridgeCrashTest {
             assertThat(System.nanoTime()).as("%d of %d batches arrived in time", seen.size(), total).isLessThan(deadline);
             if (reader.next(Duration.ofMillis(500)) instanceof StreamEvent.Batch b) {
                 try (b) {
-                    KafkaSource s = KafkaSource.of(fx.arrow, b.table()).orElseThrow();
+                    KafkaSource s = KafkaSource.of(b.table()).orElseThrow();
                     Origin o = new Origin(s.partition(), s.offset());
                     Integer n = sent.get(o);
                     assertThat(n).as("batch from %s was sent", o).isNotNull();

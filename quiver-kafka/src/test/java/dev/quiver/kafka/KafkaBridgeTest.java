@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -109,7 +110,7 @@ class KafkaBridgeTest {
         for (int i = 0; i < 3; i++) {
             try (StreamEvent.Batch b = (StreamEvent.Batch) reader.next(Duration.ofSeconds(5))) {
                 ArrowCodecTest.checkFixture(b.table().batches().getFirst()); // read over store memory
-                KafkaSource source = KafkaSource.of(fx.arrow, b.table()).orElseThrow();
+                KafkaSource source = KafkaSource.of(b.table()).orElseThrow();
                 assertThat(source.topic()).isEqualTo(topic);
                 offsets.add(source.offset());
             }
@@ -183,13 +184,7 @@ class KafkaBridgeTest {
                     .groupId(group).open()) {
                 pollUntil(bridge, 20);
             }
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-                Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
-                for (int p = 0; p < 2; p++) {
-                    zero.put(new TopicPartition(topic, p), new OffsetAndMetadata(0));
-                }
-                admin.alterConsumerGroupOffsets(group, zero).all().get(30, TimeUnit.SECONDS);
-            }
+            rewind(topic, 2, group);
             produce(producer, topic, 20, 30);
             try (TopicToStream bridge = TopicToStream.builder(fx.arrow, kafka.bootstrapServers(), topic, stream)
                     .groupId(group).open()) {
@@ -203,7 +198,7 @@ class KafkaBridgeTest {
         int n = 0;
         while (reader.next(Duration.ofMillis(200)) instanceof StreamEvent.Batch b) {
             try (b) {
-                KafkaSource s = KafkaSource.of(fx.arrow, b.table()).orElseThrow();
+                KafkaSource s = KafkaSource.of(b.table()).orElseThrow();
                 assertThat(s.offset()).isGreaterThan(last.getOrDefault(s.partition(), -1L)); // per partition: in order
                 last.put(s.partition(), s.offset());
                 n++;
@@ -212,8 +207,85 @@ class KafkaBridgeTest {
         assertThat(n).isEqualTo(30);
     }
 
+    /**
+     * Committed offsets behind the stream (as a crash between seal and commit leaves them), and a newest batch that
+     * does not record where the stream stands: resuming from the committed offsets would write records twice. The
+     * bridge refuses to start, says why, and leaves the stream and the offsets as they were.
+     */
+    @Test
+    void aStreamThatDoesNotRecordWhereItStandsStopsTheBridgeInsteadOfDuplicating() throws Exception {
+        String topic = SharedKafka.topic("unrecorded");
+        kafka.createTopic(topic, 2);
+        String stream = topic + ".in";
+        String group = "bridge-" + topic;
+        try (KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+            produce(producer, topic, 0, 4);
+        }
+        try (TopicToStream bridge = TopicToStream.builder(fx.arrow, kafka.bootstrapServers(), topic, stream)
+                .groupId(group).open()) {
+            pollUntil(bridge, 4);
+        }
+        rewind(topic, 2, group);
+        Map<String, String> unreadable = Map.of(KafkaHeaders.SOURCE_TOPIC, topic, KafkaHeaders.SOURCE_PARTITION, "0",
+                KafkaHeaders.SOURCE_OFFSET, "3", KafkaHeaders.SOURCE_POSITIONS, "0=3");
+        Map<Map<String, String>, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(Map.of(), "carries no Kafka origin");
+        cases.put(Map.of(KafkaHeaders.SOURCE_TOPIC, "elsewhere"), "came from topic 'elsewhere'");
+        cases.put(unreadable, "has no readable " + KafkaHeaders.SOURCE_POSITIONS);
+        long seq = 4;
+        for (Map.Entry<Map<String, String>, String> c : cases.entrySet()) {
+            try (StreamWriter w = StreamWriter.open(fx.arrow, stream, Retention.ALL);
+                 VectorSchemaRoot t = TestTables.metrics(0, 5, fx.allocator)) {
+                w.append(new VectorSchemaRoot(new org.apache.arrow.vector.types.pojo.Schema(
+                        t.getSchema().getFields(), c.getKey()), t.getFieldVectors(), t.getRowCount()));
+            }
+            seq++;
+            assertThatThrownBy(() -> TopicToStream.builder(fx.arrow, kafka.bootstrapServers(), topic, stream)
+                    .groupId(group).open())
+                    .isInstanceOf(KafkaBridgeException.class)
+                    .hasMessageContaining("cannot resume stream '" + stream + "' from topic '" + topic + "'")
+                    .hasMessageContaining(c.getValue())
+                    .hasMessageContaining("Bridge into a new stream");
+            try (StreamWriter w = StreamWriter.open(fx.arrow, stream, Retention.ALL)) { // let go, nothing appended
+                assertThat(w.nextSeq()).isEqualTo(seq);
+            }
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                assertThat(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30,
+                        TimeUnit.SECONDS).get(new TopicPartition(topic, 0)).offset()).isZero(); // nothing committed
+            }
+        }
+    }
+
+    /** A bridge waits for the stream's writer on the store's notifications and takes the stream once it is let go. */
+    @Test
+    void aBridgeWaitsForTheStreamsWriterAndTakesOverWhenItLetsGo() throws Exception {
+        String topic = SharedKafka.topic("handover");
+        kafka.createTopic(topic, 1);
+        String stream = topic + ".in";
+        StreamWriter holder = StreamWriter.open(fx.arrow, stream, Retention.ALL);
+        int clients = fx.client.stats().clients();
+        CompletableFuture<TopicToStream> waiting = CompletableFuture.supplyAsync(() -> TopicToStream.builder(fx.arrow,
+                kafka.bootstrapServers(), topic, stream).writerWait(DEADLINE).open());
+        try {
+            long end = System.nanoTime() + DEADLINE.toNanos();
+            while (fx.client.stats().clients() <= clients) { // the subscription the bridge waits on
+                assertThat(System.nanoTime()).as("the bridge subscribed to the store's notifications").isLessThan(end);
+                Thread.onSpinWait();
+            }
+            assertThat(waiting).isNotDone();
+        } finally {
+            holder.close();
+        }
+        try (TopicToStream bridge = waiting.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+            assertThat(bridge.nextSeq()).isZero();
+        }
+    }
+
     @Test
     void aBridgeNeedsItsTopicAndItsStreamToItself() {
+        assertThatThrownBy(() -> TopicToStream.builder(fx.arrow, kafka.bootstrapServers(), "t", "s")
+                .writerWait(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("writerWait must not be negative");
         assertThatThrownBy(() -> TopicToStream.builder(fx.arrow, kafka.bootstrapServers(), "no-such-topic", "s").open())
                 .isInstanceOf(KafkaBridgeException.class).hasMessageContaining("topic 'no-such-topic' does not exist");
         String topic = SharedKafka.topic("taken");
@@ -261,6 +333,17 @@ class KafkaBridgeTest {
             try (VectorSchemaRoot t = TestTables.metrics(i, 20, fx.allocator)) {
                 KafkaTestSupport.send(producer, new ProducerRecord<>(topic, i % 2, null, ArrowCodec.SEED.encode(t)));
             }
+        }
+    }
+
+    /** Sets the group's committed offsets back to 0, as a bridge killed before its first commit leaves them. */
+    private static void rewind(String topic, int partitions, String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                zero.put(new TopicPartition(topic, p), new OffsetAndMetadata(0));
+            }
+            admin.alterConsumerGroupOffsets(group, zero).all().get(30, TimeUnit.SECONDS);
         }
     }
 
