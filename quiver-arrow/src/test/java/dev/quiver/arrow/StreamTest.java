@@ -234,7 +234,8 @@ class StreamTest {
         }
         assertThatThrownBy(() -> StreamWriter.open(arrow, "s", Retention.ALL, Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be negative");
-        try (StreamWriter held = StreamWriter.open(arrow, "s", Retention.ALL)) {
+        // w's release travels on another connection than this open: wait for the store's notice of it
+        try (StreamWriter held = StreamWriter.open(arrow, "s", Retention.ALL, WAIT)) {
             assertThatThrownBy(() -> StreamWriter.open(otherArrow, "s", Retention.ALL, Duration.ofMillis(100)))
                     .isInstanceOf(StreamWriterConflictException.class).hasMessageContaining("kept its writer for 100 ms");
             assertThat(held.nextSeq()).isEqualTo(2);
