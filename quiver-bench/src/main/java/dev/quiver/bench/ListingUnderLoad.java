@@ -1,12 +1,8 @@
 package dev.quiver.bench;
 
-import dev.quiver.client.ObjectEvent;
 import dev.quiver.client.QuiverClient;
-import dev.quiver.client.Subscription;
 import dev.quiver.protocol.FrameCodec;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
@@ -21,9 +17,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Other clients' round trips while a store of millions of objects is listed ({@code quiver ls}) and while a late
- * subscriber takes its first notifications: {@code quiver bench --listing N}. The store runs in this process; a
- * probe client measures {@code contains} round trips before (the baseline, same run), during the listing and during
- * the burst.
+ * subscriber takes its first notifications: {@code quiver bench --listing N}. The store and the lister (then the
+ * subscriber) run in child processes ({@link ListingProcess}); a probe client here measures {@code contains} round
+ * trips before (the baseline, same run), during the listing and during the burst.
  */
 public final class ListingUnderLoad {
     private ListingUnderLoad() {}
@@ -31,68 +27,69 @@ public final class ListingUnderLoad {
     /** Fills a store with {@code objects} one-byte objects, measures, and writes a Markdown table to {@code out}. */
     public static void run(int objects, PrintWriter out, Consumer<String> progress) throws IOException {
         Path dir = Files.createTempDirectory("quiver-bench-listing");
-        try (StoreServer store = StoreServer.start(StoreConfig.of(64L * objects + (16 << 20), dir.resolve("s.sock")));
-             QuiverClient filler = QuiverClient.connect(store.socket());
-             QuiverClient probe = QuiverClient.connect(store.socket())) {
-            progress.accept("filling the store with " + objects + " objects");
-            List<QuiverClient.ObjectData> batch = new ArrayList<>(FrameCodec.MAX_BATCH);
-            MemorySegment one = MemorySegment.ofArray(new byte[] {1});
-            for (int i = 0; i < objects; i++) {
-                batch.add(new QuiverClient.ObjectData(ObjectId.forName("listing-" + i), one));
-                if (batch.size() == FrameCodec.MAX_BATCH || i == objects - 1) {
-                    filler.createAndSeal(batch);
-                    batch.clear();
-                }
-            }
-            ObjectId known = ObjectId.forName("listing-0");
-            Histogram idle = new Histogram(3);
-            for (int i = 0; i < 20_000; i++) {
-                roundTrip(probe, known, idle);
-            }
-            progress.accept("listing");
-            long[] took = new long[2];
-            Histogram listing = during(probe, known, () -> {
-                long t = System.nanoTime();
-                int n = filler.list().size();
-                took[0] = System.nanoTime() - t;
-                check(n, objects, "listed");
-            });
-            progress.accept("a late subscriber");
-            Histogram burst = during(probe, known, () -> {
-                long t = System.nanoTime();
-                try (Subscription s = filler.subscribe()) {
-                    for (int i = 0; i < objects; i++) {
-                        ObjectEvent e = s.next(Duration.ofMinutes(1)).orElseThrow();
-                        check(e.kind() == ObjectEvent.Kind.SEALED ? 1 : 0, 1, "a SEALED event");
+        Path socket = dir.resolve("s.sock");
+        try (WorkerProcess store = WorkerProcess.start("store", ListingProcess.class,
+                List.of("store", socket.toString(), String.valueOf(64L * objects + (16 << 20))))) {
+            store.expect("ready", Duration.ofMinutes(1));
+            try (QuiverClient probe = QuiverClient.connect(socket);
+                 WorkerProcess other = WorkerProcess.start("lister", ListingProcess.class,
+                         List.of("client", socket.toString()))) {
+                other.expect("ready", Duration.ofMinutes(1));
+                progress.accept("filling the store with " + objects + " objects");
+                List<QuiverClient.ObjectData> batch = new ArrayList<>(FrameCodec.MAX_BATCH);
+                MemorySegment one = MemorySegment.ofArray(new byte[] {1});
+                for (int i = 0; i < objects; i++) {
+                    batch.add(new QuiverClient.ObjectData(ObjectId.forName("listing-" + i), one));
+                    if (batch.size() == FrameCodec.MAX_BATCH || i == objects - 1) {
+                        probe.createAndSeal(batch);
+                        batch.clear();
                     }
                 }
-                took[1] = System.nanoTime() - t;
-            });
-            MarkdownTable t = new MarkdownTable("while", "took", "round trips", "p50", "p99", "max");
-            t.row("nothing else (baseline)", "", Fmt.count(idle.getTotalCount()), us(idle, 50), us(idle, 99),
-                    Fmt.time(idle.getMaxValue()));
-            t.row("a client lists " + Fmt.count(objects) + " objects", Fmt.time(took[0]),
-                    Fmt.count(listing.getTotalCount()), us(listing, 50), us(listing, 99),
-                    Fmt.time(listing.getMaxValue()));
-            t.row("a new subscriber takes " + Fmt.count(objects) + " notifications", Fmt.time(took[1]),
-                    Fmt.count(burst.getTotalCount()), us(burst, 50), us(burst, 99), Fmt.time(burst.getMaxValue()));
-            out.println("Round trips (`contains`) of another client of the same store:");
-            out.println();
-            t.print(out);
-            out.flush();
+                ObjectId known = ObjectId.forName("listing-0");
+                Histogram idle = new Histogram(3);
+                for (int i = 0; i < 20_000; i++) {
+                    roundTrip(probe, known, idle);
+                }
+                progress.accept("listing, in another process");
+                long[] took = new long[2];
+                Histogram listing = during(probe, known, other, "list", objects, took, 0);
+                progress.accept("a late subscriber, in another process");
+                Histogram burst = during(probe, known, other, "subscribe " + objects, objects, took, 1);
+                MarkdownTable t = new MarkdownTable("while", "took", "round trips", "p50", "p99", "p99.9", "max");
+                row(t, "nothing else (baseline)", "", idle);
+                row(t, "another process lists " + Fmt.count(objects) + " objects", Fmt.time(took[0]), listing);
+                row(t, "another process subscribes: " + Fmt.count(objects) + " first notifications",
+                        Fmt.time(took[1]), burst);
+                out.println("Round trips (`contains`) of a client while another process lists the store or subscribes"
+                        + " to it (the store in a third process):");
+                out.println();
+                t.print(out);
+                out.flush();
+            }
+            store.send("quit");
         } finally {
+            Files.deleteIfExists(socket);
             Files.deleteIfExists(dir);
         }
     }
 
-    /** The probe's round trips while {@code work} runs in another thread. */
-    private static Histogram during(QuiverClient probe, ObjectId known, Runnable work) {
+    private static void row(MarkdownTable t, String what, String took, Histogram h) {
+        t.row(what, took, Fmt.count(h.getTotalCount()), us(h, 50), us(h, 99), us(h, 99.9), Fmt.time(h.getMaxValue()));
+    }
+
+    /** The probe's round trips from sending {@code command} to the other process until it is done. */
+    private static Histogram during(QuiverClient probe, ObjectId known, WorkerProcess other, String command,
+                                    int expected, long[] took, int slot) {
         Histogram h = new Histogram(3);
-        CompletableFuture<Void> done = CompletableFuture.runAsync(work);
+        long start = System.nanoTime();
+        other.send(command);
+        CompletableFuture<String> done = CompletableFuture.supplyAsync(() -> other.expect("done",
+                Duration.ofMinutes(5)));
         while (!done.isDone()) {
             roundTrip(probe, known, h);
         }
-        done.join();
+        took[slot] = System.nanoTime() - start;
+        check(Long.parseLong(done.join()), expected, command);
         return h;
     }
 
