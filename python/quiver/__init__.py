@@ -1,7 +1,7 @@
 """Quiver from Python: a client of the Quiver shared-memory object store for Apache Arrow data.
 
     import quiver
-    with quiver.connect("/tmp/quiver.sock") as client:
+    with quiver.connect() as client:                                   # the default socket, as the CLI's
         with client.create(quiver.ObjectId.for_name("x"), 1024) as o:   # sealed at the end of the block
             o.data ...                                                   # a mutable pyarrow Buffer in the store
         b = client.get(quiver.ObjectId.for_name("x"), timeout_ms=1000)   # a zero-copy view, or None
