@@ -612,7 +612,14 @@ public final class Engine {
         startCursor(s, new RangeCursor(requestId, r));
     }
 
+    /**
+     * Sends a chunked reply's first chunk at once (a short listing is then answered in request order, as any other
+     * request) and leaves the rest to {@link #pump}; behind another chunked reply of the same client, all of it waits.
+     */
     private void startCursor(Session s, Cursor c) {
+        if (s.cursors.isEmpty() && c.sendNext(s)) {
+            return;
+        }
         s.cursors.add(c);
         outbox.more(s.id);
     }

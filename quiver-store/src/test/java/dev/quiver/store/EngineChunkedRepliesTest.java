@@ -32,9 +32,9 @@ class EngineChunkedRepliesTest {
         List<ObjectId> ids = putMany("a", 3 * CHUNK + 5);
         int r = d.sendUnpumped(reader, new Request.ListObjects());
 
-        assertThat(listingFrames(r)).isEmpty(); // nothing until the transport pumps
+        assertThat(listingFrames(r)).hasSize(1); // the first chunk at once, the rest when the transport pumps
         assertThat(d.engine.pump(reader)).isTrue();
-        assertThat(listingFrames(r)).hasSize(1);
+        assertThat(listingFrames(r)).hasSize(2);
         assertThat(d.call(writer, new Request.Stats())).isInstanceOf(Reply.StoreStats.class); // served in between
         while (d.engine.pump(reader)) {
             // the rest
@@ -49,8 +49,7 @@ class EngineChunkedRepliesTest {
     @Test
     void objectsPresentForTheWholeListingAppearOnceInCreationOrderWhateverChangesMeanwhile() {
         List<ObjectId> early = putMany("early", 2 * CHUNK);
-        int r = d.sendUnpumped(reader, new Request.ListObjects());
-        d.engine.pump(reader); // the first chunk is out
+        int r = d.sendUnpumped(reader, new Request.ListObjects()); // the first chunk is out
 
         // Delete one already listed and one not yet listed, and create new ones, while the listing runs.
         d.delete(writer, early.get(10));
@@ -74,8 +73,7 @@ class EngineChunkedRepliesTest {
     void aNewSubscribersFirstNotificationsAndLiveEventsComeOnceEachInOrder() {
         List<ObjectId> sealed = putMany("s", 2 * CHUNK + 1);
         long sub = d.connect("subscriber");
-        d.sendUnpumped(sub, new Request.Subscribe());
-        d.engine.pump(sub); // the first chunk of the burst
+        d.sendUnpumped(sub, new Request.Subscribe()); // the burst's first chunk is out
 
         ObjectId passed = sealed.get(5);          // already announced by the burst
         ObjectId ahead = sealed.get(CHUNK + 5);   // not yet reached
@@ -100,6 +98,22 @@ class EngineChunkedRepliesTest {
         // The deletion of the announced object comes after its announcement, and before the burst's later objects.
         int deletedAt = n.indexOf(n.stream().filter(x -> x.kind() == DELETED).findFirst().orElseThrow());
         assertThat(n.subList(0, deletedAt)).extracting(Reply.Notification::id).contains(passed);
+    }
+
+    @Test
+    void aShortListingIsAnsweredAtOnceInRequestOrder() {
+        List<ObjectId> ids = putMany("short", 3);
+        int list = d.sendUnpumped(reader, new Request.ListObjects());
+        int stats = d.sendUnpumped(reader, new Request.Stats());
+
+        assertThat(d.engine.pump(reader)).isFalse(); // nothing left to pump
+        List<Integer> order = d.outbox.to(reader).stream().map(RecordingOutbox.Sent::requestId)
+                .filter(id -> id == list || id == stats).toList();
+        assertThat(order).containsExactly(list, stats);
+        assertThat(listingFrames(list)).singleElement().satisfies(l -> {
+            assertThat(l.last()).isTrue();
+            assertThat(l.objects()).extracting(ObjectInfo::id).containsExactlyElementsOf(ids);
+        });
     }
 
     @Test
