@@ -27,4 +27,5 @@ echo "python tests: installing ./python[test] into $VENV"
   exit 1
 }
 cd "$HERE"
-exec "$VENV/bin/python" -m pytest -p no:cacheprovider -q "$@"
+# The JUnit XML report lets .ci/run check that the suite ran and passed, not only that Maven succeeded.
+exec "$VENV/bin/python" -m pytest -p no:cacheprovider -q --junitxml="$HERE/target/pytest.xml" "$@"
