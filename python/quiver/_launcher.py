@@ -125,18 +125,27 @@ def _java_major(java):
     return 0
 
 
-def java_main_command(main_class):
-    """The command that runs a Java class of the Quiver CLI jar (building it through bin/quiver if needed), on a
-    JDK 25 or newer found as bin/quiver finds it: JAVA_HOME, /usr/lib/jvm/*, then PATH."""
+def find_java():
+    """A java launcher of a JDK 25 or newer, looked for as bin/quiver does (JAVA_HOME, /usr/lib/jvm/*, then PATH);
+    None if there is none."""
     import glob
-    launcher = find_launcher()
-    root = os.path.dirname(os.path.dirname(launcher))
-    jar = os.path.join(root, "quiver-cli", "target", "quiver.jar")
-    subprocess.run([launcher, "--version"], check=True, capture_output=True)  # builds the jar when it is stale
     candidates = [os.path.join(os.environ["JAVA_HOME"], "bin", "java")] if os.environ.get("JAVA_HOME") else []
     candidates += sorted(glob.glob("/usr/lib/jvm/*/bin/java")) + ["java"]
     for java in candidates:
         if _java_major(java) >= 25:
-            return [java, *JVM_FLAGS, "-cp", jar, main_class]
+            return java
+    return None
+
+
+def java_main_command(main_class):
+    """The command that runs a Java class of the Quiver CLI jar (building it through bin/quiver if needed), on a
+    JDK 25 or newer found as bin/quiver finds it: JAVA_HOME, /usr/lib/jvm/*, then PATH."""
+    launcher = find_launcher()
+    root = os.path.dirname(os.path.dirname(launcher))
+    jar = os.path.join(root, "quiver-cli", "target", "quiver.jar")
+    subprocess.run([launcher, "--version"], check=True, capture_output=True)  # builds the jar when it is stale
+    java = find_java()
+    if java is not None:
+        return [java, *JVM_FLAGS, "-cp", jar, main_class]
     raise StoreUnavailableException("Quiver's Java programs need a JDK 25 or newer (JAVA_HOME, /usr/lib/jvm/*, or "
                                     "java on PATH): install one, e.g. Eclipse Temurin 25")

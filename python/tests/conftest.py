@@ -15,38 +15,20 @@ import tempfile
 import pytest
 
 import quiver
+from quiver._launcher import JVM_FLAGS, find_java
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JAR = os.path.join(ROOT, "quiver-cli", "target", "quiver.jar")
 JAVA_DIR = os.path.join(os.path.dirname(__file__), "java")
-FLAGS = ["--enable-native-access=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-         "--sun-misc-unsafe-memory-access=allow"]
+FLAGS = JVM_FLAGS
 READY = "quiver store: serving"
 
 
-def _java_major(java):
-    try:
-        out = subprocess.run([java, "-XshowSettings:properties", "-version"], capture_output=True, text=True,
-                             timeout=60).stderr
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    for line in out.splitlines():
-        if "java.specification.version" in line:
-            v = line.split("=")[1].strip()
-            return int(v) if v.isdigit() else 0
-    return 0
-
-
 def _find_java():
-    candidates = []
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(os.path.join(os.environ["JAVA_HOME"], "bin", "java"))
-    candidates += sorted(glob.glob("/usr/lib/jvm/*/bin/java"))
-    candidates.append("java")
-    for j in candidates:
-        if _java_major(j) >= 25:
-            return j
-    pytest.exit("the Python tests need a JDK 25 or newer (JAVA_HOME, /usr/lib/jvm/*, or java on PATH)", 2)
+    j = find_java()
+    if j is None:
+        pytest.exit("the Python tests need a JDK 25 or newer (JAVA_HOME, /usr/lib/jvm/*, or java on PATH)", 2)
+    return j
 
 
 JAVA = None

@@ -36,14 +36,10 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
-import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
-import org.apache.arrow.vector.ipc.ArrowReader;
-import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.ArrowWriter;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
@@ -175,12 +171,12 @@ class MutatedArrowFilesTest {
                 assertThat(client.list()).as("nothing stored after: " + put.err()).isEmpty();
                 return false;
             }
-            String accepted = content(in, fileFormat);
+            String accepted = ArrowFileText.of(in, fileFormat, allocator);
             for (String name : List.of("out.arrow", "out.arrows")) {
                 Path out = dir.resolve(name);
                 Cli get = Cli.run("get", "-s", socket, "m", "-o", out.toString());
                 assertThat(get.exit()).as(get.err()).isZero();
-                assertThat(content(out, name.endsWith(".arrow"))).isEqualTo(accepted);
+                assertThat(ArrowFileText.of(out, name.endsWith(".arrow"), allocator)).isEqualTo(accepted);
             }
             long rows;
             try (Shelf shelf = Shelf.of(client, allocator); Table t = shelf.get("m")) {
@@ -209,27 +205,6 @@ class MutatedArrowFilesTest {
                 shelf.deleteAll();
             }
         }
-    }
-
-    /** Schema, every row as text and the dictionaries of an Arrow IPC file or stream, as Arrow Java reads it. */
-    private static String content(Path p, boolean fileFormat) throws IOException {
-        StringBuilder out = new StringBuilder();
-        try (FileChannel ch = FileChannel.open(p);
-             ArrowReader r = fileFormat ? new ArrowFileReader(ch, allocator) : new ArrowStreamReader(ch, allocator)) {
-            out.append(r.getVectorSchemaRoot().getSchema()).append('\n');
-            while (r.loadNextBatch()) {
-                String tsv = r.getVectorSchemaRoot().contentToTSVString();
-                out.append(tsv.substring(tsv.indexOf('\n') + 1));
-            }
-            for (long id : r.getDictionaryIds()) {
-                FieldVector v = r.lookup(id).getVector();
-                out.append("dictionary ").append(id).append(": ");
-                for (int i = 0; i < v.getValueCount(); i++) {
-                    out.append(v.getObject(i)).append(';');
-                }
-            }
-        }
-        return out.toString();
     }
 
     private static long count(String query) throws SQLException {

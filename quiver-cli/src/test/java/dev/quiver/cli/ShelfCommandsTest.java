@@ -28,17 +28,13 @@ import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
-import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
-import org.apache.arrow.vector.ipc.ArrowReader;
-import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.ArrowWriter;
 import org.apache.arrow.vector.types.pojo.ArrowType;
@@ -167,27 +163,6 @@ class ShelfCommandsTest {
         return p;
     }
 
-    /** Every row of an Arrow file or stream as text (dictionary columns as indices), batch boundaries ignored. */
-    private String arrowContent(Path p, boolean fileFormat) throws IOException {
-        StringBuilder out = new StringBuilder();
-        try (FileChannel ch = FileChannel.open(p);
-             ArrowReader r = fileFormat ? new ArrowFileReader(ch, allocator) : new ArrowStreamReader(ch, allocator)) {
-            out.append(r.getVectorSchemaRoot().getSchema()).append('\n');
-            while (r.loadNextBatch()) {
-                String tsv = r.getVectorSchemaRoot().contentToTSVString();
-                out.append(tsv.substring(tsv.indexOf('\n') + 1)); // without the header line
-            }
-            for (long id : r.getDictionaryIds()) {
-                FieldVector v = r.lookup(id).getVector();
-                out.append("dictionary ").append(id).append(": ");
-                for (int i = 0; i < v.getValueCount(); i++) {
-                    out.append(v.getObject(i)).append(';');
-                }
-            }
-        }
-        return out.toString();
-    }
-
     /** A CSV of {@code good} well-formed rows, then {@code bad}, then ten more good rows. */
     private Path csvWith(int good, String bad, String name) throws IOException {
         StringBuilder csv = new StringBuilder("id,name,x\n");
@@ -239,7 +214,7 @@ class ShelfCommandsTest {
         assertThat(Cli.run("get", "-s", socket, "sales", "-o", file.toString()).exit()).isZero();
         assertThat(Cli.run("get", "-s", socket, "sales", "-o", stream.toString()).exit()).isZero();
         assertThat(Files.readAllBytes(file)).startsWith("ARROW1".getBytes(StandardCharsets.US_ASCII));
-        assertThat(arrowContent(file, true)).isEqualTo(arrowContent(stream, false));
+        assertThat(ArrowFileText.of(file, true, allocator)).isEqualTo(ArrowFileText.of(stream, false, allocator));
         // and either loads back under another key to the same table
         assertThat(Cli.run("put", "-s", socket, file.toString(), "--key", "sales-again").exit()).isZero();
         Path again = dir.resolve("again.parquet");
@@ -301,9 +276,9 @@ class ShelfCommandsTest {
         Path streamBack = dir.resolve("stream-back.arrows");
         assertThat(Cli.run("get", "-s", socket, "cities", "-o", fileBack.toString()).exit()).isZero();
         assertThat(Cli.run("get", "-s", socket, "cities-stream", "-o", streamBack.toString()).exit()).isZero();
-        assertThat(arrowContent(fileBack, true)).isEqualTo(arrowContent(file, true));
-        assertThat(arrowContent(streamBack, false)).isEqualTo(arrowContent(stream, false));
-        assertThat(arrowContent(file, true)).contains("dictionary 7: Lisbon;Oslo;Quito;Nairobi;");
+        assertThat(ArrowFileText.of(fileBack, true, allocator)).isEqualTo(ArrowFileText.of(file, true, allocator));
+        assertThat(ArrowFileText.of(streamBack, false, allocator)).isEqualTo(ArrowFileText.of(stream, false, allocator));
+        assertThat(ArrowFileText.of(file, true, allocator)).contains("dictionary 7: Lisbon;Oslo;Quito;Nairobi;");
 
         Cli ls = Cli.run("ls", "-s", socket, "--keys");
         assertThat(ls.out()).contains("KEY", "ROWS", "COLUMNS", "cities", "cities-stream", "50,000",
