@@ -10,12 +10,7 @@ import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
-import dev.quiver.store.StoreConfig;
-import dev.quiver.store.StoreServer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,7 +30,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * from any process on the machine, list, replace, delete.
  *
  * <pre>{@code
- * try (Shelf shelf = Shelf.embedded()) {                  // or Shelf.connect(DefaultSocket.path())
+ * try (Shelf shelf = Shelf.connect(DefaultSocket.path())) { // or Shelf.of(client)
  *     String key = shelf.put(table);                      // a generated key, such as "swift-otter-0427"
  *     shelf.put("prices", table);                         // a chosen key; an error if it exists
  *     shelf.put("prices", newer, true);                   // replace: readers see the old or the new table
@@ -102,9 +97,6 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@link RootAllocator} that is never closed), so they outlive the shelf.
  */
 public final class Shelf implements AutoCloseable {
-    /** Size of the store that {@link #embedded()} starts. */
-    public static final long DEFAULT_EMBEDDED_BYTES = 256L << 20;
-
     private static final int LISTING_BATCH = 4096;
     private static final int GENERATED_KEY_ATTEMPTS = 32;
 
@@ -115,17 +107,12 @@ public final class Shelf implements AutoCloseable {
     private final QuiverClient client;
     private final boolean ownsClient;
     private final BufferAllocator allocator;
-    private final StoreServer embeddedStore;
-    private final Path embeddedDir;
     private volatile boolean closed;
 
-    private Shelf(QuiverClient client, boolean ownsClient, BufferAllocator allocator, StoreServer embeddedStore,
-                  Path embeddedDir) {
+    private Shelf(QuiverClient client, boolean ownsClient, BufferAllocator allocator) {
         this.client = client;
         this.ownsClient = ownsClient;
         this.allocator = allocator;
-        this.embeddedStore = embeddedStore;
-        this.embeddedDir = embeddedDir;
     }
 
     // --------------------------------------------------------------------------------------------- opening
@@ -137,7 +124,7 @@ public final class Shelf implements AutoCloseable {
 
     /** The shelf of the store on {@code socket}, copies and Arrow buffers accounted to {@code allocator}. */
     public static Shelf connect(Path socket, BufferAllocator allocator) {
-        return new Shelf(QuiverClient.connect(socket), true, allocator, null, null);
+        return new Shelf(QuiverClient.connect(socket), true, allocator);
     }
 
     /** The shelf of the store a client is connected to; {@link #close()} leaves the client open. */
@@ -147,40 +134,7 @@ public final class Shelf implements AutoCloseable {
 
     /** The shelf over a client, copies and Arrow buffers accounted to {@code allocator}. */
     public static Shelf of(QuiverClient client, BufferAllocator allocator) {
-        return new Shelf(client, false, allocator, null, null);
-    }
-
-    /**
-     * A shelf on a store of its own, running inside this program ({@value #DEFAULT_EMBEDDED_BYTES} bytes, arena in
-     * /dev/shm, socket in a temporary directory): for a single program that just wants it to work. Other processes
-     * may connect to {@link #socket()}. {@link #close()} stops the store.
-     */
-    public static Shelf embedded() {
-        return embedded(DEFAULT_EMBEDDED_BYTES);
-    }
-
-    /** An embedded shelf whose store has {@code bytes} of memory; see {@link #embedded()}. */
-    public static Shelf embedded(long bytes) {
-        Path dir;
-        try {
-            dir = Files.createTempDirectory("quiver-shelf");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a directory for the embedded store's socket", e);
-        }
-        StoreServer store = null;
-        try {
-            store = StoreServer.start(StoreConfig.of(bytes, dir.resolve("store.sock")));
-            return new Shelf(QuiverClient.connect(store.socket()), true, DefaultAllocator.INSTANCE, store, dir);
-        } catch (IOException e) {
-            deleteQuietly(dir);
-            throw new UncheckedIOException("cannot start the embedded store: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            if (store != null) {
-                store.close();
-            }
-            deleteQuietly(dir);
-            throw e;
-        }
+        return new Shelf(client, false, allocator);
     }
 
     /** The store's socket. */
@@ -552,7 +506,7 @@ public final class Shelf implements AutoCloseable {
     }
 
     /**
-     * Disconnects (if the shelf opened the connection) and, for an embedded shelf, stops the store. Copies from
+     * Disconnects (if the shelf opened the connection). Copies from
      * {@link #get} stay valid; zero-copy tables stay readable until closed. Later calls do nothing.
      */
     @Override
@@ -561,15 +515,8 @@ public final class Shelf implements AutoCloseable {
             return;
         }
         closed = true;
-        try {
-            if (ownsClient) {
-                client.close();
-            }
-        } finally {
-            if (embeddedStore != null) {
-                embeddedStore.close();
-                deleteQuietly(embeddedDir);
-            }
+        if (ownsClient) {
+            client.close();
         }
     }
 
@@ -675,19 +622,5 @@ public final class Shelf implements AutoCloseable {
             }
         }
         return new Scan(newest, all);
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // a temporary directory: best effort
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
-        }
     }
 }

@@ -12,7 +12,6 @@ import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -565,32 +564,5 @@ class ShelfTest {
             assertThat(client.isConnected()).isTrue();
             assertThat(shelf.listKeys()).containsExactly("x");
         }
-    }
-
-    @Test
-    void anEmbeddedShelfRunsItsOwnStoreAndStopsItOnClose() throws Exception {
-        Path socket;
-        StoredTable outliving;
-        try (Shelf embedded = Shelf.embedded(16 << 20)) {
-            socket = embedded.socket();
-            assertThat(embedded.isConnected()).isTrue();
-            try (VectorSchemaRoot root = ShelfTestTables.root(4, allocator)) {
-                embedded.put("e", root);
-            }
-            // another client (any process) can use the embedded store
-            try (Shelf second = Shelf.connect(socket, allocator)) {
-                assertThat(second.listKeys()).containsExactly("e");
-            }
-            assertThat(embedded.memoryUsage().storeCapacity()).isEqualTo(16 << 20);
-            outliving = embedded.getArrow("e");
-            embedded.close();
-            assertThat(embedded.isConnected()).isFalse();
-        }
-        assertThat(Files.exists(socket)).as("the store's socket is gone").isFalse();
-        assertThat(Files.exists(socket.getParent())).as("and its temporary directory").isFalse();
-        assertThat(ShelfTestTables.verify(outliving.batches())).as("a zero-copy table held past close").isEqualTo(4);
-        outliving.close();
-        assertThatThrownBy(() -> QuiverClient.connect(socket, java.time.Duration.ZERO))
-                .isInstanceOf(StoreUnavailableException.class);
     }
 }

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeoutException;
  * {@code quiver.jvm.flags} (which it passes on).
  */
 final class WorkerProcess implements AutoCloseable {
-    /** Quiver's JVM flags when the property is not set (FIELD-NOTES: FFM, Arrow IPC, Netty on JDK 25). */
+    /** Quiver's JVM flags when the property is not set (FFM, Arrow IPC, Netty on JDK 25; see the README, "JVM flags"). */
     static final String DEFAULT_JVM_FLAGS =
             "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
                     + "--sun-misc-unsafe-memory-access=allow";

@@ -1,7 +1,7 @@
 package dev.quiver.cli;
 
 import dev.quiver.client.QuiverClient;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;

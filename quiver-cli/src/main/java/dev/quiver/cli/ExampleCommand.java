@@ -11,8 +11,9 @@ import dev.quiver.arrow.TensorType;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.ObjectNotFoundException;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.embedded.EmbeddedStore;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -46,7 +47,8 @@ final class ExampleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (BufferAllocator allocator = new RootAllocator();
-             Shelf shelf = Shelf.embedded(64L << 20)) {         // plasma_store -m 64000000 -s /tmp/plasma
+             EmbeddedStore store = EmbeddedStore.start(64L << 20); // plasma_store -m 64000000 -s /tmp/plasma
+             Shelf shelf = Shelf.connect(store.socket())) {
             QuiverClient client = shelf.client();               // client = plasma.connect("/tmp/plasma")
             out.printf("1. An embedded store of %s on %s, and a client connected to it%n",
                     Sizes.format(client.capacity()), shelf.socket());

@@ -4,7 +4,7 @@ import dev.quiver.arrow.Shelf;
 import dev.quiver.arrow.ShelfEntry;
 import dev.quiver.arrow.ShelfKeyNotFoundException;
 import dev.quiver.client.QuiverClient;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

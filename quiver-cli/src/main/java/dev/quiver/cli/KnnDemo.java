@@ -8,7 +8,7 @@ import dev.quiver.client.QuiverClient;
 import dev.quiver.client.Subscription;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
 import java.io.BufferedReader;

@@ -4,7 +4,7 @@ import dev.quiver.arrow.Shelf;
 import dev.quiver.arrow.ShelfEntry;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.ObjectInfo;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.LinkedHashMap;

@@ -12,7 +12,6 @@ import dev.quiver.kafka.AlertPublisher;
 import dev.quiver.kafka.AlertRule;
 import dev.quiver.kafka.ArrowCodec;
 import dev.quiver.kafka.DuckDbSink;
-import dev.quiver.kafka.EmbeddedKafka;
 import dev.quiver.kafka.ResultTables;
 import dev.quiver.kafka.SeedMetrics;
 import dev.quiver.kafka.Stat;
@@ -23,6 +22,7 @@ import dev.quiver.kafka.WindowedAggregator;
 import dev.quiver.kafka.Windows;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
+import dev.quiver.testkit.EmbeddedKafka;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,9 +49,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code quiver demo metrics}: the seed's "Streaming Arrow" pipeline, complete. This host's CPU and memory are sampled

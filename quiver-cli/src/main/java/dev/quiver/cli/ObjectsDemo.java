@@ -4,7 +4,7 @@ import dev.quiver.client.QuiverClient;
 import dev.quiver.client.StoreStats;
 import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
 import java.io.BufferedReader;

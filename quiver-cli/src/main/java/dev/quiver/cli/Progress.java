@@ -1,6 +1,6 @@
 package dev.quiver.cli;
 
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 
 /**

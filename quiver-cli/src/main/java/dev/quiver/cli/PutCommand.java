@@ -3,7 +3,7 @@ package dev.quiver.cli;
 import dev.quiver.arrow.Shelf;
 import dev.quiver.arrow.ShelfEntry;
 import dev.quiver.client.QuiverClient;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.quiver.cli;
 
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
 import java.io.BufferedReader;

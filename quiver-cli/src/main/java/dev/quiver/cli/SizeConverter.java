@@ -1,6 +1,6 @@
 package dev.quiver.cli;
 
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import picocli.CommandLine;
 
 /** Parses sizes like 512m or 4g for picocli. */

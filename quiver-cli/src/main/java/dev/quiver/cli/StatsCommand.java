@@ -2,7 +2,7 @@ package dev.quiver.cli;
 
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.StoreStats;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 

@@ -4,7 +4,7 @@ import dev.quiver.client.ObjectEvent;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.StoreUnavailableException;
 import dev.quiver.client.Subscription;
-import dev.quiver.store.Sizes;
+import dev.quiver.protocol.Sizes;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.LinkedHashMap;

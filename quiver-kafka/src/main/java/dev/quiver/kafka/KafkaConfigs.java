@@ -9,6 +9,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** The client settings the bridges rely on; the user's settings go on top, except those that guarantees need. */
 final class KafkaConfigs {
+    /**
+     * The largest request a bridge's producer sends: 64 MiB, so that a large micro-batch is one record. The broker
+     * and the topic must accept it too ({@code message.max.bytes}, {@code max.message.bytes}); Kafka's default is 1 MiB.
+     */
+    static final int MAX_REQUEST_BYTES = 64 << 20;
+
     private KafkaConfigs() {}
 
     /**
@@ -20,7 +26,7 @@ final class KafkaConfigs {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, EmbeddedKafka.MAX_MESSAGE_BYTES);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_REQUEST_BYTES);
         p.putAll(user);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");

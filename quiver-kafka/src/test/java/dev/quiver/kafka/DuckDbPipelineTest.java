@@ -7,6 +7,7 @@ import dev.quiver.arrow.Retention;
 import dev.quiver.arrow.StreamEvent;
 import dev.quiver.arrow.StreamReader;
 import dev.quiver.arrow.StreamWriter;
+import dev.quiver.testkit.EmbeddedKafka;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.SQLException;

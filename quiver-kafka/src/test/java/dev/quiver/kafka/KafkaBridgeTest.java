@@ -8,6 +8,7 @@ import dev.quiver.arrow.Retention;
 import dev.quiver.arrow.StreamEvent;
 import dev.quiver.arrow.StreamReader;
 import dev.quiver.arrow.StreamWriter;
+import dev.quiver.testkit.EmbeddedKafka;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.quiver.kafka;
 
+import dev.quiver.testkit.EmbeddedKafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

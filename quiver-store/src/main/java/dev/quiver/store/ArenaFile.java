@@ -1,5 +1,6 @@
 package dev.quiver.store;
 
+import dev.quiver.protocol.Sizes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;

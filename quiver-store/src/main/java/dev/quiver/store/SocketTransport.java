@@ -4,6 +4,7 @@ import dev.quiver.protocol.FrameCodec;
 import dev.quiver.protocol.MalformedFrameException;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
+import dev.quiver.protocol.Sizes;
 import dev.quiver.protocol.Status;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package dev.quiver.store;
 
+import dev.quiver.protocol.Sizes;
 import java.nio.file.Path;
 
 /**

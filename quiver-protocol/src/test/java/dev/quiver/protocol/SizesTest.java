@@ -1,4 +1,4 @@
-package dev.quiver.store;
+package dev.quiver.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

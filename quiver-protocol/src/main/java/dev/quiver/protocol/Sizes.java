@@ -1,4 +1,4 @@
-package dev.quiver.store;
+package dev.quiver.protocol;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

@@ -1,4 +1,4 @@
-package dev.quiver.kafka;
+package dev.quiver.testkit;
 
 import java.io.IOException;
 import java.io.OutputStream;
