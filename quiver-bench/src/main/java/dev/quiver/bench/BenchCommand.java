@@ -1,28 +1,34 @@
-package dev.quiver.cli;
+package dev.quiver.bench;
 
-import dev.quiver.bench.Bench;
-import dev.quiver.bench.ListingUnderLoad;
-import dev.quiver.bench.BenchException;
-import dev.quiver.bench.Options;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code quiver bench}: the multi-process benchmark (quiver-bench's {@link Bench}), as a Markdown report. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+/**
+ * {@code quiver bench}: the multi-process benchmark ({@link Bench}), as a Markdown report. It runs from the benchmarks
+ * jar ({@code quiver-bench/target/quiver-benchmarks.jar}, whose own main class runs JMH); the {@code quiver} command
+ * starts it there, so that the operator's tool does not carry the benchmarks' libraries.
+ */
+@Command(name = "quiver bench", mixinStandardHelpOptions = true,
         description = {"Measures Quiver next to the physical limit (memcpy, summing memory) and the alternatives"
                 + " (a Unix-socket copy), and prints a Markdown report.",
                 "Runs an embedded store, a socket server and worker JVMs. The full run takes minutes and about"
                         + " 5 GiB of memory (objects up to 1 GiB); run it on an idle machine.",
                 "--quick takes seconds: a smoke test whose figures are indicative only."})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
+    /** Runs {@code quiver bench} with these arguments and exits with its status. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchCommand()).execute(args));
+    }
+
     @Option(names = "--quick", description = "Small sizes, few and short repetitions (a smoke test).")
     boolean quick;
 

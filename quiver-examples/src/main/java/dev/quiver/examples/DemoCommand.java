@@ -1,5 +1,9 @@
-package dev.quiver.cli;
+package dev.quiver.examples;
 
+import dev.quiver.examples.knn.KnnDemo;
+import dev.quiver.examples.metrics.MetricsDemo;
+import dev.quiver.examples.objects.ObjectsDemo;
+import dev.quiver.examples.realtime.RealtimeDemo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -1,6 +1,7 @@
-package dev.quiver.cli;
+package dev.quiver.examples;
 
 import dev.quiver.arrow.ArrowStore;
+import dev.quiver.cli.SchemaText;
 import dev.quiver.arrow.Shelf;
 import dev.quiver.arrow.ShelfUsage;
 import dev.quiver.arrow.StoredTable;
@@ -39,7 +40,7 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Runs the walkthrough of the README's \"Arrow on the shelf\" on an embedded store: object ids, "
                 + "a tensor, a record batch, gets with a timeout, then the shelf (put, get, list, delete, memory).",
                 "Its source, ExampleCommand.java, is the example to read."})
-final class ExampleCommand implements Callable<Integer> {
+public final class ExampleCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 

@@ -1,4 +1,4 @@
-package dev.quiver.cli;
+package dev.quiver.examples.knn;
 
 import io.github.jbellis.jvector.graph.RandomAccessVectorValues;
 import io.github.jbellis.jvector.vector.VectorizationProvider;
@@ -170,18 +170,6 @@ final class KnnPoints {
             sum += d * d;
         }
         return Math.sqrt(sum);
-    }
-
-    /** The squared Euclidean distance from {@code query} to point {@code b}, accumulated in double. */
-    double squaredDistance(float[] query, int b) {
-        MemorySegment sb = batches[b / rowsPerBatch];
-        long ob = (long) (b % rowsPerBatch) * dims * 4;
-        double sum = 0;
-        for (int c = 0; c < dims; c++) {
-            double d = (double) query[c] - sb.get(FLOAT, ob + 4L * c);
-            sum += d * d;
-        }
-        return sum;
     }
 
     /**

@@ -1,9 +1,10 @@
-package dev.quiver.cli;
+package dev.quiver.examples.knn;
 
 import dev.quiver.arrow.ArrowStore;
 import dev.quiver.arrow.StoredTable;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.ObjectId;
+import dev.quiver.testkit.ProcessMemory;
 import io.github.jbellis.jvector.graph.GraphIndexBuilder;
 import io.github.jbellis.jvector.graph.GraphSearcher;
 import io.github.jbellis.jvector.graph.ImmutableGraphIndex;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ForkJoinPool;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -49,6 +51,9 @@ import org.apache.arrow.vector.util.TransferPair;
  * RESULT from to sum_of_distances_bits_hex distances checksum_hex build_ms query_ms hwm_kib anon_kib shmem_kib pss_kib
  *        simd_provider cpu_ms
  * </pre>
+ *
+ * <p>Memory figures are {@code -} where this system does not report them (not Linux): the coordinator then skips the
+ * memory checks instead of judging zeros.
  *
  * <p>Everything it computes is a pure function of the points and the parameters: the index is built on one thread,
  * in point order, so both modes give bit-identical answers.
@@ -93,12 +98,15 @@ public final class KnnWorker {
             long fetching = System.nanoTime();
             try (Attached table = source.attach()) {
                 long attachMicros = (System.nanoTime() - fetching) / 1000;
-                ProcMemory before = source.before();
-                ProcMemory after = ProcMemory.read();
+                Optional<ProcessMemory> before = source.before();
+                Optional<ProcessMemory> after = ProcessMemory.read();
                 KnnPoints points = KnnPoints.of(table.batches());
-                out.printf("READY %d %d %d %d %d %d %d %d %d%n", before.rssKiB(), after.rssKiB(),
-                        table.buffersChecked(), table.buffersInArena(), points.size(), points.dims(), attachMicros,
-                        after.anonKiB() - before.anonKiB(), after.shmemKiB() - before.shmemKiB());
+                boolean known = before.isPresent() && after.isPresent();
+                out.printf("READY %s %s %d %d %d %d %d %s %s%n", kib(before.map(ProcessMemory::rssKiB)),
+                        kib(after.map(ProcessMemory::rssKiB)), table.buffersChecked(), table.buffersInArena(),
+                        points.size(), points.dims(), attachMicros,
+                        known ? after.get().anonKiB() - before.get().anonKiB() : "-",
+                        known ? after.get().shmemKiB() - before.get().shmemKiB() : "-");
                 out.flush();
                 if (p.crash()) {
                     // The test hook: die abruptly, holding what this worker holds (no cleanup, no shutdown hooks).
@@ -167,13 +175,19 @@ public final class KnnWorker {
             }
         }
         long answered = System.nanoTime();
-        ProcMemory m = ProcMemory.read();
-        out.printf("RESULT %d %d %s %d %s %d %d %d %d %d %d %s %d%n", from, to,
+        Optional<ProcessMemory> m = ProcessMemory.read();
+        out.printf("RESULT %d %d %s %d %s %d %d %s %s %s %s %s %d%n", from, to,
                 Long.toHexString(Double.doubleToRawLongBits(sum)), distances, Long.toHexString(checksum),
-                (built - started) / 1_000_000, (answered - built) / 1_000_000, m.hwmKiB(), m.anonKiB(),
-                m.shmemKiB(), m.pssKiB(), VectorizationProvider.getInstance().getClass().getSimpleName(),
+                (built - started) / 1_000_000, (answered - built) / 1_000_000, kib(m.map(ProcessMemory::hwmKiB)),
+                kib(m.map(ProcessMemory::anonKiB)), kib(m.map(ProcessMemory::shmemKiB)),
+                kib(m.map(ProcessMemory::pssKiB)), VectorizationProvider.getInstance().getClass().getSimpleName(),
                 (cpuNanos() - cpuStarted) / 1_000_000);
         out.flush();
+    }
+
+    /** A memory figure, or {@code -} where this system does not report it. */
+    private static String kib(Optional<Long> kib) {
+        return kib.map(String::valueOf).orElse("-");
     }
 
     /** CPU time of this process so far (all its threads: the computing one, the JIT compilers, the collector). */
@@ -223,13 +237,13 @@ public final class KnnWorker {
      * compared with is the table's, not the JVM's start-up (the classes of the Arrow vectors are loaded first too).
      */
     private record Source(Params params, BufferAllocator allocator, QuiverClient client, SocketChannel channel,
-                          ProcMemory before) implements AutoCloseable {
+                          Optional<ProcessMemory> before) implements AutoCloseable {
         static Source open(Params p, BufferAllocator allocator) throws IOException {
             VectorSchemaRoot.create(KnnPoints.schema(1), allocator).close();
             return switch (p.mode()) {
-                case "zero-copy" -> new Source(p, allocator, QuiverClient.connect(p.socket()), null, ProcMemory.read());
+                case "zero-copy" -> new Source(p, allocator, QuiverClient.connect(p.socket()), null, ProcessMemory.read());
                 case "copy" -> new Source(p, allocator, null,
-                        SocketChannel.open(UnixDomainSocketAddress.of(p.socket())), ProcMemory.read());
+                        SocketChannel.open(UnixDomainSocketAddress.of(p.socket())), ProcessMemory.read());
                 default -> throw new IllegalArgumentException("unknown mode " + p.mode());
             };
         }

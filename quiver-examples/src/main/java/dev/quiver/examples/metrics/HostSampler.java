@@ -1,4 +1,4 @@
-package dev.quiver.cli;
+package dev.quiver.examples.metrics;
 
 import dev.quiver.kafka.SeedMetrics;
 import java.time.Instant;

@@ -1,11 +1,14 @@
-package dev.quiver.cli;
+package dev.quiver.examples.metrics;
 
 import dev.quiver.arrow.ArrowStore;
 import dev.quiver.arrow.Retention;
 import dev.quiver.arrow.StreamEvent;
 import dev.quiver.arrow.StreamReader;
 import dev.quiver.arrow.StreamWriter;
+import dev.quiver.cli.DurationConverter;
+import dev.quiver.cli.Table;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.examples.Checks;
 import dev.quiver.kafka.Alert;
 import dev.quiver.kafka.AlertEvaluator;
 import dev.quiver.kafka.AlertPublisher;
@@ -58,14 +61,20 @@ import picocli.CommandLine.Spec;
  * (OSHI) into micro-batches with the seed's schema, appended to a Quiver stream, published to Kafka as Arrow IPC files
  * with zstd level 1, bridged from Kafka into a second Quiver stream, and read from there zero-copy by the analytics
  * (event-time windows, alerts to a topic and the log) and by DuckDB. The summary is queried from DuckDB, whose file
- * stays for later queries; the command checks that every sample and batch arrived once, and exits non-zero if not.
+ * stays for later queries. The checks: every sample and batch arrived once; every window's sample count equals the
+ * count recomputed in DuckDB from the raw samples; the alerts are exactly the windows over a threshold, recomputed
+ * from the raw samples; and the alert the demo provokes on purpose arrives. For that, a synthetic device
+ * ({@value #BURST_DEVICE}) runs at 100% CPU during the first window of the run, next to this host's real samples, so
+ * that the alert path must fire whatever this host is doing. The command exits non-zero if a check fails.
  */
 @Command(name = "metrics", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Host metrics through Kafka as Arrow micro-batches: windows, alerts, DuckDB.",
                 "Without --bootstrap, runs a real single-node Kafka broker (KRaft) inside the command.",
                 "Exits non-zero if a check fails."})
-final class MetricsDemo implements Callable<Integer> {
+public final class MetricsDemo implements Callable<Integer> {
     private static final Duration GRACE = Duration.ofSeconds(90);
+    /** The synthetic device whose CPU burst must raise the cpu-busy alert. */
+    static final String BURST_DEVICE = "synthetic-cpu-burst";
 
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
             description = "Kafka cluster to use (default: an embedded broker). Topics are created if missing.")
@@ -187,9 +196,13 @@ final class MetricsDemo implements Callable<Integer> {
         }
     }
 
-    /** Samples every interval until the duration is over; a batch every {@code batchRows} samples; then ends the stream. */
+    /**
+     * Samples every interval until the duration is over; a batch every {@code batchRows} samples; then ends the
+     * stream. During the first window's length, each sample has a twin of the synthetic burst device at 100% CPU.
+     */
     private void runSampler(ArrowStore arrow, String stream, BufferAllocator allocator) {
         HostSampler host = new HostSampler();
+        long burstUntil = System.nanoTime() + window.toNanos();
         try (StreamWriter writer = StreamWriter.open(arrow, stream, Retention.batches(10_000))) {
             List<SeedMetrics.Sample> pending = new ArrayList<>();
             long start = System.nanoTime();
@@ -197,8 +210,13 @@ final class MetricsDemo implements Callable<Integer> {
             for (long next = start + interval.toNanos(); next <= end && failure.get() == null;
                     next += interval.toNanos()) {
                 LockSupport.parkNanos(next - System.nanoTime()); // the sampling clock
-                pending.add(host.sample());
-                if (pending.size() == batchRows || next + interval.toNanos() > end) {
+                SeedMetrics.Sample sample = host.sample();
+                pending.add(sample);
+                if (System.nanoTime() < burstUntil) {
+                    pending.add(new SeedMetrics.Sample(BURST_DEVICE, sample.tsMicros(), 100f, 0f, sample.memoryUsed(),
+                            sample.memoryFree(), sample.runElapsedMs()));
+                }
+                if (pending.size() >= batchRows || next + interval.toNanos() > end) {
                     try (VectorSchemaRoot batch = SeedMetrics.batch(pending, allocator)) {
                         writer.append(batch);
                     }
@@ -283,7 +301,7 @@ final class MetricsDemo implements Callable<Integer> {
 
     private int summary(PrintWriter o, Path db, Path work, Windows windows, long batchesLoaded, long alerts,
             long alertEvents, TopicToStream bridge, BufferAllocator allocator) throws SQLException {
-        List<String> checks = new ArrayList<>();
+        Checks checks = new Checks();
         try (DuckDbSink duck = DuckDbSink.open(db, allocator);
              Statement st = duck.connection().createStatement()) {
             o.println();
@@ -329,38 +347,75 @@ final class MetricsDemo implements Callable<Integer> {
             o.println();
             long rows = one(st, "SELECT count(*) FROM metrics");
             long sampled = sampledRows.get();
-            checks.add(check(rows == sampled, String.format(Locale.ROOT,
-                    "every sample reached DuckDB once: %,d sampled, %,d rows in table metrics", sampled, rows)));
+            checks.check(rows == sampled, String.format(Locale.ROOT,
+                    "every sample reached DuckDB once: %,d sampled, %,d rows in table metrics", sampled, rows));
             long produced = producedBatches.get();
             long published = publishedBatches.get();
-            checks.add(check(produced == published && published == bridge.sealed() && bridge.deadLettered() == 0
+            checks.check(produced == published && published == bridge.sealed() && bridge.deadLettered() == 0
                     && batchesLoaded == produced, String.format(Locale.ROOT, "every batch went through Kafka once: "
                     + "%d produced, %d published, %d bridged, %d loaded, %d dead letters", produced, published,
-                    bridge.sealed(), batchesLoaded, bridge.deadLettered())));
-            long covered = one(st, "SELECT coalesce(sum(count), 0) FROM (SELECT * FROM window_stats WHERE metric = "
-                    + "'cpu_used' QUALIFY revision = max(revision) OVER (PARTITION BY key, window_start))");
-            checks.add(windows.tumbling()
-                    ? check(covered == rows, String.format(Locale.ROOT,
-                            "the windows hold every row once: %,d in windows, %,d rows", covered, rows))
-                    : check(covered > 0, String.format(Locale.ROOT,
-                            "the sliding windows hold %,d row-window memberships", covered)));
-            long busy = one(st, "SELECT count(*) FROM (SELECT DISTINCT metric, key, window_start FROM window_stats "
-                    + "WHERE (metric = 'cpu_used' AND min > " + cpuAlert + ") OR (metric = 'memory_used' AND mean > "
-                    + memoryAlert + "))");
-            long stored = one(st, "SELECT count(*) FROM alerts");
-            checks.add(check(busy == stored && stored == alerts && alertEvents == alerts, String.format(Locale.ROOT,
-                    "alerts agree with the windows: %d windows over a threshold, %d alerts in DuckDB, %d events on %s",
-                    busy, stored, alertEvents, alertsTopic)));
+                    bridge.sealed(), batchesLoaded, bridge.deadLettered()));
+            windowChecks(st, windows, cpuAlert, memoryAlert, alerts, alertEvents, alertsTopic, checks);
             long parquet = one(st, "SELECT count(*) FROM read_parquet('" + work.resolve("metrics.parquet") + "')");
-            checks.add(check(parquet == rows, String.format(Locale.ROOT, "the Parquet copy holds every row: %,d (%s)",
-                    parquet, work.resolve("metrics.parquet"))));
+            checks.check(parquet == rows, String.format(Locale.ROOT, "the Parquet copy holds every row: %,d (%s)",
+                    parquet, work.resolve("metrics.parquet")));
         }
-        checks.forEach(o::println);
-        boolean ok = checks.stream().allMatch(c -> c.startsWith("  ok"));
-        o.println(ok ? "All checks passed." : "CHECK FAILED.");
+        int status = checks.report(o);
         o.println("Query it again: duckdb " + db + " \"SELECT * FROM window_stats\"  (tables metrics, window_stats, alerts)");
         o.flush();
-        return ok ? 0 : 1;
+        return status;
+    }
+
+    /**
+     * The checks of the analytics against DuckDB's own answer, recomputed from the raw samples (table {@code metrics})
+     * by SQL, a different code path from the windows and alert rules of quiver-kafka: every window's sample count,
+     * the set of windows over a threshold against the alerts (table {@code alerts}, and the events on the topic), and
+     * the alert provoked on purpose by the synthetic burst device.
+     */
+    static void windowChecks(Statement st, Windows windows, double cpuAlert, double memoryAlert, long alerts,
+                             long alertEvents, String alertsTopic, Checks checks) throws SQLException {
+        long size = windows.size().toNanos() / 1000;
+        long slide = windows.slide().toNanos() / 1000;
+        // Each sample belongs to the windows starting at multiples of the slide in (t - size, t].
+        st.execute("CREATE OR REPLACE TEMP TABLE raw_windows AS "
+                + "WITH m AS (SELECT device AS key, unnest(range((epoch_us(ts) - " + size + ") // " + slide
+                + " + 1, epoch_us(ts) // " + slide + " + 1)) * " + slide + " AS ws, cpu_used, memory_used "
+                + "FROM metrics) "
+                + "SELECT key, ws, count(*) AS n, min(cpu_used) AS cpu_min, avg(memory_used) AS memory_mean "
+                + "FROM m GROUP BY key, ws");
+        st.execute("CREATE OR REPLACE TEMP TABLE latest_windows AS SELECT key, epoch_us(window_start) AS ws, count "
+                + "FROM window_stats WHERE metric = 'cpu_used' "
+                + "QUALIFY revision = max(revision) OVER (PARTITION BY key, window_start)");
+        long expectedWindows = one(st, "SELECT count(*) FROM raw_windows");
+        long differ = one(st, "SELECT count(*) FROM raw_windows r FULL OUTER JOIN latest_windows w "
+                + "ON r.key = w.key AND r.ws = w.ws WHERE r.n IS DISTINCT FROM w.count");
+        checks.check(expectedWindows > 0 && differ == 0, String.format(Locale.ROOT, "every window holds the samples "
+                + "it should: %,d windows recomputed from the raw samples in DuckDB, %,d differ from the windows' "
+                + "counts", expectedWindows, differ));
+
+        st.execute("CREATE OR REPLACE TEMP TABLE expected_alerts AS "
+                + "SELECT 'cpu-busy' AS rule, key, ws FROM raw_windows WHERE cpu_min > " + cpuAlert + " UNION ALL "
+                + "SELECT 'memory-high', key, ws FROM raw_windows WHERE memory_mean > " + memoryAlert);
+        long expected = one(st, "SELECT count(*) FROM expected_alerts");
+        long stored = one(st, "SELECT count(*) FROM alerts");
+        long mismatched = one(st, "SELECT count(*) FROM expected_alerts e FULL OUTER JOIN "
+                + "(SELECT DISTINCT rule, key, epoch_us(window_start) AS ws FROM alerts) a "
+                + "ON e.rule = a.rule AND e.key = a.key AND e.ws = a.ws WHERE e.rule IS NULL OR a.rule IS NULL");
+        checks.check(mismatched == 0 && stored == expected && alerts == expected && alertEvents == expected,
+                String.format(Locale.ROOT, "the alerts are exactly the windows over a threshold, recomputed from the "
+                        + "raw samples: %d expected, %d in DuckDB (%d unmatched), %d raised, %d events on %s",
+                        expected, stored, mismatched, alerts, alertEvents, alertsTopic));
+
+        if (cpuAlert >= 100) {
+            checks.skip("the alert provoked on purpose", "the synthetic burst runs at 100% CPU, which does not exceed "
+                    + "--cpu-alert " + cpuAlert);
+        } else {
+            long provoked = one(st, "SELECT count(*) FROM alerts WHERE rule = 'cpu-busy' AND key = '" + BURST_DEVICE
+                    + "'");
+            checks.check(provoked > 0, String.format(Locale.ROOT, "the alert provoked on purpose came: %d cpu-busy "
+                    + "alert(s) for %s, the synthetic device at 100%% CPU during the first window", provoked,
+                    BURST_DEVICE));
+        }
     }
 
     private Thread start(String name, Runnable task) {
@@ -407,10 +462,6 @@ final class MetricsDemo implements Callable<Integer> {
         try (ResultSet rs = st.executeQuery(sql)) {
             return rs.next() ? rs.getLong(1) : 0;
         }
-    }
-
-    private static String check(boolean ok, String what) {
-        return (ok ? "  ok   " : "  FAIL ") + what;
     }
 
     private static String f1(double v) {

@@ -1,4 +1,4 @@
-package dev.quiver.cli;
+package dev.quiver.examples.realtime;
 
 import dev.quiver.arrow.ArrowStore;
 import dev.quiver.arrow.StreamEvent;

@@ -1,13 +1,14 @@
-package dev.quiver.cli;
+package dev.quiver.examples.realtime;
 
+import dev.quiver.cli.SizeConverter;
+import dev.quiver.cli.Table;
+import dev.quiver.examples.Checks;
+import dev.quiver.examples.Children;
+import dev.quiver.examples.Children.Line;
 import dev.quiver.protocol.Sizes;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "realtime", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Real-time online learning over a stream: one producer, several consumer processes.",
                 "Exits non-zero if a check fails."})
-final class RealtimeDemo implements Callable<Integer> {
+public final class RealtimeDemo implements Callable<Integer> {
     private static final String STREAM = "realtime-demo";
     private static final long DEADLINE_MINUTES = 10;
 
@@ -56,14 +57,13 @@ final class RealtimeDemo implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private record Line(String source, String text) {}
-
     @Override
     public Integer call() throws Exception {
         if (consumers < 1 || rows < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("need --consumers >= 1, --rows >= 1 and --max-batch >= 1");
         }
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         out.printf(Locale.ROOT, "Real-time stream demo: 1 producer and %d consumer processes, %,d rows of y = 4 + 3x + "
                 + "noise in batches of 1..%d rows, seed %d%n", consumers, rows, maxBatch, seed);
         Path dir = Files.createTempDirectory("quiver-realtime");
@@ -75,8 +75,8 @@ final class RealtimeDemo implements Callable<Integer> {
             String socket = store.socket().toString();
             long launched = System.nanoTime();
             for (int i = 0; i < consumers; i++) {
-                processes.add(follow("consumer " + i, ChildProcess.start(RealtimeConsumer.class, socket, STREAM,
-                        Long.toString(rows)), lines));
+                processes.add(Children.start("consumer " + i, lines, err, List.of(), RealtimeConsumer.class, socket,
+                        STREAM, Long.toString(rows)));
             }
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(DEADLINE_MINUTES);
             int ready = 0;
@@ -93,14 +93,14 @@ final class RealtimeDemo implements Callable<Integer> {
             out.printf(Locale.ROOT, "%d consumers attached to stream '%s' in %.1f s; starting the producer.%n",
                     consumers, STREAM, (System.nanoTime() - launched) / 1e9);
             out.flush();
-            processes.add(follow("producer", ChildProcess.start(RealtimeProducer.class, socket, STREAM,
-                    Long.toString(rows), Integer.toString(maxBatch), Long.toString(seed)), lines));
+            processes.add(Children.start("producer", lines, err, List.of(), RealtimeProducer.class, socket, STREAM,
+                    Long.toString(rows), Integer.toString(maxBatch), Long.toString(seed)));
 
             Map<String, Long> progress = new HashMap<>();
             int exited = 0;
             while (exited < processes.size()) {
                 Line l = next(lines, deadline);
-                String[] f = l.text().split(" ");
+                String[] f = l.fields();
                 switch (f[0]) {
                     case "PROGRESS" -> {
                         progress.put(l.source(), Long.parseLong(f[1]));
@@ -133,13 +133,13 @@ final class RealtimeDemo implements Callable<Integer> {
     }
 
     private int summary(PrintWriter out, Map<String, List<String>> results) {
-        List<String> checks = new ArrayList<>();
+        Checks checks = new Checks();
         String[] produced = find(results.get("producer"), "PRODUCED");
-        boolean ok = produced != null && exitOf(results.get("producer")) == 0;
-        checks.add(check(ok, "the producer wrote every row and ended the stream"));
+        checks.check(produced != null && exitOf(results.get("producer")) == 0,
+                "the producer wrote every row and ended the stream");
         if (produced == null) {
             out.println("The producer did not finish; see its log above.");
-            return report(out, checks, false);
+            return checks.report(out);
         }
         long batches = Long.parseLong(produced[2]);
         String checksum = produced[3];
@@ -166,6 +166,7 @@ final class RealtimeDemo implements Callable<Integer> {
             complete &= match;
             if (f == null) {
                 t.row(i, "-", "-", "-", "-", "NO", "-", "-", "-", "-", "-", exit);
+                agree = false;
                 continue;
             }
             String c = f[5] + " " + f[6];
@@ -179,27 +180,16 @@ final class RealtimeDemo implements Callable<Integer> {
         t.print(out);
         out.println("truth: intercept 4, slope 3 (x uniform on [0, 10), standard normal noise)");
         out.println();
-        checks.add(check(complete, "every consumer read every batch exactly once, in order, and lost none "
-                + "(rows, batches and checksums equal the producer's)"));
-        checks.add(check(agree && coefficients != null, "every consumer learned exactly the same model "
-                + "(same rows, same order)"));
+        checks.check(complete, "every consumer read every batch exactly once, in order, and lost none "
+                + "(rows, batches and checksums equal the producer's)");
+        checks.check(agree && coefficients != null, "every consumer learned exactly the same model "
+                + "(same rows, same order)");
         if (rows >= 5000) {
-            checks.add(check(accurate, "the learned model is close to the truth (|intercept-4| < 0.5, |slope-3| < 0.1)"));
+            checks.check(accurate, "the learned model is close to the truth (|intercept-4| < 0.5, |slope-3| < 0.1)");
         } else {
-            checks.add("  -    accuracy not judged: fewer than 5000 rows");
+            checks.skip("accuracy of the learned model", "fewer than 5000 rows (" + rows + ")");
         }
-        return report(out, checks, checks.stream().noneMatch(c -> c.startsWith("  FAIL")));
-    }
-
-    private static int report(PrintWriter out, List<String> checks, boolean ok) {
-        checks.forEach(out::println);
-        out.println(ok ? "All checks passed." : "CHECK FAILED.");
-        out.flush();
-        return ok ? 0 : 1;
-    }
-
-    private static String check(boolean ok, String what) {
-        return (ok ? "  ok   " : "  FAIL ") + what;
+        return checks.report(out);
     }
 
     private static String[] find(List<String> lines, String tag) {
@@ -214,23 +204,8 @@ final class RealtimeDemo implements Callable<Integer> {
         return f == null ? -1 : Integer.parseInt(f[1]);
     }
 
-    /** Forwards a child's stdout lines to the queue, then an {@code EXIT status} line when it ends. */
-    private static Process follow(String source, Process p, LinkedBlockingQueue<Line> lines) {
-        Thread.ofPlatform().daemon().name(source).start(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String s; (s = in.readLine()) != null; ) {
-                    lines.add(new Line(source, s));
-                }
-                lines.add(new Line(source, "EXIT " + p.waitFor()));
-            } catch (IOException | InterruptedException e) {
-                lines.add(new Line(source, "EXIT -1"));
-            }
-        });
-        return p;
-    }
-
     private static Line next(LinkedBlockingQueue<Line> lines, long deadline) throws InterruptedException {
-        Line l = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        Line l = Children.next(lines, deadline);
         if (l == null) {
             throw new IllegalStateException("the demo did not finish within " + DEADLINE_MINUTES + " minutes");
         }

@@ -1,4 +1,4 @@
-package dev.quiver.cli;
+package dev.quiver.examples.realtime;
 
 import java.nio.ByteBuffer;
 import java.util.HexFormat;

@@ -1,4 +1,4 @@
-package dev.quiver.cli;
+package dev.quiver.examples.realtime;
 
 /**
  * Online linear regression by stochastic gradient descent, with the semantics of scikit-learn's
