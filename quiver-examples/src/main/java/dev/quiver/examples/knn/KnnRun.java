@@ -2,6 +2,7 @@ package dev.quiver.examples.knn;
 
 import dev.quiver.examples.Children;
 import dev.quiver.examples.Children.Line;
+import dev.quiver.protocol.ObjectId;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,7 +78,7 @@ final class KnnRun {
     }
 
     /** Runs the workers of one mode to their end (or the demo's timeout) and returns what they reported. */
-    static KnnRun run(KnnDemo o, String mode, Path workerSocket, dev.quiver.protocol.ObjectId table, PrintWriter out,
+    static KnnRun run(KnnDemo o, String mode, Path workerSocket, ObjectId table, PrintWriter out,
                       PrintWriter err) throws Exception {
         KnnRun r = new KnnRun(mode, o.attachOnly);
         List<Process> processes = new ArrayList<>();
