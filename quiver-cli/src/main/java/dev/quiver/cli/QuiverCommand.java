@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "quiver", mixinStandardHelpOptions = true, versionProvider = QuiverCommand.Version.class,
         description = "Quiver: a shared-memory object store for Apache Arrow data.",
         subcommands = {StoreCommand.class, LsCommand.class, StatsCommand.class, WatchCommand.class, TailCommand.class,
-                RmCommand.class, EvictCommand.class, PutCommand.class, GetCommand.class, DemoCommand.class,
-                ExampleCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                RmCommand.class, EvictCommand.class, PutCommand.class, GetCommand.class, SiblingCommands.Demo.class,
+                SiblingCommands.Example.class, SiblingCommands.Bench.class, CommandLine.HelpCommand.class})
 public final class QuiverCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
