@@ -1,6 +1,7 @@
 package dev.quiver.arrow;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayInputStream;
@@ -54,6 +55,48 @@ class ArrowValidationFuzzTest {
         for (Path seed : seeds) {
             boolean refused = seed.getFileName().toString().startsWith("refused-");
             assertThat(readAsStreamAndFile(Files.readAllBytes(seed))).as(seed.toString()).isEqualTo(!refused);
+        }
+    }
+
+    /**
+     * Found by fuzzing: a schema whose union claims 2^30 type ids in 4 KB of metadata. Arrow Java allocates what the
+     * flatbuffer claims before reading it (4 GiB here, an OutOfMemoryError in a smaller heap), so the framing check
+     * and the shelf's schema reader must refuse it first.
+     */
+    @Test
+    void aSchemaClaimingMoreThanItsBytesIsRefusedBeforeArrowReadsIt() throws Exception {
+        byte[] bytes = Files.readAllBytes(FuzzCorpus.seeds(ArrowValidationFuzzTest.class, "ipcBytes").stream()
+                .filter(p -> p.endsWith("refused-union-claiming-a-billion-type-ids")).findFirst().orElseThrow());
+
+        assertThatThrownBy(() -> ArrowValidation.validateStreamFraming(MemorySegment.ofArray(bytes), "the file"))
+                .isInstanceOf(ArrowFormatException.class)
+                .hasMessageContaining("claims 1073741826 type ids of a union, more than its");
+        assertThatThrownBy(() -> ShelfArrow.readSchema(MemorySegment.ofArray(bytes)))
+                .isInstanceOf(ArrowFormatException.class)
+                .hasMessageContaining("claims 1073741826 type ids of a union");
+    }
+
+    /**
+     * Found by fuzzing: a file whose list column's last offset points far beyond its child's values. Arrow Java's
+     * loader sizes the child by that offset (allocating a gigabyte here) before any check after loading could run,
+     * so the check before the load must refuse it.
+     */
+    @Test
+    void aListWhoseOffsetsOverrunItsChildIsRefusedBeforeArrowLoadsIt() throws Exception {
+        byte[] bytes = Files.readAllBytes(FuzzCorpus.seeds(ArrowValidationFuzzTest.class, "ipcBytes").stream()
+                .filter(p -> p.endsWith("refused-list-offsets-beyond-child")).findFirst().orElseThrow());
+        ArrowValidation.validateFileFraming(MemorySegment.ofArray(bytes), "the file");
+
+        try (BufferAllocator allocator = new RootAllocator();
+             ArrowReader reader = new CheckedFileReader(
+                     new SeekableReadChannel(new ByteArrayReadableSeekableByteChannel(bytes)), allocator)) {
+            assertThatThrownBy(() -> {
+                while (reader.loadNextBatch()) {
+                    // the first batch is refused
+                }
+            }).isInstanceOf(ArrowFormatException.class).hasMessageContaining("its offsets end at")
+                    .hasMessageContaining("beyond the");
+            assertThat(allocator.getAllocatedMemory()).as("nothing loaded, nothing held").isLessThan(1 << 20);
         }
     }
 
@@ -133,17 +176,24 @@ class ArrowValidationFuzzTest {
         }
     }
 
-    /** Refusal by the validator ends the read (as an ArrowFormatException, which read() tolerates). */
+    /** Refusal by the validator ends the read with its ArrowFormatException (which read() tolerates). */
     private static void checkBeforeLoad(ArrowRecordBatch batch, List<Field> fields) {
-        if (!validator(() -> ArrowValidation.validateRecordBatch(fields, batch))) {
+        try {
+            validated(() -> ArrowValidation.validateRecordBatch(fields, batch));
+        } catch (ArrowFormatException e) {
             batch.close(); // the reader would have closed it after loading
-            throw new ArrowFormatException("refused");
+            throw e;
         }
     }
 
     private static void checkSchema(Schema schema) {
-        if (!validator(() -> ArrowValidation.validateSchema(schema))) {
-            throw new ArrowFormatException("refused");
+        validated(() -> ArrowValidation.validateSchema(schema));
+    }
+
+    /** Runs a check of ArrowValidation: its ArrowFormatException passes, any other exception is a finding. */
+    private static void validated(Runnable check) {
+        if (!validator(check)) {
+            check.run(); // refused: again, to throw the validator's own exception
         }
     }
 
