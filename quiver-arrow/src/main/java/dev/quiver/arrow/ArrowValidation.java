@@ -201,7 +201,8 @@ public final class ArrowValidation {
     }
 
     /**
-     * Checks a schema: no type nested deeper than {@value #MAX_NESTING_DEPTH} levels.
+     * Checks a schema: no type nested deeper than {@value #MAX_NESTING_DEPTH} levels, decimal precisions within what
+     * their width holds (1 to 38 digits for 128 bits, 1 to 76 for 256).
      *
      * @throws ArrowFormatException naming the column and its depth
      */
@@ -212,6 +213,24 @@ public final class ArrowValidation {
                 throw new ArrowFormatException("column " + f.getName() + " is nested more than " + MAX_NESTING_DEPTH
                         + " levels deep; at most " + MAX_NESTING_DEPTH + " are accepted");
             }
+            decimalPrecisions(f, f.getName());
+        }
+    }
+
+    /**
+     * Decimal precisions within what their width holds (the values are checked against 10^precision: a precision of
+     * a billion would take minutes to compute).
+     */
+    private static void decimalPrecisions(Field f, String path) {
+        if (f.getType() instanceof ArrowType.Decimal d) {
+            int max = d.getBitWidth() == 256 ? 76 : 38;
+            if (d.getPrecision() < 1 || d.getPrecision() > max) {
+                throw new ArrowFormatException("column " + path + ": a " + d.getBitWidth() + "-bit decimal with a "
+                        + "precision of " + d.getPrecision() + " digits; it holds 1 to " + max);
+            }
+        }
+        for (Field child : f.getChildren()) {
+            decimalPrecisions(child, path + "." + child.getName());
         }
     }
 
@@ -387,6 +406,7 @@ public final class ArrowValidation {
         if (dictionaries != null) {
             for (long id : dictionaries.getDictionaryIds()) {
                 FieldVector values = dictionaries.lookup(id).getVector();
+                decimalPrecisions(values.getField(), "dictionary " + id); // its values' type is not in the schema
                 check(validator, values, values.getField(), "dictionary " + id);
             }
         }

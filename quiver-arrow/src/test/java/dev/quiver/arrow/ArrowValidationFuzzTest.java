@@ -2,6 +2,7 @@ package dev.quiver.arrow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayInputStream;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
@@ -74,6 +76,22 @@ class ArrowValidationFuzzTest {
         assertThatThrownBy(() -> ShelfArrow.readSchema(MemorySegment.ofArray(bytes)))
                 .isInstanceOf(ArrowFormatException.class)
                 .hasMessageContaining("claims 1073741826 type ids of a union");
+    }
+
+    /**
+     * Found by fuzzing: a dictionary of decimals whose precision is far beyond the 76 digits of the widest decimal.
+     * Checking the values against 10^precision then took longer than fuzzing allows per input; the schema check
+     * refuses it first.
+     */
+    @Test
+    void aDecimalPrecisionBeyondItsWidthIsRefusedWithTheSchema() throws Exception {
+        byte[] bytes = Files.readAllBytes(FuzzCorpus.seeds(ArrowValidationFuzzTest.class, "ipcBytes").stream()
+                .filter(p -> p.endsWith("refused-decimal-precision-beyond-76")).findFirst().orElseThrow());
+        Schema schema = ShelfArrow.readSchema(MemorySegment.ofArray(bytes));
+
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThatThrownBy(
+                () -> ArrowValidation.validateSchema(schema)).isInstanceOf(ArrowFormatException.class)
+                .hasMessageContaining("-bit decimal with a precision of").hasMessageContaining("digits; it holds 1 to"));
     }
 
     /**
