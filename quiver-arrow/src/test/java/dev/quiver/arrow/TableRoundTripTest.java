@@ -20,7 +20,7 @@ import dev.quiver.arrow.RandomArrow.Spec;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.RunningStore;
-import dev.quiver.client.testing.Theories;
+import dev.quiver.protocol.testing.Theories;
 import dev.quiver.protocol.ObjectId;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.RunningStore;
-import dev.quiver.client.testing.Theories;
+import dev.quiver.protocol.testing.Theories;
 import dev.quiver.protocol.ObjectId;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

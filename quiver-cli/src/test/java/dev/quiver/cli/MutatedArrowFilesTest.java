@@ -16,7 +16,7 @@ import dev.quiver.arrow.RandomArrow.Spec;
 import dev.quiver.arrow.Shelf;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.RunningStore;
-import dev.quiver.client.testing.Theories;
+import dev.quiver.protocol.testing.Theories;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

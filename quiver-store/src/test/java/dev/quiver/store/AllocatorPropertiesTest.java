@@ -6,6 +6,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.quiver.protocol.testing.Theories;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -15,6 +15,7 @@ import dev.quiver.protocol.Reply.Location;
 import dev.quiver.protocol.Reply.Notification;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Status;
+import dev.quiver.protocol.testing.Theories;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -8,6 +8,7 @@ import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Status;
+import dev.quiver.protocol.testing.Theories;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;

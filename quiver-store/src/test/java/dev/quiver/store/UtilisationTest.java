@@ -7,6 +7,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Status;
+import dev.quiver.protocol.testing.Theories;
 import java.util.Random;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,8 +15,8 @@ import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
 
 /**
- * DESIGN.md, "Memory": a store filled with objects of random sizes reaches at least 95% of its capacity before its
- * first eviction (Plasma's users could use only about half). Checked on the allocator alone and through the engine.
+ * The allocator's promise (docs/architecture.md, section 4): a store filled with objects of random sizes reaches at
+ * least 95% of its capacity before its first eviction (Plasma's users could use only about half). Checked on the allocator alone and through the engine.
  */
 class UtilisationTest {
     static final double REQUIRED = 0.95;

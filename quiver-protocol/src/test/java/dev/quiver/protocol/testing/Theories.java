@@ -1,4 +1,4 @@
-package dev.quiver.client.testing;
+package dev.quiver.protocol.testing;
 
 import java.util.function.Consumer;
 import org.quicktheories.QuickTheory;
@@ -15,7 +15,7 @@ import org.quicktheories.generators.SourceDSL;
  * Theories.check(300, qt -> qt.forAll(Theories.bytes(0, 3000)).checkAssert(bytes -> ...));
  * }</pre>
  *
- * quiver-protocol's and quiver-store's tests have a copy (they have no test-jar to share this one from).
+ * Shared through quiver-protocol's test-jar with every module's tests.
  */
 public final class Theories {
     /** The system property that picks the seed. */
