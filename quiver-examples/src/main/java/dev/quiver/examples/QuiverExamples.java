@@ -1,7 +1,6 @@
 package dev.quiver.examples;
 
-import dev.quiver.client.QuiverException;
-import dev.quiver.store.StoreStartException;
+import dev.quiver.cli.QuiverCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,16 +21,7 @@ public final class QuiverExamples implements Runnable {
 
     /** Runs a demo or the walkthrough with the given output and error streams and returns its exit status. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new QuiverExamples()).setOut(out).setErr(err);
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof QuiverException
-                    || e instanceof StoreStartException) {
-                cmd.getErr().println("quiver " + cmd.getCommandName() + ": " + e.getMessage());
-                return 1;
-            }
-            throw e;
-        });
-        return cli.execute(args);
+        return QuiverCommand.execute(new QuiverExamples(), out, err, args);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,17 @@ class ReadmeTest {
                 .matcher(section.text()).results().map(r -> r.group(1) != null ? r.group(1) : r.group(2)).toList();
         assertThat(named).as("versions of dev.quiver artifacts in README.md's section '%s'", Readme.FLAGS_HEADING)
                 .isNotEmpty().allMatch(version::equals);
+    }
+
+    @Test
+    void theLauncherStartsItsJvmsWithTheBuildsFlags() {
+        String launcher = Readme.read(Readme.repositoryRoot().resolve("bin/quiver"));
+        Matcher m = Pattern.compile("(?ms)^FLAGS=\\((.*?)\\)").matcher(launcher);
+        assertThat(m.find()).as("bin/quiver sets FLAGS=( ... )").isTrue();
+        List<String> build = Arrays.asList(System.getProperty("quiver.jvm.flags").trim().split("\\s+"));
+        assertThat(Arrays.asList(m.group(1).trim().split("\\s+")))
+                .as("bin/quiver's FLAGS against the parent POM's quiver.jvm.flags; change both together")
+                .isEqualTo(build);
     }
 
     @Test
