@@ -3,12 +3,15 @@ package dev.quiver.arrow;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.arrow.flatbuf.Footer;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.BufferLayout;
 import org.apache.arrow.vector.FieldVector;
@@ -17,6 +20,8 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 import org.apache.arrow.vector.ipc.message.ArrowFooter;
@@ -27,8 +32,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Full validation of Arrow data before it is stored, the one validator of every path into the store: the shelf's and
- * {@link ArrowStore}'s writes run {@link #validateTable}, and {@code quiver put} runs {@link #validateRecordBatch} on
- * every message of a file before loading it and {@link #validateTable} on what it loaded, before the store is touched.
+ * {@link ArrowStore}'s writes run {@link #validateTable}, and {@code quiver put} reads files through
+ * {@link #fileReader} and {@link #streamReader}, which run {@link #validateRecordBatch} on every message before
+ * loading it, then runs {@link #validateTable} on what it loaded, before the store is touched.
  * Reading a stored object ({@link StoreArrowReader}) runs the same message checks and the structural part of the
  * vector checks.
  *
@@ -55,6 +61,25 @@ public final class ArrowValidation {
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ArrowValidation() {}
+
+    /**
+     * Arrow Java's reader of an IPC file that runs this validator on the schema and on every batch before Arrow loads
+     * it (Arrow's loader trusts a message's field nodes and sizes buffers by them). Check the bytes'
+     * {@link #validateFileFraming framing} first: the reader allocates what a length prefix claims.
+     *
+     * @return the reader; a message it refuses throws {@link ArrowFormatException} from the load
+     */
+    public static ArrowFileReader fileReader(SeekableByteChannel in, BufferAllocator allocator) {
+        return new ValidatingReaders.File(in, allocator);
+    }
+
+    /**
+     * Arrow Java's reader of an IPC stream that runs this validator on the schema and on every batch before Arrow
+     * loads it; see {@link #fileReader}. Check the bytes' {@link #validateStreamFraming framing} first.
+     */
+    public static ArrowStreamReader streamReader(ReadableByteChannel in, BufferAllocator allocator) {
+        return new ValidatingReaders.Stream(in, allocator);
+    }
 
     /**
      * Checks the framing of an Arrow IPC stream that lies in memory (a mapped file, say): every message's metadata and
