@@ -1,19 +1,21 @@
 package dev.quiver.kafka;
 
+import dev.quiver.arrow.ArrowFormatException;
+import dev.quiver.arrow.ArrowValidation;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.arrow.compression.CommonsCompressionFactory;
-import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
@@ -194,9 +196,7 @@ public final class ArrowCodec {
             throw new ArrowDecodeException("empty record value (a tombstone?): an Arrow IPC file or stream was expected");
         }
         Format f = formatOf(value);
-        if (f == Format.STREAM) {
-            checkFraming(value);
-        }
+        checkFraming(value, f);
         try (BufferAllocator scratch = allocator.newChildAllocator("kafka-decode", 0, maxDecodedBytes)) {
             VectorSchemaRoot decoded;
             try (ArrowReader reader = reader(f, value, scratch)) {
@@ -211,7 +211,7 @@ public final class ArrowCodec {
             throw new ArrowDecodeException("the value needs more than " + maxDecodedBytes + " bytes decoded (the codec's "
                     + "limit): " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
-            throw new ArrowDecodeException("not a valid Arrow IPC " + f.name().toLowerCase(java.util.Locale.ROOT)
+            throw new ArrowDecodeException("not a valid Arrow IPC " + f.name().toLowerCase(Locale.ROOT)
                     + " (" + value.length + " bytes): " + describe(e), e);
         }
     }
@@ -226,7 +226,7 @@ public final class ArrowCodec {
                     NoCompressionCodec.Factory.INSTANCE) {
                 @Override
                 protected void loadRecordBatch(ArrowRecordBatch batch) {
-                    super.loadRecordBatch(BatchDecompressor.plain(batch, scratch));
+                    super.loadRecordBatch(checked(this, BatchDecompressor.plain(batch, scratch)));
                 }
 
                 @Override
@@ -238,7 +238,7 @@ public final class ArrowCodec {
                     NoCompressionCodec.Factory.INSTANCE) {
                 @Override
                 protected void loadRecordBatch(ArrowRecordBatch batch) {
-                    super.loadRecordBatch(BatchDecompressor.plain(batch, scratch));
+                    super.loadRecordBatch(checked(this, BatchDecompressor.plain(batch, scratch)));
                 }
 
                 @Override
@@ -250,44 +250,37 @@ public final class ArrowCodec {
     }
 
     /**
-     * Walks the messages of an IPC stream and checks that each lies within the value, before Arrow's reader trusts
-     * the lengths (it allocates each message's metadata on the heap at the length it reads).
+     * Checks, before Arrow's reader trusts any length, that every message of the value lies within it and claims no
+     * more than its metadata holds ({@link ArrowValidation}'s framing checks): Arrow Java allocates what a length
+     * prefix, a footer or a message's vectors claim, on the heap, outside the decoding allocator's limit.
      */
-    private static void checkFraming(byte[] value) {
-        ByteBuffer b = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
-        int pos = 0;
-        while (true) {
-            if (pos + 4 > value.length) {
-                throw new ArrowDecodeException("not a valid Arrow IPC stream (" + value.length + " bytes): it ends "
-                        + "without an end-of-stream marker, at byte " + pos);
+    private static void checkFraming(byte[] value, Format f) {
+        String what = "the value";
+        try {
+            if (f == Format.FILE) {
+                ArrowValidation.validateFileFraming(MemorySegment.ofArray(value), what);
+            } else {
+                ArrowValidation.validateStreamFraming(MemorySegment.ofArray(value), what);
             }
-            int length = b.getInt(pos);
-            pos += 4;
-            if (length == -1) { // continuation marker, then the length
-                if (pos + 4 > value.length) {
-                    throw new ArrowDecodeException("not a valid Arrow IPC stream: cut short at byte " + pos);
-                }
-                length = b.getInt(pos);
-                pos += 4;
-            }
-            if (length == 0) {
-                return; // end of stream
-            }
-            if (length < 0 || length > value.length - pos) {
-                throw new ArrowDecodeException("not a valid Arrow IPC stream (" + value.length + " bytes): a message "
-                        + "at byte " + pos + " claims " + Integer.toUnsignedString(length) + " bytes of metadata");
-            }
-            long body;
-            try {
-                body = Message.getRootAsMessage(b.slice(pos, length).order(ByteOrder.LITTLE_ENDIAN)).bodyLength();
-            } catch (RuntimeException e) {
-                throw new ArrowDecodeException("not a valid Arrow IPC stream: unreadable message at byte " + pos, e);
-            }
-            if (body < 0 || body > value.length - pos - length) {
-                throw new ArrowDecodeException("not a valid Arrow IPC stream (" + value.length + " bytes): a message "
-                        + "at byte " + pos + " claims a body of " + body + " bytes");
-            }
-            pos += length + (int) body;
+        } catch (ArrowFormatException e) {
+            throw new ArrowDecodeException("not a valid Arrow IPC " + f.name().toLowerCase(Locale.ROOT) + " ("
+                    + value.length + " bytes): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs the store's validator on a decompressed batch before Arrow loads it: Arrow's loader trusts the message (a
+     * list's last offset sizes its child), so what it would allocate is checked first.
+     */
+    private static ArrowRecordBatch checked(ArrowReader reader, ArrowRecordBatch plain) {
+        try {
+            ArrowValidation.validateRecordBatch(reader.getVectorSchemaRoot().getSchema().getFields(), plain);
+            return plain;
+        } catch (IOException | RuntimeException e) {
+            plain.close(); // the reader would have closed it after loading
+            throw e instanceof ArrowFormatException afe
+                    ? new ArrowDecodeException("not a valid Arrow IPC batch: " + afe.getMessage(), afe)
+                    : e instanceof RuntimeException re ? re : new UncheckedIOException((IOException) e);
         }
     }
 
