@@ -1,5 +1,6 @@
 package dev.quiver.client.testing;
 
+import dev.quiver.client.ClientOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -45,6 +46,10 @@ public final class ChildJvm implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmFlags());
+        String transport = System.getProperty(ClientOptions.TRANSPORT_PROPERTY);
+        if (transport != null) { // the suite's run over command rings: children connect the same way
+            cmd.add("-D" + ClientOptions.TRANSPORT_PROPERTY + "=" + transport);
+        }
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -76,7 +81,8 @@ public final class ChildJvm implements AutoCloseable {
     /** Quiver's JVM flags, as the build passes them to the tests. */
     public static List<String> jvmFlags() {
         String flags = System.getProperty("quiver.jvm.flags",
-                "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED");
+                "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
+                        + "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
         return Arrays.stream(flags.trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
     }
 
