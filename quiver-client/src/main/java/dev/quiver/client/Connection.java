@@ -572,6 +572,10 @@ final class Connection implements AutoCloseable {
             while (channel.isOpen()) {
                 length.clear();
                 if (!readFully(length)) {
+                    ClientRings r = rings;
+                    if (r != null) { // what the store wrote before it shut the socket, an ERROR say, comes first
+                        r.drain();
+                    }
                     connectionLost("the store closed the connection");
                     return;
                 }
