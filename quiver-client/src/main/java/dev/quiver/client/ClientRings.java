@@ -67,7 +67,7 @@ final class ClientRings {
         try {
             new UnsafeBuffer(new byte[8]).putIntVolatile(0, 1);
             return null;
-        } catch (IllegalAccessError | ExceptionInInitializerError | NoClassDefFoundError e) {
+        } catch (LinkageError e) { // IllegalAccessError at first, NoClassDefFoundError after
             return "the command rings need --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED on this JVM's "
                     + "command line (Agrona reaches shared memory through jdk.internal.misc.Unsafe): " + e;
         }

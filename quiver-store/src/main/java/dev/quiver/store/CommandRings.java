@@ -107,7 +107,7 @@ final class CommandRings implements AutoCloseable {
         try {
             new UnsafeBuffer(new byte[8]).putIntVolatile(0, 1);
             return null;
-        } catch (IllegalAccessError | ExceptionInInitializerError | NoClassDefFoundError e) {
+        } catch (LinkageError e) { // IllegalAccessError at first, NoClassDefFoundError after
             return "Agrona cannot reach jdk.internal.misc.Unsafe (" + e + "); start the store's JVM with "
                     + "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED (bin/quiver does)";
         }
