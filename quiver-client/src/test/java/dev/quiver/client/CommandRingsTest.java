@@ -159,7 +159,7 @@ class CommandRingsTest {
     /** Ways a client can break its own request ring; each must drop that client and no other. */
     @ParameterizedTest
     @ValueSource(strings = {"unknown type", "too long", "huge length", "malformed frame", "second attach",
-            "marker without frame on the socket", "wrong marker", "marker of the wrong size", "head out of line"})
+            "marker without frame on the socket", "wrong marker", "marker of the wrong size", "head moved"})
     void aClientThatCorruptsItsRingsIsDroppedAloneAndChangesNothing(String corruption) {
         put(plain, id("kept"), 3000, 0, 3);
         long usedBefore = plain.stats().used();
@@ -182,7 +182,7 @@ class CommandRingsTest {
                         rings.write(RingLayout.ON_SOCKET, new byte[] {6, 0, 0, 0});
                     }
                     case "marker of the wrong size" -> rings.write(RingLayout.ON_SOCKET, new byte[8]);
-                    case "head out of line" -> rings.corruptHead();
+                    case "head moved" -> rings.corruptHead();
                     default -> throw new IllegalArgumentException(corruption);
                 }
                 raw.write(FrameCodec.doorbell());
@@ -278,12 +278,14 @@ class CommandRingsTest {
             ring.putInt(at, length);
         }
 
-        /** The consumer's head moved to a place where no record starts. */
+        /**
+         * The consumer's head moved (HEAD_POSITION_OFFSET of Agrona's trailer) to a record that runs past the ring's
+         * end: the record first, then the head, so that the store sees either nothing yet or all of it.
+         */
         void corruptHead() {
-            write(0x0E, new byte[4]); // a STATS that the store will not find
-            ring().putLong(capacity + 384, 3); // HEAD_POSITION_OFFSET of Agrona's trailer
-            ring().putInt(3, 12);
-            ring().putInt(7, 0x0E);
+            ring().putInt(capacity - 8 + 4, 0x0E);
+            ring().putInt(capacity - 8, 64);
+            ring().putLong(capacity + 384, capacity - 8);
         }
 
         /** Claims a record and never commits it, as a client killed mid-write leaves it. */

@@ -39,13 +39,21 @@ public final class RingLayout {
     /** Bytes of the header page. */
     public static final int HEADER_LENGTH = 4096;
 
+    /** Where the magic lies (u64). */
     public static final int MAGIC_OFFSET = 0;
+    /** Where the layout version lies (u32). */
     public static final int VERSION_OFFSET = 8;
+    /** Where the header's length lies (u32). */
     public static final int HEADER_LENGTH_OFFSET = 12;
+    /** Where the client id lies (i64). */
     public static final int CLIENT_ID_OFFSET = 16;
+    /** Where the request ring's offset in the file lies (u32). */
     public static final int REQUEST_RING_OFFSET_OFFSET = 24;
+    /** Where the request ring's capacity lies (u32). */
     public static final int REQUEST_RING_CAPACITY_OFFSET = 28;
+    /** Where the reply ring's offset in the file lies (u32). */
     public static final int REPLY_RING_OFFSET_OFFSET = 32;
+    /** Where the reply ring's capacity lies (u32). */
     public static final int REPLY_RING_CAPACITY_OFFSET = 36;
     /**
      * The engine's "asleep" word, on a cache line pair of its own: it counts the engine's sleeps, odd while the
@@ -90,11 +98,6 @@ public final class RingLayout {
     /** The size of the whole file. */
     public static int fileLength(int requestCapacity, int replyCapacity) {
         return pageAlign(replyRingOffset(requestCapacity) + replyCapacity + TRAILER_LENGTH);
-    }
-
-    /** The largest message a ring of this capacity carries (Agrona: an eighth of it, record header included). */
-    public static int maxMessage(int capacity) {
-        return capacity >> 3;
     }
 
     private static int pageAlign(int n) {

@@ -54,6 +54,8 @@ final class CommandRings implements AutoCloseable {
     private final UnsafeBuffer source = new UnsafeBuffer(new byte[0]);
     private boolean attached;
     private boolean linked = true;
+    private Handler handler;
+    private ControlledMessageHandler messages;
     /** The engine's sleep word as this side last wrote it: odd while asleep. */
     private int sleeps;
 
@@ -181,17 +183,17 @@ final class CommandRings implements AutoCloseable {
      * @throws IndexOutOfBoundsException if the ring's counters or lengths point outside it (Agrona's bounds checks)
      */
     int read(Handler handler, int limit) {
+        if (handler != this.handler) { // one handler per client in practice: adapt it once
+            this.handler = handler;
+            this.messages = (type, buffer, index, length) -> onMessage(handler, type, buffer, index, length);
+        }
         long before = requests.consumerPosition();
-        int read = requests.controlledRead(messages(handler), limit);
+        int read = requests.controlledRead(messages, limit);
         if (read == 0 && requests.consumerPosition() != before) {
             // Only the padding at the ring's end was skipped: the next message waits at its start.
-            read = requests.controlledRead(messages(handler), limit);
+            read = requests.controlledRead(messages, limit);
         }
         return read;
-    }
-
-    private ControlledMessageHandler messages(Handler handler) {
-        return (type, buffer, index, length) -> onMessage(handler, type, buffer, index, length);
     }
 
     private ControlledMessageHandler.Action onMessage(Handler handler, int type, DirectBuffer buffer, int index,

@@ -6,7 +6,6 @@ import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Sizes;
 import dev.quiver.protocol.Status;
-import dev.quiver.protocol.RingLayout;
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
@@ -107,6 +106,8 @@ final class SocketTransport implements Engine.Outbox {
     private final EngineIdler idler;
     /** Connections with command rings, open or not yet closed. */
     private final Set<Connection> ringClients = new LinkedHashSet<>();
+    /** The same, as an array the duty cycle walks without allocating. */
+    private Connection[] ringArray = new Connection[0];
     /** Ring connections that got replies in this turn: their doorbells are rung at its end if they sleep. */
     private final Set<Connection> repliedTo = new LinkedHashSet<>();
 
@@ -154,6 +155,33 @@ final class SocketTransport implements Engine.Outbox {
         boolean ringStalled;
         /** Reply frames (whole) waiting for room in the reply ring, in order. */
         final ArrayDeque<ByteBuffer> ringBacklog = new ArrayDeque<>();
+        /** What its request ring's messages go to (made once: the duty cycle runs millions of times a second). */
+        final CommandRings.Handler ringHandler = new CommandRings.Handler() {
+            @Override
+            public boolean request(int requestId, Request request) {
+                engineCall(Connection.this, () -> engine.handle(clientId, requestId, request));
+                return state == State.OPEN;
+            }
+
+            @Override
+            public boolean onSocket(int requestId) {
+                SocketRequest next = socketRequests.peek();
+                if (next == null) {
+                    ringStalled = true;
+                    return false;
+                }
+                FrameCodec.Frame<Request> frame = next.frame();
+                if (frame.requestId() != requestId) {
+                    throw new CommandRings.RingViolation("the request ring's marker names request " + requestId
+                            + " but the next frame on the socket is request " + frame.requestId());
+                }
+                socketRequests.poll();
+                socketRequestBytes -= next.bytes();
+                buffered -= next.bytes();
+                engineCall(Connection.this, () -> engine.handle(clientId, requestId, frame.message()));
+                return state == State.OPEN;
+            }
+        };
 
         Connection(long clientId, SocketChannel channel, SelectionKey key) {
             this.clientId = clientId;
@@ -170,14 +198,6 @@ final class SocketTransport implements Engine.Outbox {
         public String toString() {
             return "client " + clientId;
         }
-    }
-
-    /**
-     * @param memoryBound bytes that all connections together may hold (see the class comment)
-     */
-    SocketTransport(ServerSocketChannel server, long memoryBound, Function<Engine.Outbox, Engine> engineFactory)
-            throws IOException {
-        this(server, memoryBound, engineFactory, null, IdleMode.BACKOFF);
     }
 
     /**
@@ -297,38 +317,12 @@ final class SocketTransport implements Engine.Outbox {
     /** Reads every open client's request ring, up to {@link #RING_MESSAGES_PER_TURN} messages each. */
     private int pollRings() {
         int read = 0;
-        for (Connection c : ringClients.toArray(Connection[]::new)) {
+        for (Connection c : ringArray) {
             if (c.state != State.OPEN || c.ringStalled) {
                 continue;
             }
             try {
-                read += c.rings.read(new CommandRings.Handler() {
-                    @Override
-                    public boolean request(int requestId, Request request) {
-                        engineCall(c, () -> engine.handle(c.clientId, requestId, request));
-                        return c.state == State.OPEN;
-                    }
-
-                    @Override
-                    public boolean onSocket(int requestId) {
-                        SocketRequest next = c.socketRequests.peek();
-                        if (next == null) {
-                            c.ringStalled = true;
-                            return false;
-                        }
-                        FrameCodec.Frame<Request> frame = next.frame();
-                        if (frame.requestId() != requestId) {
-                            throw new CommandRings.RingViolation("the request ring's marker names request "
-                                    + requestId + " but the next frame on the socket is request "
-                                    + frame.requestId());
-                        }
-                        c.socketRequests.poll();
-                        c.socketRequestBytes -= next.bytes();
-                        buffered -= next.bytes();
-                        engineCall(c, () -> engine.handle(c.clientId, requestId, frame.message()));
-                        return c.state == State.OPEN;
-                    }
-                }, RING_MESSAGES_PER_TURN);
+                read += c.rings.read(c.ringHandler, RING_MESSAGES_PER_TURN);
             } catch (RuntimeException e) { // a corrupt ring: garbage lengths, positions, types, frames
                 if (c.state == State.OPEN) {
                     send(c.clientId, 0, new Reply.Error(Status.PROTOCOL_ERROR, "corrupt request ring: " + e));
@@ -418,6 +412,7 @@ final class SocketTransport implements Engine.Outbox {
             return hello;
         }
         ringClients.add(c);
+        ringArray = ringClients.toArray(Connection[]::new);
         return new Reply.Connected(hello.protocolVersion(), hello.clientId(), hello.capacity(), hello.arenaPath(),
                 new Reply.Rings(c.rings.path().toString(), c.rings.requestCapacity(), c.rings.replyCapacity()));
     }
@@ -798,6 +793,7 @@ final class SocketTransport implements Engine.Outbox {
         }
         if (c.rings != null) {
             ringClients.remove(c);
+            ringArray = ringClients.toArray(Connection[]::new);
             repliedTo.remove(c);
             c.rings.close();
         }
