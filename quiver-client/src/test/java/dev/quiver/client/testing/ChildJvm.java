@@ -145,6 +145,42 @@ public final class ChildJvm implements AutoCloseable {
      */
     public void suspend() {
         signal("STOP");
+        awaitStopped(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Waits until every thread of the process is stopped: kill(2) returns before a group stop has reached every
+     * thread, and a thread still running (on a busy machine, for milliseconds) could yet answer a request.
+     */
+    private void awaitStopped(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Path tasks = Path.of("/proc/" + process.pid() + "/task");
+        while (true) {
+            boolean allStopped;
+            try (java.util.stream.Stream<Path> threads = java.nio.file.Files.list(tasks)) {
+                allStopped = threads.allMatch(ChildJvm::isStopped);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new IllegalStateException("cannot read the threads of " + name + " in " + tasks, e);
+            }
+            if (allStopped) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(name + " was sent SIGSTOP but did not stop within " + timeout);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** A thread's state in /proc is T (stopped), or it has ended meanwhile. */
+    private static boolean isStopped(Path task) {
+        try {
+            String stat = java.nio.file.Files.readString(task.resolve("stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state == 'T' || state == 't';
+        } catch (IOException e) {
+            return true; // the thread ended
+        }
     }
 
     /** SIGCONT: a {@link #suspend() suspended} process runs again. */
