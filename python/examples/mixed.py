@@ -83,8 +83,8 @@ def main():
             consumers = [subprocess.Popen(me, stdout=subprocess.PIPE, text=True) for _ in range(a.consumers)]
             for c in consumers:
                 assert c.stdout.readline().strip() == "READY"
-            out = subprocess.run(_launcher.java_main_command("dev.quiver.cli.RealtimeProducer")
-                                 + [socket, STREAM, str(a.rows), "40", str(a.seed)],
+            producer = _launcher.java_main_command("dev.quiver.examples.realtime.RealtimeProducer", jar="examples")
+            out = subprocess.run(producer + [socket, STREAM, str(a.rows), "40", str(a.seed)],
                                  capture_output=True, text=True, check=True).stdout
             _, made_rows, made_batches, made_crc, _ = next(l for l in out.splitlines() if l.startswith("PRODUCED")).split()
             print(f"Java producer: {made_rows} rows in {made_batches} batches, checksum {made_crc}")
@@ -96,7 +96,8 @@ def main():
                 print(f"Python consumer {i}: {r['rows']} rows, checksum {'equal' if good else 'DIFFERENT'}, "
                       f"y = {r['intercept']:.2f} + {r['coef']:.2f}x{'' if close else ' NOT CLOSE'}")
         else:
-            cmd = _launcher.java_main_command("dev.quiver.cli.RealtimeConsumer") + [socket, STREAM, str(a.rows)]
+            cmd = (_launcher.java_main_command("dev.quiver.examples.realtime.RealtimeConsumer", jar="examples")
+                   + [socket, STREAM, str(a.rows)])
             consumers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(a.consumers)]
             for c in consumers:
                 assert c.stdout.readline().strip() == "READY"

@@ -138,15 +138,22 @@ def find_java():
     return None
 
 
-def java_main_command(main_class):
-    """The command that runs a Java class of the Quiver CLI jar (building it through bin/quiver if needed), on a
-    JDK 25 or newer found as bin/quiver finds it: JAVA_HOME, /usr/lib/jvm/*, then PATH."""
+# The runnable jars of a checkout, and the bin/quiver command that builds each when it is missing or stale.
+_JARS = {"cli": (("quiver-cli", "target", "quiver.jar"), ["--version"]),
+         "examples": (("quiver-examples", "target", "quiver-examples.jar"), ["example", "--help"])}
+
+
+def java_main_command(main_class, jar="cli"):
+    """The command that runs a Java class of one of Quiver's runnable jars: "cli" (quiver.jar, the store and the
+    operator's commands) or "examples" (quiver-examples.jar, the demos' programs), building it through bin/quiver if
+    needed, on a JDK 25 or newer found as bin/quiver finds it: JAVA_HOME, /usr/lib/jvm/*, then PATH."""
     launcher = find_launcher()
     root = os.path.dirname(os.path.dirname(launcher))
-    jar = os.path.join(root, "quiver-cli", "target", "quiver.jar")
-    subprocess.run([launcher, "--version"], check=True, capture_output=True)  # builds the jar when it is stale
+    path, build = _JARS[jar]
+    jar_file = os.path.join(root, *path)
+    subprocess.run([launcher, *build], check=True, capture_output=True)  # builds the jar when it is stale
     java = find_java()
     if java is not None:
-        return [java, *JVM_FLAGS, "-cp", jar, main_class]
+        return [java, *JVM_FLAGS, "-cp", jar_file, main_class]
     raise StoreUnavailableException("Quiver's Java programs need a JDK 25 or newer (JAVA_HOME, /usr/lib/jvm/*, or "
                                     "java on PATH): install one, e.g. Eclipse Temurin 25")

@@ -1,7 +1,8 @@
 """Test fixtures: a real Java store in a child process, and small Java programs run against it.
 
 The store and the Java programs run from the CLI jar of this checkout (quiver-cli/target/quiver.jar, which
-``./mvnw verify`` builds before it runs these tests) on a JDK 25 or newer.
+``./mvnw verify`` builds before it runs these tests) on a JDK 25 or newer; the demos' Java programs run from the
+examples jar (quiver-examples/target/quiver-examples.jar, built by the same module that runs these tests).
 """
 
 import concurrent.futures

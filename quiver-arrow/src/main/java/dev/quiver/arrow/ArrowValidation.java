@@ -3,12 +3,15 @@ package dev.quiver.arrow;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.arrow.flatbuf.Footer;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.BufferLayout;
 import org.apache.arrow.vector.FieldVector;
@@ -17,6 +20,8 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 import org.apache.arrow.vector.ipc.message.ArrowFooter;
@@ -27,17 +32,21 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Full validation of Arrow data before it is stored, the one validator of every path into the store: the shelf's and
- * {@link ArrowStore}'s writes run {@link #validateTable}, and {@code quiver put} runs {@link #validateRecordBatch} on
- * every message of a file before loading it and {@link #validateTable} on what it loaded, before the store is touched.
+ * {@link ArrowStore}'s writes run {@link #validateTable}, and {@code quiver put} reads files through
+ * {@link #fileReader} and {@link #streamReader}, which run {@link #validateRecordBatch} on every message before
+ * loading it, then runs {@link #validateTable} on what it loaded, before the store is touched.
  * Reading a stored object ({@link StoreArrowReader}) runs the same message checks and the structural part of the
  * vector checks.
  *
  * <p>What is checked, as Arrow's full validation (C++ {@code ValidateFull}) does:
  * <ul>
  *   <li>the schema: nesting at most {@value #MAX_NESTING_DEPTH} levels deep;</li>
+ *   <li>each message's metadata: no vector or string (a union's type ids, a batch's field nodes) claiming more
+ *       entries than the metadata's bytes can hold, since Arrow Java allocates what they claim;</li>
  *   <li>each record batch message: one field node per field, top-level columns as long as the batch, null counts
  *       between 0 and the length and equal to the nulls of the validity bitmap (uncompressed batches), enough
- *       buffers for every field;</li>
+ *       buffers for every field, a list's last offset inside its child (Arrow Java's loader sizes the child by
+ *       it);</li>
  *   <li>each vector: offsets non-negative, non-decreasing and inside their data or child; list views, string views,
  *       union type ids and offsets, run ends inside their targets; dictionary indices inside their dictionary;
  *       UTF-8 strings; decimals within their precision; map keys not null; buffers large enough for the length.</li>
@@ -52,6 +61,25 @@ public final class ArrowValidation {
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ArrowValidation() {}
+
+    /**
+     * Arrow Java's reader of an IPC file that runs this validator on the schema and on every batch before Arrow loads
+     * it (Arrow's loader trusts a message's field nodes and sizes buffers by them). Check the bytes'
+     * {@link #validateFileFraming framing} first: the reader allocates what a length prefix claims.
+     *
+     * @return the reader; a message it refuses throws {@link ArrowFormatException} from the load
+     */
+    public static ArrowFileReader fileReader(SeekableByteChannel in, BufferAllocator allocator) {
+        return new ValidatingReaders.File(in, allocator);
+    }
+
+    /**
+     * Arrow Java's reader of an IPC stream that runs this validator on the schema and on every batch before Arrow
+     * loads it; see {@link #fileReader}. Check the bytes' {@link #validateStreamFraming framing} first.
+     */
+    public static ArrowStreamReader streamReader(ReadableByteChannel in, BufferAllocator allocator) {
+        return new ValidatingReaders.Stream(in, allocator);
+    }
 
     /**
      * Checks the framing of an Arrow IPC stream that lies in memory (a mapped file, say): every message's metadata and
@@ -93,8 +121,16 @@ public final class ArrowValidation {
         long footerStart = footerEnd - footerLength;
         ArrowFooter footer;
         try {
-            footer = new ArrowFooter(Footer.getRootAsFooter(file.asSlice(footerStart, footerLength).asByteBuffer()
-                    .order(ByteOrder.LITTLE_ENDIAN)));
+            Footer fb = Footer.getRootAsFooter(file.asSlice(footerStart, footerLength).asByteBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN));
+            fits("dictionary blocks", fb.dictionariesLength(), 24, footerLength);
+            fits("record batch blocks", fb.recordBatchesLength(), 24, footerLength);
+            if (fb.schema() != null) {
+                checkSchemaBounds(fb.schema(), footerLength);
+            }
+            footer = new ArrowFooter(fb);
+        } catch (ArrowFormatException e) {
+            throw new ArrowFormatException(what + " is not a valid Arrow IPC file: its footer " + e.getMessage(), e);
         } catch (RuntimeException e) {
             throw new ArrowFormatException(what + " is not a valid Arrow IPC file: unreadable footer (" + e + ")", e);
         }
@@ -112,7 +148,86 @@ public final class ArrowValidation {
     }
 
     /**
-     * Checks a schema: no type nested deeper than {@value #MAX_NESTING_DEPTH} levels.
+     * Checks that every vector and string the flatbuffer metadata of a schema, record batch or dictionary batch message
+     * claims fits in its {@code bytes}: Arrow Java allocates what they claim (a union's type ids, a batch's field
+     * nodes) before it reads them, so a few changed bytes would ask for gigabytes. Run it before Arrow Java converts
+     * the message.
+     *
+     * @throws ArrowFormatException saying what claims more than the metadata holds
+     */
+    static void checkMessageBounds(org.apache.arrow.flatbuf.Message message, int bytes) {
+        switch (message.headerType()) {
+            case org.apache.arrow.flatbuf.MessageHeader.Schema ->
+                    checkSchemaBounds((org.apache.arrow.flatbuf.Schema) message.header(
+                            new org.apache.arrow.flatbuf.Schema()), bytes);
+            case org.apache.arrow.flatbuf.MessageHeader.RecordBatch ->
+                    checkBatchBounds((org.apache.arrow.flatbuf.RecordBatch) message.header(
+                            new org.apache.arrow.flatbuf.RecordBatch()), bytes);
+            case org.apache.arrow.flatbuf.MessageHeader.DictionaryBatch -> {
+                var dictionary = (org.apache.arrow.flatbuf.DictionaryBatch) message.header(
+                        new org.apache.arrow.flatbuf.DictionaryBatch());
+                if (dictionary.data() != null) {
+                    checkBatchBounds(dictionary.data(), bytes);
+                }
+            }
+            default -> { } // tensors are checked by TensorIpc
+        }
+        fits("custom metadata entries", message.customMetadataLength(), 4, bytes);
+    }
+
+    static void checkSchemaBounds(org.apache.arrow.flatbuf.Schema schema, int bytes) {
+        fits("fields", schema.fieldsLength(), 4, bytes);
+        fits("features", schema.featuresLength(), 8, bytes);
+        keyValues(schema.customMetadataLength(), schema::customMetadata, bytes);
+        for (int i = 0; i < schema.fieldsLength(); i++) {
+            fieldBounds(schema.fields(i), bytes, 1);
+        }
+    }
+
+    private static void fieldBounds(org.apache.arrow.flatbuf.Field f, int bytes, int depth) {
+        if (depth > MAX_NESTING_DEPTH) { // Arrow Java's conversion recurses: refuse before it overflows the stack
+            throw new ArrowFormatException("nests types more than " + MAX_NESTING_DEPTH + " levels deep (the limit)");
+        }
+        f.nameAsByteBuffer(); // a name longer than the metadata fails here (flatbuffers checks the slice)
+        fits("children of a field", f.childrenLength(), 4, bytes);
+        keyValues(f.customMetadataLength(), f::customMetadata, bytes);
+        if (f.typeType() == org.apache.arrow.flatbuf.Type.Union) {
+            var union = (org.apache.arrow.flatbuf.Union) f.type(new org.apache.arrow.flatbuf.Union());
+            if (union != null) {
+                fits("type ids of a union", union.typeIdsLength(), 4, bytes);
+            }
+        }
+        for (int i = 0; i < f.childrenLength(); i++) {
+            fieldBounds(f.children(i), bytes, depth + 1);
+        }
+    }
+
+    private static void keyValues(int count, java.util.function.IntFunction<org.apache.arrow.flatbuf.KeyValue> entry,
+                                  int bytes) {
+        fits("custom metadata entries", count, 4, bytes);
+        for (int i = 0; i < count; i++) {
+            org.apache.arrow.flatbuf.KeyValue kv = entry.apply(i);
+            kv.keyAsByteBuffer(); // a string longer than the metadata fails here
+            kv.valueAsByteBuffer();
+        }
+    }
+
+    private static void checkBatchBounds(org.apache.arrow.flatbuf.RecordBatch batch, int bytes) {
+        fits("field nodes", batch.nodesLength(), 16, bytes);
+        fits("buffers", batch.buffersLength(), 16, bytes);
+        fits("variadic buffer counts", batch.variadicBufferCountsLength(), 8, bytes);
+    }
+
+    private static void fits(String what, int count, int elementBytes, int bytes) {
+        if (count < 0 || (long) count * elementBytes > bytes) {
+            throw new ArrowFormatException("claims " + Integer.toUnsignedString(count) + " " + what
+                    + ", more than its " + bytes + " bytes of metadata can hold");
+        }
+    }
+
+    /**
+     * Checks a schema: no type nested deeper than {@value #MAX_NESTING_DEPTH} levels, decimal precisions within what
+     * their width holds (1 to 38 digits for 128 bits, 1 to 76 for 256).
      *
      * @throws ArrowFormatException naming the column and its depth
      */
@@ -123,6 +238,24 @@ public final class ArrowValidation {
                 throw new ArrowFormatException("column " + f.getName() + " is nested more than " + MAX_NESTING_DEPTH
                         + " levels deep; at most " + MAX_NESTING_DEPTH + " are accepted");
             }
+            decimalPrecisions(f, f.getName());
+        }
+    }
+
+    /**
+     * Decimal precisions within what their width holds (the values are checked against 10^precision: a precision of
+     * a billion would take minutes to compute).
+     */
+    private static void decimalPrecisions(Field f, String path) {
+        if (f.getType() instanceof ArrowType.Decimal d) {
+            int max = d.getBitWidth() == 256 ? 76 : 38;
+            if (d.getPrecision() < 1 || d.getPrecision() > max) {
+                throw new ArrowFormatException("column " + path + ": a " + d.getBitWidth() + "-bit decimal with a "
+                        + "precision of " + d.getPrecision() + " digits; it holds 1 to " + max);
+            }
+        }
+        for (Field child : f.getChildren()) {
+            decimalPrecisions(child, path + "." + child.getName());
         }
     }
 
@@ -184,6 +317,7 @@ public final class ArrowValidation {
             }
             count += variadic.next();
         }
+        long listEnd = -1; // where a list's last offset points in its child
         for (long i = 0; i < count; i++) {
             if (!buffers.hasNext()) {
                 throw new ArrowFormatException("column " + path + ": the batch has too few buffers for it");
@@ -201,6 +335,13 @@ public final class ArrowValidation {
                             .getName() + " buffer of " + b.capacity() + " bytes for " + length + " values, which need "
                             + needed);
                 }
+                if (length > 0 && layouts.get((int) i).getType() == BufferLayout.BufferType.OFFSET
+                        && (f.getType() instanceof ArrowType.List || f.getType() instanceof ArrowType.Map)) {
+                    listEnd = b.getInt(4 * length);
+                } else if (length > 0 && layouts.get((int) i).getType() == BufferLayout.BufferType.OFFSET
+                        && f.getType() instanceof ArrowType.LargeList) {
+                    listEnd = b.getLong(8 * length);
+                }
             }
         }
         for (Field child : f.getChildren()) {
@@ -208,7 +349,13 @@ public final class ArrowValidation {
                 throw new ArrowFormatException("column " + path + "." + child.getName() + ": no field node for it in "
                         + "the batch");
             }
-            node(child, path + "." + child.getName(), nodes.next(), nodes, buffers, variadic, compressed);
+            ArrowFieldNode childNode = nodes.next();
+            // Arrow Java's loader sizes the child by the list's last offset, allocating whatever it says: check first.
+            if (listEnd > childNode.getLength()) {
+                throw new ArrowFormatException("column " + path + ": its offsets end at " + listEnd + ", beyond the "
+                        + childNode.getLength() + " values of its child " + child.getName());
+            }
+            node(child, path + "." + child.getName(), childNode, nodes, buffers, variadic, compressed);
         }
     }
 
@@ -284,6 +431,7 @@ public final class ArrowValidation {
         if (dictionaries != null) {
             for (long id : dictionaries.getDictionaryIds()) {
                 FieldVector values = dictionaries.lookup(id).getVector();
+                decimalPrecisions(values.getField(), "dictionary " + id); // its values' type is not in the schema
                 check(validator, values, values.getField(), "dictionary " + id);
             }
         }

@@ -86,6 +86,13 @@ final class IpcMessages {
         } catch (RuntimeException e) {
             throw invalid("unreadable message metadata at offset " + position + " (" + e + ")", e);
         }
+        try {
+            ArrowValidation.checkMessageBounds(message, length);
+        } catch (ArrowFormatException e) {
+            throw invalid("the message at offset " + start + " " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw invalid("unreadable message metadata at offset " + position + " (" + e + ")", e);
+        }
         position += length;
         if (bodyLength < 0 || bodyLength > size - position) {
             throw invalid("a message body of " + bodyLength + " bytes at offset " + position + " overruns the "

@@ -3,6 +3,8 @@ package dev.quiver.arrow;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import dev.quiver.arrow.RandomArrow.Col;
@@ -14,6 +16,7 @@ import dev.quiver.arrow.RandomArrow.Spec;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.RunningStore;
+import dev.quiver.protocol.testing.Theories;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import java.io.IOException;
@@ -24,17 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.arrow.flatbuf.Buffer;
 import org.apache.arrow.flatbuf.FieldNode;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -51,6 +43,12 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compare.VectorEqualsVisitor;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Store objects whose bytes are not a valid Arrow IPC stream: random bytes, every truncation of a valid stream,
@@ -74,7 +72,7 @@ class InvalidStreamTest {
     /** One message of the valid stream: its metadata at [metadataStart, bodyStart), its body after. */
     record Part(byte type, int prefixStart, int metadataStart, int bodyStart, int bodyLength) {}
 
-    @BeforeContainer
+    @BeforeAll
     static void start() throws IOException {
         store = RunningStore.started(64L << 20);
         client = store.client();
@@ -85,7 +83,7 @@ class InvalidStreamTest {
         messages = messages(valid);
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() {
         allocator.close();
         store.close();
@@ -133,7 +131,7 @@ class InvalidStreamTest {
 
     // ------------------------------------------------------------------------------------------ the valid one
 
-    @Example
+    @Test
     void theValidStreamReads() throws Exception {
         ObjectId id = put(valid);
         try (StoredTable t = arrow.read(id, 0)) {
@@ -147,27 +145,25 @@ class InvalidStreamTest {
 
     // ------------------------------------------------------------------------------------------ random bytes
 
-    @Property(tries = 300)
-    void randomBytesAreRejected(@ForAll @Size(max = 3000) byte[] bytes) throws Exception {
-        assertRejected(bytes);
+    @Test
+    void randomBytesAreRejected() {
+        Theories.check(300, qt -> qt.forAll(Theories.bytes(0, 3000))
+                .checkAssert(Theories.unchecked(InvalidStreamTest::assertRejected)));
     }
 
-    @Property(tries = 300)
-    void randomBytesBehindAPlausibleMessagePrefixAreRejected(@ForAll("plausibleLengths") int length,
-                                                             @ForAll @Size(max = 3000) byte[] rest) throws Exception {
-        ByteBuffer b = ByteBuffer.allocate(8 + rest.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(-1).putInt(length).put(rest);
-        assertRejected(b.array());
-    }
-
-    @Provide
-    Arbitrary<Integer> plausibleLengths() {
-        return Arbitraries.integers().between(0, 3000);
+    @Test
+    void randomBytesBehindAPlausibleMessagePrefixAreRejected() {
+        Gen<byte[]> prefixed = integers().between(0, 3000).zip(Theories.bytes(0, 3000), (length, rest) -> {
+            ByteBuffer b = ByteBuffer.allocate(8 + rest.length).order(ByteOrder.LITTLE_ENDIAN);
+            return b.putInt(-1).putInt(length).put(rest).array();
+        });
+        Theories.check(300, qt -> qt.forAll(prefixed)
+                .checkAssert(Theories.unchecked(InvalidStreamTest::assertRejected)));
     }
 
     // ------------------------------------------------------------------------------------------ truncations
 
-    @Example
+    @Test
     void everyTruncationIsRejected() throws Exception {
         for (int length = 0; length < valid.length; length++) {
             String message = assertRejected(Arrays.copyOf(valid, length));
@@ -177,13 +173,13 @@ class InvalidStreamTest {
         }
     }
 
-    @Example
+    @Test
     void aStreamWithoutItsEndMarkerIsRejectedAsCutShort() throws Exception {
         String message = assertRejected(Arrays.copyOf(valid, valid.length - 8));
         assertThat(message).contains("without the end-of-stream marker");
     }
 
-    @Example
+    @Test
     void bytesAfterTheEndMarkerAreIgnored() throws Exception {
         byte[] padded = Arrays.copyOf(valid, valid.length + 100);
         padded[valid.length + 3] = 77;
@@ -196,7 +192,7 @@ class InvalidStreamTest {
 
     // ------------------------------------------------------------------------------------------ lying metadata
 
-    @Example
+    @Test
     void lyingMetadataLengthsAreRejected() throws Exception {
         for (Part m : messages) {
             for (int lie : new int[] {valid.length, Integer.MAX_VALUE, -2, 8, m.bodyStart() - m.metadataStart() - 8,
@@ -208,7 +204,7 @@ class InvalidStreamTest {
         }
     }
 
-    @Example
+    @Test
     void lyingBodyLengthsAreRejected() throws Exception {
         for (Part m : messages) {
             if (m.bodyLength() == 0) {
@@ -224,7 +220,7 @@ class InvalidStreamTest {
     }
 
     /** Every buffer descriptor of every batch made to point outside its message body. */
-    @Example
+    @Test
     void bufferDescriptorsOutsideTheBodyAreRejected() throws Exception {
         int cases = 0;
         for (Part m : batchMessages()) {
@@ -252,7 +248,7 @@ class InvalidStreamTest {
     }
 
     /** Every field node of every batch given an impossible length or null count. */
-    @Example
+    @Test
     void impossibleFieldNodesAreRejected() throws Exception {
         int cases = 0;
         for (Part m : batchMessages()) {
@@ -275,7 +271,7 @@ class InvalidStreamTest {
     }
 
     /** Node lengths that are possible in themselves but do not fit the buffers or the batch. */
-    @Example
+    @Test
     void fieldNodeLengthsThatDoNotFitAreRejectedOrConsistent() throws Exception {
         for (Part m : batchMessages()) {
             RecordBatch batch = recordBatch(m);
@@ -297,7 +293,7 @@ class InvalidStreamTest {
      * Buffers too short for their column's length, inside the body. Arrow's own VectorLoader would reallocate them
      * (and leak the new buffer when the copy fails), or fill the missing offsets in place: write into the object.
      */
-    @Example
+    @Test
     void buffersTooShortForTheirColumnAreRejectedOrConsistent() throws Exception {
         for (Part m : batchMessages()) {
             RecordBatch batch = recordBatch(m);
@@ -315,7 +311,7 @@ class InvalidStreamTest {
         }
     }
 
-    @Example
+    @Test
     void aBatchLongerOrShorterThanItsColumnsIsRejected() throws Exception {
         for (Part m : batchMessages()) {
             RecordBatch batch = recordBatch(m);
@@ -332,66 +328,67 @@ class InvalidStreamTest {
 
     // ------------------------------------------------------------------------------------------ random flips
 
-    @Property(tries = 400)
-    void flippedBytesAreRejectedOrReadConsistently(@ForAll("flips") List<Tuple.Tuple2<Integer, Byte>> flips)
-            throws Exception {
-        byte[] bytes = valid.clone();
-        for (Tuple.Tuple2<Integer, Byte> f : flips) {
-            bytes[f.get1()] ^= f.get2() == 0 ? 1 : f.get2();
-        }
-        assertRejectedOrConsistent(bytes);
+    @Test
+    void flippedBytesAreRejectedOrReadConsistently() {
+        Theories.check(400, qt -> qt.forAll(flips()).checkAssert(Theories.unchecked(flips -> {
+            byte[] bytes = valid.clone();
+            for (Flip f : flips) {
+                bytes[f.position()] ^= f.mask() == 0 ? 1 : f.mask();
+            }
+            assertRejectedOrConsistent(bytes);
+        })));
     }
 
-    @Provide
-    Arbitrary<List<Tuple.Tuple2<Integer, Byte>>> flips() {
-        List<Tuple.Tuple2<Integer, Arbitrary<Integer>>> regions = new ArrayList<>();
+    /** XORs {@code mask} (1 if zero) into the byte at {@code position} of the valid stream. */
+    record Flip(int position, byte mask) {}
+
+    private static Gen<List<Flip>> flips() {
+        List<Pair<Integer, Gen<Integer>>> regions = new ArrayList<>();
         for (Part m : messages) {
-            regions.add(Tuple.of(1, Arbitraries.integers().between(m.prefixStart(), m.metadataStart() - 1)));
-            regions.add(Tuple.of(6, Arbitraries.integers().between(m.metadataStart(), m.bodyStart() - 1)));
+            regions.add(Pair.of(1, integers().between(m.prefixStart(), m.metadataStart() - 1)));
+            regions.add(Pair.of(6, integers().between(m.metadataStart(), m.bodyStart() - 1)));
             if (m.bodyLength() > 0) {
-                regions.add(Tuple.of(2, Arbitraries.integers().between(m.bodyStart(),
-                        m.bodyStart() + m.bodyLength() - 1)));
+                regions.add(Pair.of(2, integers().between(m.bodyStart(), m.bodyStart() + m.bodyLength() - 1)));
             }
         }
-        @SuppressWarnings({"unchecked", "rawtypes"})
-        Arbitrary<Integer> position = Arbitraries.frequencyOf(regions.toArray(new Tuple.Tuple2[0]));
-        Arbitrary<Byte> mask = Arbitraries.oneOf(Arbitraries.bytes(),
-                Arbitraries.of((byte) 1, (byte) 0x80, (byte) 0xFF, (byte) 0x40));
-        return Combinators.combine(position, mask).as(Tuple::of).list().ofMinSize(1).ofMaxSize(4);
+        Gen<Integer> position = Generate.frequency(regions);
+        Gen<Byte> mask = Generate.oneOf(Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0),
+                Generate.pick(List.of((byte) 1, (byte) 0x80, (byte) 0xFF, (byte) 0x40)));
+        return lists().of(position.zip(mask, Flip::new)).ofSizeBetween(1, 4);
     }
 
     // ------------------------------------------------------------------------------------------ not a table
 
-    @Example
+    @Test
     void anEmptyObjectIsRejected() throws Exception {
         assertThat(assertRejected(new byte[0])).contains("empty");
     }
 
-    @Example
+    @Test
     void anEndMarkerAloneIsRejected() throws Exception {
         assertThat(assertRejected(new byte[] {-1, -1, -1, -1, 0, 0, 0, 0})).contains("no schema");
     }
 
-    @Example
+    @Test
     void aTensorIsRejected() throws Exception {
         assertThat(assertRejected(tensorMessage())).contains("Tensor message, not a Schema");
     }
 
-    @Example
+    @Test
     void aStreamThatStartsWithABatchIsRejected() throws Exception {
         Part batch = batchMessages().getFirst();
         byte[] bytes = Arrays.copyOfRange(valid, batch.prefixStart(), valid.length);
         assertThat(assertRejected(bytes)).contains("RecordBatch message, not a Schema");
     }
 
-    @Example
+    @Test
     void aSecondSchemaInsideTheStreamIsRejected() throws Exception {
         Part schema = messages.getFirst();
         byte[] twice = concat(Arrays.copyOfRange(valid, 0, schema.bodyStart()), valid);
         assertThat(assertRejected(twice)).contains("unexpected Schema message");
     }
 
-    @Example
+    @Test
     void aDictionaryBatchForAnotherIdIsRejected() throws Exception {
         byte[] stream = streamWithDictionaryId(5);
         List<Part> parts = messages(stream);

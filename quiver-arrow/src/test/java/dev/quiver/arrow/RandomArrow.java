@@ -71,8 +71,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Random Arrow tables for tests: a table is described by a {@link Spec} (column types, batch sizes, null
- * probability, seed), which jqwik can generate and shrink, and its data follows deterministically from the spec, so
- * the same batch can be generated again to compare with what the store returns.
+ * probability, seed), which a property test can generate and shrink, and its data follows deterministically from the
+ * spec, so the same batch can be generated again to compare with what the store returns.
  *
  * <p>Covers every type Arrow Java 19 reads and writes in IPC: see {@link #LEAF_TYPES} and {@link Nested}.
  */

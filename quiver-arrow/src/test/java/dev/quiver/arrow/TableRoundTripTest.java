@@ -6,6 +6,10 @@ import static dev.quiver.arrow.ArrowChecks.assertSameDictionaries;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.quiver.arrow.RandomArrow.Col;
 import dev.quiver.arrow.RandomArrow.Dict;
@@ -16,21 +20,12 @@ import dev.quiver.arrow.RandomArrow.Spec;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.RunningStore;
+import dev.quiver.protocol.testing.Theories;
 import dev.quiver.protocol.ObjectId;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -38,6 +33,12 @@ import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.table.Table;
 import org.apache.arrow.vector.types.Types.MinorType;
 import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Round trips of random tables through the store: every type Arrow Java 19 supports in IPC (see
@@ -52,7 +53,7 @@ class TableRoundTripTest {
     private static BufferAllocator allocator;
     private static ArrowStore arrow;
 
-    @BeforeContainer
+    @BeforeAll
     static void startStore() throws IOException {
         store = RunningStore.started(256L << 20);
         client = store.client();
@@ -60,13 +61,13 @@ class TableRoundTripTest {
         arrow = new ArrowStore(client, allocator);
     }
 
-    @AfterContainer
+    @AfterAll
     static void stopStore() {
         allocator.close();
         store.close();
     }
 
-    /** Checked at the end of each test, not in an {@code @AfterProperty}: jqwik reports that instead of the test's. */
+    /** Checked at the end of each round trip: after every generated example, not only after each test. */
     private static void assertNothingLeaks() {
         assertThat(allocator.getAllocatedMemory()).as("bytes still allocated").isZero();
         assertThat(client.list()).as("objects left in the store").isEmpty();
@@ -74,27 +75,27 @@ class TableRoundTripTest {
 
     // ------------------------------------------------------------------------------------------------ examples
 
-    @Example
+    @Test
     void everyTypeWithSomeNulls() throws Exception {
         roundTrip(new Spec(RandomArrow.everyType(), RandomArrow.rows(100, 0, 1000, 37), 0.3, 1));
     }
 
-    @Example
+    @Test
     void everyTypeWithoutNulls() throws Exception {
         roundTrip(new Spec(RandomArrow.everyType(), RandomArrow.rows(64, 65), 0, 2));
     }
 
-    @Example
+    @Test
     void everyTypeAllNull() throws Exception {
         roundTrip(new Spec(RandomArrow.everyType(), RandomArrow.rows(9, 1), 1, 3));
     }
 
-    @Example
+    @Test
     void aStreamWithASchemaAndNoBatchIsAnEmptyTable() throws Exception {
         roundTrip(new Spec(RandomArrow.everyType(), List.of(), 0.5, 4));
     }
 
-    @Example
+    @Test
     void batchesFromAnyAllocatorAreWrittenAndLeftAsTheyWere() throws Exception {
         // Batches made with another root allocator than the ArrowStore's: loading them into a root of the store's
         // allocator, as the first writer did, fails ("allocators that share the same root").
@@ -124,7 +125,7 @@ class TableRoundTripTest {
         assertNothingLeaks();
     }
 
-    @Example
+    @Test
     void inconsistentBatchesAreRefusedBeforeAnythingIsCreated() throws Exception {
         Spec spec = new Spec(List.of(new Leaf(ArrowType.Utf8.INSTANCE, true),
                 new RandomArrow.Dict(ArrowType.Utf8.INSTANCE, new ArrowType.Int(32, true), 3, true)),
@@ -148,7 +149,7 @@ class TableRoundTripTest {
         assertNothingLeaks();
     }
 
-    @Example
+    @Test
     void anArrowTableRoundTrips() throws Exception {
         // Arrow's Table takes vectors over with TransferPairs, which in Arrow Java 19 lose the children of dense
         // unions whose type ids are not 0..n-1 and of sparse unions not named as Arrow Java names them: this table
@@ -181,7 +182,7 @@ class TableRoundTripTest {
         assertNothingLeaks();
     }
 
-    @Example
+    @Test
     void toTableRefusesUnionsThatArrowsTableWouldBreak() throws Exception {
         Col int64 = new Leaf(new ArrowType.Int(64, true), true);
         Col utf8 = new Leaf(ArrowType.Utf8.INSTANCE, true);
@@ -227,73 +228,80 @@ class TableRoundTripTest {
 
     // ------------------------------------------------------------------------------------------------ property
 
-    @Property(tries = 250)
-    void randomTablesRoundTrip(@ForAll("tables") Spec spec) throws Exception {
-        roundTrip(spec);
+    @Test
+    void randomTablesRoundTrip() {
+        Theories.check(250, qt -> qt.forAll(tables()).checkAssert(Theories.unchecked(TableRoundTripTest::roundTrip)));
     }
 
-    @Provide
-    Arbitrary<Spec> tables() {
-        return Combinators.combine(
-                column(2).list().ofMinSize(1).ofMaxSize(6),
-                Arbitraries.integers().between(0, 300).list().ofMaxSize(4),
-                Arbitraries.of(0.0, 0.1, 0.5, 1.0),
-                Arbitraries.longs()).as(Spec::new);
+    static Gen<Spec> tables() {
+        return lists().of(column(2)).ofSizeBetween(1, 6).zip(
+                lists().of(integers().between(0, 300)).ofSizeBetween(0, 4),
+                Generate.pick(List.of(0.0, 0.1, 0.5, 1.0)),
+                longs().all(), Spec::new);
     }
 
-    private static Arbitrary<Col> column(int depth) {
-        Arbitrary<Col> leaf = Combinators.combine(leafType(), Arbitraries.of(true, false))
-                .as((t, nullable) -> new Leaf(t, nullable || t instanceof ArrowType.Null));
-        Arbitrary<Col> dict = Combinators.combine(Arbitraries.of(RandomArrow.DICTIONARY_VALUE_TYPES),
-                Arbitraries.of(RandomArrow.DICTIONARY_INDEX_TYPES), Arbitraries.integers().between(1, 40),
-                Arbitraries.of(true, false)).as(Dict::new);
+    private static Gen<Col> column(int depth) {
+        Gen<Boolean> nullable = booleans().all();
+        Gen<Col> leaf = leafType().zip(nullable, (t, n) -> new Leaf(t, n || t instanceof ArrowType.Null));
+        Gen<Col> dict = Generate.pick(RandomArrow.DICTIONARY_VALUE_TYPES).zip(
+                Generate.pick(RandomArrow.DICTIONARY_INDEX_TYPES), integers().between(1, 40), nullable, Dict::new);
         if (depth == 0) {
-            return Arbitraries.frequencyOf(Tuple.of(8, leaf), Tuple.of(1, dict));
+            return Generate.frequency(Pair.of(8, leaf), Pair.of(1, dict));
         }
-        Arbitrary<Col> child = Arbitraries.lazy(() -> column(depth - 1));
-        Arbitrary<Boolean> nullable = Arbitraries.of(true, false);
-        Arbitrary<Col> list = Combinators.combine(
-                Arbitraries.of(Kind.LIST, Kind.LARGE_LIST, Kind.LIST_VIEW, Kind.LARGE_LIST_VIEW), nullable, child)
-                .as((k, n, c) -> new Nested(k, n, 0, List.of(c)));
+        Gen<Col> child = column(depth - 1);
+        Gen<Col> list = Generate.pick(List.of(Kind.LIST, Kind.LARGE_LIST, Kind.LIST_VIEW, Kind.LARGE_LIST_VIEW))
+                .zip(nullable, child, (k, n, c) -> new Nested(k, n, 0, List.of(c)));
         // Arrow Java 19 cannot make a fixed-size list of unions from a schema (it compares the union's type ids
         // before the union has children): such a column can be neither written nor read by it.
-        Arbitrary<Col> fixed = Combinators.combine(nullable, Arbitraries.integers().between(1, 4),
-                        child.filter(c -> !(c instanceof Nested n && (n.kind() == Kind.DENSE_UNION
-                                || n.kind() == Kind.SPARSE_UNION))))
-                .as((n, size, c) -> new Nested(Kind.FIXED_SIZE_LIST, n, size, List.of(c)));
-        Arbitrary<Col> struct = Combinators.combine(nullable, child.list().ofMinSize(1).ofMaxSize(4))
-                .as((n, cs) -> new Nested(Kind.STRUCT, n, 0, cs));
-        Arbitrary<Col> map = Combinators.combine(nullable,
-                        leafType().filter(t -> !(t instanceof ArrowType.Null)).map(t -> (Col) new Leaf(t, false)),
-                        child)
-                .as((n, k, v) -> new Nested(Kind.MAP, n, 0, List.of(k, v)));
-        Arbitrary<Col> dense = Combinators.combine(nullable, Arbitraries.integers().between(1, 40),
-                        child.list().ofMinSize(1).ofMaxSize(4))
-                .as((n, idStep, cs) -> new Nested(Kind.DENSE_UNION, n, idStep, cs));
-        Arbitrary<Col> sparse = Combinators.combine(nullable, leafType()
-                        .filter(TableRoundTripTest::sparseUnionMember)
-                        .map(t -> (Col) new Leaf(t, true))
-                        .list().ofMinSize(1).ofMaxSize(4).uniqueElements(RandomArrow::minorType))
-                .as((n, cs) -> new Nested(Kind.SPARSE_UNION, n, 0, cs));
-        Arbitrary<Col> ree = Combinators.combine(Arbitraries.of(16, 32, 64), child)
-                .as((width, c) -> new Nested(Kind.RUN_END_ENCODED, true, width, List.of(c)));
-        return Arbitraries.frequencyOf(
-                Tuple.of(6, leaf), Tuple.of(1, dict), Tuple.of(2, list),
-                Tuple.of(1, fixed), Tuple.of(1, struct), Tuple.of(1, map),
-                Tuple.of(1, dense), Tuple.of(1, sparse), Tuple.of(1, ree));
+        Gen<Col> fixed = nullable.zip(integers().between(1, 4), child.map(TableRoundTripTest::withoutUnion),
+                        (n, size, c) -> new Nested(Kind.FIXED_SIZE_LIST, n, size, List.of(c)));
+        Gen<Col> struct = nullable.zip(lists().of(child).ofSizeBetween(1, 4),
+                (n, cs) -> new Nested(Kind.STRUCT, n, 0, cs));
+        Gen<Col> map = nullable.zip(
+                        leafType().map(t -> (Col) new Leaf(t instanceof ArrowType.Null ? KEY_FOR_NULL : t, false)),
+                        child, (n, k, v) -> new Nested(Kind.MAP, n, 0, List.of(k, v)));
+        Gen<Col> dense = nullable.zip(integers().between(1, 40), lists().of(child).ofSizeBetween(1, 4),
+                (n, idStep, cs) -> new Nested(Kind.DENSE_UNION, n, idStep, cs));
+        Gen<Col> sparse = nullable.zip(lists().of(Generate.pick(SPARSE_UNION_MEMBERS)
+                                .map(t -> (Col) new Leaf(t, true))).ofSizeBetween(1, 4)
+                        .map(TableRoundTripTest::oneOfEachMinorType),
+                (n, cs) -> new Nested(Kind.SPARSE_UNION, n, 0, cs));
+        Gen<Col> ree = Generate.pick(List.of(16, 32, 64))
+                .zip(child, (width, c) -> new Nested(Kind.RUN_END_ENCODED, true, width, List.of(c)));
+        return Generate.frequency(List.of(
+                Pair.of(6, leaf), Pair.of(1, dict), Pair.of(2, list),
+                Pair.of(1, fixed), Pair.of(1, struct), Pair.of(1, map),
+                Pair.of(1, dense), Pair.of(1, sparse), Pair.of(1, ree)));
     }
 
-    private static Arbitrary<ArrowType> leafType() {
-        Arbitrary<ArrowType> decimal128 = Combinators.combine(Arbitraries.integers().between(1, 38),
-                        Arbitraries.integers().between(0, 38))
-                .as((p, s) -> new ArrowType.Decimal(p, Math.min(p, s), 128));
-        Arbitrary<ArrowType> decimal256 = Combinators.combine(Arbitraries.integers().between(1, 76),
-                        Arbitraries.integers().between(0, 76))
-                .as((p, s) -> new ArrowType.Decimal(p, Math.min(p, s), 256));
-        Arbitrary<ArrowType> fixedBinary = Arbitraries.integers().between(1, 40).map(ArrowType.FixedSizeBinary::new);
-        return Arbitraries.frequencyOf(Tuple.of(20, Arbitraries.of(RandomArrow.LEAF_TYPES)),
-                Tuple.of(1, decimal128), Tuple.of(1, decimal256),
-                Tuple.of(1, fixedBinary));
+    /** Leaf types a sparse union can hold (the generated decimals and fixed-size binaries are never among them). */
+    private static final List<ArrowType> SPARSE_UNION_MEMBERS = RandomArrow.LEAF_TYPES.stream()
+            .filter(TableRoundTripTest::sparseUnionMember).toList();
+    /** A map key cannot be null: a generated null type becomes this. */
+    private static final ArrowType KEY_FOR_NULL = new ArrowType.Int(32, true);
+
+    /** A union column replaced by its first child (repeatedly): generated instead of filtered, so it shrinks. */
+    private static Col withoutUnion(Col c) {
+        while (c instanceof Nested n && (n.kind() == Kind.DENSE_UNION || n.kind() == Kind.SPARSE_UNION)) {
+            c = n.children().getFirst();
+        }
+        return c;
+    }
+
+    /** The first column of each minor type: a sparse union has one child per minor type. */
+    private static List<Col> oneOfEachMinorType(List<Col> columns) {
+        java.util.Set<MinorType> seen = new java.util.HashSet<>();
+        return columns.stream().filter(c -> seen.add(RandomArrow.minorType(c))).toList();
+    }
+
+    private static Gen<ArrowType> leafType() {
+        Gen<ArrowType> decimal128 = integers().between(1, 38).zip(integers().between(0, 38),
+                (p, sc) -> new ArrowType.Decimal(p, Math.min(p, sc), 128));
+        Gen<ArrowType> decimal256 = integers().between(1, 76).zip(integers().between(0, 76),
+                (p, sc) -> new ArrowType.Decimal(p, Math.min(p, sc), 256));
+        Gen<ArrowType> fixedBinary = integers().between(1, 40).map(ArrowType.FixedSizeBinary::new);
+        return Generate.frequency(Pair.of(20, Generate.pick(RandomArrow.LEAF_TYPES)),
+                Pair.of(1, decimal128), Pair.of(1, decimal256), Pair.of(1, fixedBinary));
     }
 
     /**

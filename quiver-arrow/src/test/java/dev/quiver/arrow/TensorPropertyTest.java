@@ -2,9 +2,13 @@ package dev.quiver.arrow;
 
 import static dev.quiver.arrow.TensorTestSupport.refCount;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.RunningStore;
+import dev.quiver.protocol.testing.Theories;
 import dev.quiver.protocol.ObjectId;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -13,15 +17,12 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Properties of tensors over random element types, ranks 0 to 5, shapes (empty dimensions included), layouts
@@ -32,14 +33,14 @@ class TensorPropertyTest {
     static QuiverClient client;
     static TensorStore tensors;
 
-    @BeforeContainer
+    @BeforeAll
     static void start() throws IOException {
         store = RunningStore.started(32 << 20);
         client = store.client();
         tensors = new TensorStore(client);
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() {
         store.close();
     }
@@ -105,18 +106,20 @@ class TensorPropertyTest {
         }
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<Long> length = Arbitraries.frequencyOf(
-                Tuple.of(1, Arbitraries.just(0L)), Tuple.of(12, Arbitraries.longs().between(1, 4)));
-        Arbitrary<long[]> shapes = length.list().ofMaxSize(5)
+    static Gen<Case> cases() {
+        Gen<Long> length = Generate.frequency(Pair.of(1, Generate.constant(0L)), Pair.of(12, longs().between(1, 4)));
+        Gen<long[]> shapes = lists().of(length).ofSizeBetween(0, 5)
                 .map(l -> l.stream().mapToLong(Long::longValue).toArray());
-        return Combinators.combine(Arbitraries.of(TensorType.class), shapes, Arbitraries.of(Layout.class),
-                Arbitraries.of(true, false), Arbitraries.longs()).as(Case::new);
+        return Generate.enumValues(TensorType.class).zip(shapes, Generate.enumValues(Layout.class), booleans().all(),
+                longs().all(), Case::new);
     }
 
-    @Property(tries = 300)
-    void everyTensorRoundTripsValueByValue(@ForAll("cases") Case c) {
+    @Test
+    void everyTensorRoundTripsValueByValue() {
+        Theories.check(300, qt -> qt.forAll(cases()).checkAssert(TensorPropertyTest::roundTripsValueByValue));
+    }
+
+    private static void roundTripsValueByValue(Case c) {
         TensorSpec spec = c.spec();
         Object values = c.values();
         ObjectId id = ObjectId.random();
@@ -133,8 +136,12 @@ class TensorPropertyTest {
         client.delete(id);
     }
 
-    @Property(tries = 1000)
-    void theMessageDecodesToItsSpec(@ForAll("cases") Case c) {
+    @Test
+    void theMessageDecodesToItsSpec() {
+        Theories.check(1000, qt -> qt.forAll(cases()).checkAssert(TensorPropertyTest::decodesToItsSpec));
+    }
+
+    private static void decodesToItsSpec(Case c) {
         TensorSpec spec = c.spec();
         byte[] message = TensorStore.toMessage(spec, MemorySegment.ofArray(new byte[(int) spec.dataLength()]));
         TensorIpc.Decoded d = TensorIpc.decode(MemorySegment.ofArray(message), "message");
@@ -147,8 +154,12 @@ class TensorPropertyTest {
      * Corrupted or truncated messages either still read as some valid tensor, whose elements can all be reached,
      * or fail with an ArrowFormatException; either way the reference is released.
      */
-    @Property(tries = 500)
-    void damagedMessagesFailCleanly(@ForAll("cases") Case c, @ForAll long damageSeed) {
+    @Test
+    void damagedMessagesFailCleanly() {
+        Theories.check(500, qt -> qt.forAll(cases(), longs().all()).checkAssert(TensorPropertyTest::failsCleanly));
+    }
+
+    private static void failsCleanly(Case c, long damageSeed) {
         TensorSpec spec = c.spec();
         byte[] message = TensorStore.toMessage(spec, MemorySegment.ofArray(new byte[(int) spec.dataLength()]));
         int headerLength = (int) (message.length - spec.dataLength());

@@ -4,6 +4,7 @@ import dev.quiver.arrow.ArrowStore;
 import dev.quiver.arrow.StoredTable;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.ObjectId;
+import dev.quiver.testkit.ProcessMemory;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -39,14 +40,14 @@ final class TableWorker {
     }
 
     String fromStore(ObjectId id) {
-        ProcessMemory before = ProcessMemory.read();
+        ProcessMemory before = memory();
         try (StoredTable table = new ArrowStore(client, allocator).read(id, QuiverClient.NO_WAIT)) {
             return answer(before, System.nanoTime(), table.batches());
         }
     }
 
     String fromSocket(Path socket) throws Exception {
-        ProcessMemory before = ProcessMemory.read();
+        ProcessMemory before = memory();
         List<VectorSchemaRoot> held = new ArrayList<>();
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(socket));
@@ -73,12 +74,18 @@ final class TableWorker {
         return new VectorSchemaRoot(vectors);
     }
 
+    /** The bench measures memory on Linux only: elsewhere it stops with a clear message instead of judging zeros. */
+    private static ProcessMemory memory() {
+        return ProcessMemory.read().orElseThrow(() -> new IllegalStateException(
+                "cannot read /proc/self/status and /proc/self/smaps_rollup: the table handover measures memory on Linux only"));
+    }
+
     private static String answer(ProcessMemory before, long ready, List<VectorSchemaRoot> batches) {
         long rows = batches.stream().mapToLong(VectorSchemaRoot::getRowCount).sum();
         double sum = TableHandover.sumOfX(batches);
         long summed = System.nanoTime();
-        ProcessMemory holding = ProcessMemory.read();
+        ProcessMemory holding = memory();
         return "OK " + ready + " " + summed + " " + rows + " " + Double.doubleToLongBits(sum) + " "
-                + (holding.privateBytes() - before.privateBytes());
+                + (holding.privateKiB() - before.privateKiB()) * 1024;
     }
 }

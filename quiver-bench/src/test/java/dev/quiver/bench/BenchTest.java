@@ -111,7 +111,12 @@ class BenchTest {
             assertThat(row.socketSummed().min()).isGreaterThanOrEqualTo(row.socketReady().min());
             // each socket worker holds a copy of its own; Quiver holds one shared copy
             assertThat(row.socketMemory().median()).isGreaterThanOrEqualTo(0.8 * row.workers() * row.tableBytes());
-            assertThat(row.quiverMemory().min()).isGreaterThanOrEqualTo(row.tableBytes());
+            // Quiver's figure is the shared table once plus what each worker's private memory grew by, which may be
+            // a little negative (a worker's heap shrinks while it reads): the table, give or take a tenth of it
+            assertThat(row.quiverMemory().min()).isGreaterThanOrEqualTo(0.9 * row.tableBytes());
+            if (row.workers() > 1) {
+                assertThat(row.quiverMemory().median()).isLessThan(row.socketMemory().median());
+            }
         }
     }
 

@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "quiver", mixinStandardHelpOptions = true, versionProvider = QuiverCommand.Version.class,
         description = "Quiver: a shared-memory object store for Apache Arrow data.",
         subcommands = {StoreCommand.class, LsCommand.class, StatsCommand.class, WatchCommand.class, TailCommand.class,
-                RmCommand.class, EvictCommand.class, PutCommand.class, GetCommand.class, DemoCommand.class,
-                ExampleCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                RmCommand.class, EvictCommand.class, PutCommand.class, GetCommand.class, SiblingCommands.Demo.class,
+                SiblingCommands.Example.class, SiblingCommands.Bench.class, CommandLine.HelpCommand.class})
 public final class QuiverCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -27,7 +27,15 @@ public final class QuiverCommand implements Runnable {
 
     /** Runs the command line with the given output and error streams and returns its exit status. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new QuiverCommand()).setOut(out).setErr(err);
+        return execute(new QuiverCommand(), out, err, args);
+    }
+
+    /**
+     * Runs a picocli command the way every Quiver command runs: a failure the user can act on (a bad argument, a
+     * store's refusal or absence) prints one line and exits with status 1; anything else is a bug and shows its trace.
+     */
+    public static int execute(Object command, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(command).setOut(out).setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof QuiverException || e instanceof StoreStartException
                     || e instanceof IllegalArgumentException) {

@@ -8,11 +8,11 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /** Short text for Arrow schemas and types, in the style of pyarrow: {@code id:int64, name:utf8, x:decimal(21,1)}. */
-final class SchemaText {
+public final class SchemaText {
     private SchemaText() {}
 
     /** Every column as {@code name:type}, cut to about {@code width} characters with a count of the rest. */
-    static String abbreviate(Schema schema, int width) {
+    public static String abbreviate(Schema schema, int width) {
         List<Field> fields = schema.getFields();
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < fields.size(); i++) {

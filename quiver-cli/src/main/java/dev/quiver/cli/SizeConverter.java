@@ -4,7 +4,7 @@ import dev.quiver.protocol.Sizes;
 import picocli.CommandLine;
 
 /** Parses sizes like 512m or 4g for picocli. */
-final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+public final class SizeConverter implements CommandLine.ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
         try {

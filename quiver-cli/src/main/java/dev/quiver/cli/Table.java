@@ -5,20 +5,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A plain text table with aligned columns; numbers right-aligned. */
-final class Table {
+public final class Table {
     private final List<String> headers;
     private final List<List<String>> rows = new ArrayList<>();
 
-    Table(String... headers) {
+    /** A table with these column headers. */
+    public Table(String... headers) {
         this.headers = List.of(headers);
     }
 
-    Table row(Object... cells) {
+    /** Adds a row, one cell per header, each printed with {@link String#valueOf(Object)}. */
+    public Table row(Object... cells) {
         rows.add(java.util.Arrays.stream(cells).map(String::valueOf).toList());
         return this;
     }
 
-    void print(PrintWriter out) {
+    /** Prints the headers and the rows, columns aligned. */
+    public void print(PrintWriter out) {
         int[] width = new int[headers.size()];
         boolean[] numeric = new boolean[headers.size()];
         java.util.Arrays.fill(numeric, true);

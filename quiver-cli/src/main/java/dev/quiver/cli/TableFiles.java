@@ -7,7 +7,6 @@ import dev.quiver.arrow.StoreArrowReader;
 import dev.quiver.client.ObjectBuffer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -24,7 +23,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -41,12 +39,8 @@ import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.ipc.ArrowReader;
-import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.InvalidArrowFileException;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
-import org.apache.arrow.vector.ipc.message.ArrowDictionaryBatch;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.TransferPair;
 import org.duckdb.DuckDBConnection;
@@ -230,8 +224,8 @@ final class TableFiles {
         DictionaryProvider.MapDictionaryProvider dictionaries = new DictionaryProvider.MapDictionaryProvider();
         long rows = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-             ArrowReader reader = checkedFraming(ch, format) == Format.ARROW ? new CheckedFileReader(ch, allocator)
-                     : new CheckedStreamReader(ch, allocator)) {
+             ArrowReader reader = checkedFraming(ch, format) == Format.ARROW
+                     ? ArrowValidation.fileReader(ch, allocator) : ArrowValidation.streamReader(ch, allocator)) {
             long size = ch.size();
             VectorSchemaRoot root = reader.getVectorSchemaRoot(); // reads the schema (and a file's footer)
             if (reader instanceof ArrowFileReader fileReader) {
@@ -278,91 +272,6 @@ final class TableFiles {
             }
         }
         return format;
-    }
-
-    /**
-     * Checks each message of a file or stream before Arrow Java loads it (Arrow's loader trusts the field nodes: a
-     * null count of 0 hides a validity bitmap), with the validator that the shelf uses.
-     */
-    private static void checkBeforeLoad(ArrowRecordBatch batch, List<Field> fields) {
-        try {
-            ArrowValidation.validateRecordBatch(fields, batch);
-        } catch (RuntimeException e) {
-            batch.close(); // the reader would have closed it after loading
-            throw e;
-        }
-    }
-
-    /** The fields of the reader's vectors (its schema is read before any batch is loaded). */
-    private static List<Field> fieldsOf(ArrowReader reader) {
-        try {
-            return reader.getVectorSchemaRoot().getSchema().getFields();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static List<Field> dictionaryFields(Map<Long, Dictionary> dictionaries, ArrowDictionaryBatch batch) {
-        Dictionary d = dictionaries.get(batch.getDictionaryId());
-        return d == null ? null : List.of(d.getVector().getField()); // null: Arrow's reader refuses the unknown id
-    }
-
-    /** Arrow's file reader, each batch checked before it is loaded. */
-    private static final class CheckedFileReader extends ArrowFileReader {
-        CheckedFileReader(FileChannel ch, BufferAllocator allocator) {
-            super(ch, allocator);
-        }
-
-        @Override
-        protected Schema readSchema() throws IOException {
-            Schema schema = super.readSchema();
-            ArrowValidation.validateSchema(schema);
-            return schema;
-        }
-
-        @Override
-        protected void loadRecordBatch(ArrowRecordBatch batch) {
-            checkBeforeLoad(batch, fieldsOf(this));
-            super.loadRecordBatch(batch);
-        }
-
-        @Override
-        protected void loadDictionary(ArrowDictionaryBatch batch) {
-            List<Field> fields = dictionaryFields(dictionaries, batch);
-            if (fields != null) {
-                checkBeforeLoad(batch.getDictionary(), fields);
-            }
-            super.loadDictionary(batch);
-        }
-    }
-
-    /** Arrow's stream reader, each batch checked before it is loaded. */
-    private static final class CheckedStreamReader extends ArrowStreamReader {
-        CheckedStreamReader(FileChannel ch, BufferAllocator allocator) {
-            super(ch, allocator);
-        }
-
-        @Override
-        protected Schema readSchema() throws IOException {
-            Schema schema = super.readSchema();
-            ArrowValidation.validateSchema(schema);
-            return schema;
-        }
-
-        @Override
-        protected void loadRecordBatch(ArrowRecordBatch batch) {
-            checkBeforeLoad(batch, fieldsOf(this));
-            super.loadRecordBatch(batch);
-        }
-
-        @Override
-        protected void loadDictionary(ArrowDictionaryBatch batch) {
-            List<Field> fields = dictionaryFields(dictionaries, batch);
-            if (fields != null) {
-                checkBeforeLoad(batch.getDictionary(), fields);
-            }
-            super.loadDictionary(batch);
-        }
     }
 
     /** Moves the reader's current batch into a root of its own (the reader's root is refilled by the next load). */

@@ -1,6 +1,10 @@
 package dev.quiver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import dev.quiver.arrow.RandomArrow;
 import dev.quiver.arrow.RandomArrow.Col;
@@ -12,6 +16,7 @@ import dev.quiver.arrow.RandomArrow.Spec;
 import dev.quiver.arrow.Shelf;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.testing.RunningStore;
+import dev.quiver.protocol.testing.Theories;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -25,15 +30,6 @@ import java.sql.Statement;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorLoader;
@@ -48,6 +44,11 @@ import org.apache.arrow.vector.types.DateUnit;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * A corpus of mutated Arrow IPC files and streams through quiver put: valid files (random tables of the types that
@@ -80,7 +81,7 @@ class MutatedArrowFilesTest {
                     new Leaf(new ArrowType.Int(32, true), true))),
             new Dict(ArrowType.Utf8.INSTANCE, new ArrowType.Int(32, true), 5, true));
 
-    @BeforeContainer
+    @BeforeAll
     static void start() throws Exception {
         store = RunningStore.started(64L << 20);
         client = store.client();
@@ -91,7 +92,7 @@ class MutatedArrowFilesTest {
         validStream = write(false);
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() throws Exception {
         duckdb.close();
         allocator.close();
@@ -133,15 +134,18 @@ class MutatedArrowFilesTest {
         }
     }
 
-    @Provide
-    Arbitrary<List<Mutation>> mutations() {
-        Arbitrary<Integer> values = Arbitraries.oneOf(Arbitraries.integers(),
-                Arbitraries.of(0, 1, -1, 7, 8, 64, 255, 0x7FFFFFFF, Integer.MIN_VALUE, 1 << 20));
-        return Combinators.combine(Arbitraries.doubles().between(0, 1), Arbitraries.of(1, 4), values)
-                .as(Mutation::new).list().ofMinSize(1).ofMaxSize(3);
+    /** A file or a stream, and what is overwritten in it. */
+    record Case(boolean fileFormat, List<Mutation> mutations) {}
+
+    static Gen<Case> cases() {
+        Gen<Integer> values = Generate.oneOf(integers().all(),
+                Generate.pick(List.of(0, 1, -1, 7, 8, 64, 255, 0x7FFFFFFF, Integer.MIN_VALUE, 1 << 20)));
+        Gen<List<Mutation>> mutations = lists().of(doubles().between(0, 1)
+                .zip(Generate.pick(List.of(1, 4)), values, Mutation::new)).ofSizeBetween(1, 3);
+        return booleans().all().zip(mutations, Case::new);
     }
 
-    @Example
+    @Test
     void theValidFilesGoThroughEveryFormat() throws Exception {
         assertThat(putAndGet(validFile.clone(), true)).isTrue();
         assertThat(putAndGet(validStream.clone(), false)).isTrue();
@@ -150,12 +154,13 @@ class MutatedArrowFilesTest {
         }
     }
 
-    @Property(tries = 120)
-    void aMutatedFileIsRefusedOrReadsBackIdentically(@ForAll boolean fileFormat,
-                                                     @ForAll("mutations") List<Mutation> mutations) throws Exception {
-        byte[] bytes = (fileFormat ? validFile : validStream).clone();
-        mutations.forEach(m -> m.apply(bytes));
-        putAndGet(bytes, fileFormat);
+    @Test
+    void aMutatedFileIsRefusedOrReadsBackIdentically() {
+        Theories.check(120, qt -> qt.forAll(cases()).checkAssert(Theories.unchecked(c -> {
+            byte[] bytes = (c.fileFormat() ? validFile : validStream).clone();
+            c.mutations().forEach(m -> m.apply(bytes));
+            putAndGet(bytes, c.fileFormat());
+        })));
     }
 
     /** Puts the bytes as a file; if accepted, checks every output and returns true. The store is empty after. */

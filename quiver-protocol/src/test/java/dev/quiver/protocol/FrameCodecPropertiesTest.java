@@ -1,73 +1,83 @@
 package dev.quiver.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
+import static org.quicktheories.generators.SourceDSL.strings;
 
+import dev.quiver.protocol.testing.Theories;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.statistics.Statistics;
-import net.jqwik.api.statistics.StatisticsReport;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /** Generated messages round-trip; arbitrary bytes either decode or are rejected with MalformedFrameException. */
 class FrameCodecPropertiesTest {
 
     // ------------------------------------------------------------------------------------------ properties
 
-    @Property(tries = 2000)
-    void everyRequestRoundTrips(@ForAll("requests") Request request, @ForAll int requestId) {
-        ByteBuffer frame = FrameCodec.encode(requestId, request);
+    @Test
+    void everyRequestRoundTrips() {
+        Theories.check(2000, qt -> qt.forAll(requests(), integers().all()).checkAssert((request, requestId) -> {
+            ByteBuffer frame = FrameCodec.encode(requestId, request);
 
-        FrameCodec.Frame<Request> decoded = FrameCodec.decodeRequest(Samples.body(frame));
+            FrameCodec.Frame<Request> decoded = FrameCodec.decodeRequest(Samples.body(frame));
 
-        assertThat(decoded).isEqualTo(new FrameCodec.Frame<>(requestId, request));
+            assertThat(decoded).isEqualTo(new FrameCodec.Frame<>(requestId, request));
+        }));
     }
 
-    @Property(tries = 2000)
-    void everyReplyRoundTrips(@ForAll("replies") Reply reply, @ForAll int requestId) {
-        ByteBuffer frame = FrameCodec.encode(requestId, reply);
+    @Test
+    void everyReplyRoundTrips() {
+        Theories.check(2000, qt -> qt.forAll(replies(), integers().all()).checkAssert((reply, requestId) -> {
+            ByteBuffer frame = FrameCodec.encode(requestId, reply);
 
-        FrameCodec.Frame<Reply> decoded = FrameCodec.decodeReply(Samples.body(frame));
+            FrameCodec.Frame<Reply> decoded = FrameCodec.decodeReply(Samples.body(frame));
 
-        assertThat(decoded).isEqualTo(new FrameCodec.Frame<>(requestId, reply));
+            assertThat(decoded).isEqualTo(new FrameCodec.Frame<>(requestId, reply));
+        }));
     }
 
     /** Encoding is a function of the message: equal messages give equal bytes, and re-encoding is stable. */
-    @Property(tries = 500)
-    void decodingThenEncodingGivesTheSameBytes(@ForAll("requests") Request request, @ForAll("replies") Reply reply) {
-        byte[] req = Samples.bodyBytes(request);
-        byte[] rep = Samples.bodyBytes(reply);
+    @Test
+    void decodingThenEncodingGivesTheSameBytes() {
+        Theories.check(500, qt -> qt.forAll(requests(), replies()).checkAssert((request, reply) -> {
+            byte[] req = Samples.bodyBytes(request);
+            byte[] rep = Samples.bodyBytes(reply);
 
-        assertThat(Samples.bodyBytes(FrameCodec.decodeRequest(ByteBuffer.wrap(req)).message())).isEqualTo(req);
-        assertThat(Samples.bodyBytes(FrameCodec.decodeReply(ByteBuffer.wrap(rep)).message())).isEqualTo(rep);
+            assertThat(Samples.bodyBytes(FrameCodec.decodeRequest(ByteBuffer.wrap(req)).message())).isEqualTo(req);
+            assertThat(Samples.bodyBytes(FrameCodec.decodeReply(ByteBuffer.wrap(rep)).message())).isEqualTo(rep);
+        }));
     }
 
-    @Property(tries = 5000)
-    void randomBytesDecodeOrAreRejectedAsMalformed(@ForAll("randomBodies") byte[] body) {
-        outcome(() -> FrameCodec.decodeRequest(ByteBuffer.wrap(body)));
-        outcome(() -> FrameCodec.decodeReply(ByteBuffer.wrap(body)));
+    @Test
+    void randomBytesDecodeOrAreRejectedAsMalformed() {
+        Theories.check(5000, qt -> qt.forAll(randomBodies()).checkAssert(body -> {
+            outcome(() -> FrameCodec.decodeRequest(ByteBuffer.wrap(body)));
+            outcome(() -> FrameCodec.decodeReply(ByteBuffer.wrap(body)));
+        }));
     }
 
     /** Valid frames with bytes changed, cut or added: the codec's parsing paths, not just its type switch. */
-    @Property(tries = 5000)
-    @StatisticsReport(StatisticsReport.StatisticsReportMode.OFF)
-    void mutatedFramesDecodeOrAreRejectedAsMalformed(@ForAll("mutatedBodies") byte[] body) {
-        String request = outcome(() -> FrameCodec.decodeRequest(ByteBuffer.wrap(body)));
-        String reply = outcome(() -> FrameCodec.decodeReply(ByteBuffer.wrap(body)));
-        Statistics.collect(request.equals("decoded") || reply.equals("decoded") ? "decoded" : "malformed");
-        Statistics.coverage(c -> {
-            c.check("decoded").count(n -> n > 0);
-            c.check("malformed").count(n -> n > 0);
-        });
+    @Test
+    void mutatedFramesDecodeOrAreRejectedAsMalformed() {
+        int[] decodedAndMalformed = new int[2];
+        Theories.check(5000, qt -> qt.forAll(mutatedBodies()).checkAssert(body -> {
+            String request = outcome(() -> FrameCodec.decodeRequest(ByteBuffer.wrap(body)));
+            String reply = outcome(() -> FrameCodec.decodeReply(ByteBuffer.wrap(body)));
+            decodedAndMalformed[request.equals("decoded") || reply.equals("decoded") ? 0 : 1]++;
+        }));
+        assertThat(decodedAndMalformed[0]).as("frames that still decode").isPositive();
+        assertThat(decodedAndMalformed[1]).as("frames rejected as malformed").isPositive();
     }
 
     /** Runs a decode; any exception but MalformedFrameException escapes and fails the property. */
-    private static String outcome(Runnable decode) {
+    static String outcome(Runnable decode) {
         try {
             decode.run();
             return "decoded";
@@ -79,30 +89,30 @@ class FrameCodecPropertiesTest {
 
     // ---------------------------------------------------------------------------------------- generators
 
-    @Provide
-    Arbitrary<byte[]> randomBodies() {
-        Arbitrary<byte[]> noise = Arbitraries.bytes().array(byte[].class).ofMaxSize(300);
+    static Gen<byte[]> bytes(int minLength, int maxLength) {
+        return Generate.byteArrays(integers().between(minLength, maxLength),
+                Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0));
+    }
+
+    static Gen<byte[]> randomBodies() {
+        Gen<byte[]> noise = bytes(0, 300);
         // A known type and zero flags, then noise: gets past the header into every type's parser.
-        Arbitrary<byte[]> typed = Combinators.combine(
-                        Arbitraries.of(0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D,
-                                0x0E, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0xC0, 0xFF),
-                        Arbitraries.integers(), Arbitraries.bytes().array(byte[].class).ofMaxSize(300))
-                .as((type, requestId, payload) -> {
-                    ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        Gen<byte[]> typed = Generate.pick(List.of(0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B,
+                        0x0C, 0x0D, 0x0E, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0xC0, 0xFF))
+                .zip(integers().all(), bytes(0, 300), (type, requestId, payload) -> {
+                    ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
                     return b.putShort((short) (int) type).putShort((short) 0).putInt(requestId).put(payload).array();
                 });
-        return Arbitraries.oneOf(noise, typed);
+        return Generate.oneOf(noise, typed);
     }
 
-    @Provide
-    Arbitrary<byte[]> mutatedBodies() {
-        Arbitrary<byte[]> valid = Arbitraries.oneOf(
-                requests().map(Samples::bodyBytes), replies().map(Samples::bodyBytes));
-        return Combinators.combine(valid, Arbitraries.integers().between(0, 5),
-                Arbitraries.integers().between(0, 10_000), Arbitraries.bytes()).as(FrameCodecPropertiesTest::mutate);
+    static Gen<byte[]> mutatedBodies() {
+        Gen<byte[]> valid = Generate.oneOf(requests().map(Samples::bodyBytes), replies().map(Samples::bodyBytes));
+        return valid.zip(integers().between(0, 5), integers().between(0, 10_000),
+                Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0), FrameCodecPropertiesTest::mutate);
     }
 
-    private static byte[] mutate(byte[] body, int how, int where, byte value) {
+    static byte[] mutate(byte[] body, int how, int where, byte value) {
         return switch (how) {
             case 0 -> body; // unchanged
             case 1 -> { // one byte changed, never in the length-checked header's type
@@ -136,69 +146,68 @@ class FrameCodecPropertiesTest {
         };
     }
 
-    static Arbitrary<ObjectId> ids() {
-        return Arbitraries.oneOf(
-                Arbitraries.bytes().array(byte[].class).ofSize(ObjectId.SIZE).map(ObjectId::of),
-                Arbitraries.of(Samples.A, Samples.B, Samples.C));
+    static Gen<ObjectId> ids() {
+        return Generate.oneOf(bytes(ObjectId.SIZE, ObjectId.SIZE).map(ObjectId::of),
+                Generate.pick(List.of(Samples.A, Samples.B, Samples.C)));
     }
 
-    static Arbitrary<String> strings() {
-        Arbitrary<String> bmp = Arbitraries.strings().withCharRange('\u0000', '\uD7FF')
-                .withCharRange('\uE000', '\uFFFF').ofMaxLength(40);
-        Arbitrary<String> ascii = Arbitraries.strings().ascii().ofMaxLength(40);
-        return Arbitraries.oneOf(ascii, bmp, bmp.map(s -> s + "🚀𝄞"));
+    static Gen<String> strings40() {
+        Gen<String> ascii = strings().ascii().ofLengthBetween(0, 40);
+        // The basic multilingual plane without the surrogates, then beyond it.
+        Gen<String> bmp = Generate.oneOf(strings().betweenCodePoints(0, 0xD7FF).ofLengthBetween(0, 40),
+                strings().betweenCodePoints(0xE000, 0xFFFF).ofLengthBetween(0, 40));
+        return Generate.oneOf(ascii, bmp, bmp.map(s -> s + "🚀𝄞"));
     }
 
-    static <T> Arbitrary<List<T>> lists(Arbitrary<T> element) {
-        return element.list().ofMaxSize(12);
+    static <T> Gen<List<T>> lists12(Gen<T> element) {
+        return lists().of(element).ofSizeBetween(0, 12);
     }
 
-    @Provide
-    static Arbitrary<Request> requests() {
-        Arbitrary<Long> longs = Arbitraries.longs();
-        Arbitrary<Integer> ints = Arbitraries.integers();
-        Arbitrary<ObjectId> ids = ids();
-        return Arbitraries.oneOf(
-                Combinators.combine(ints, strings(), longs).as(Request.Connect::new),
-                Combinators.combine(ids, longs, longs, longs).as(Request.Create::new),
-                Combinators.combine(lists(Combinators.combine(ids, longs, longs).as(Request.CreateSpec::new)), longs)
-                        .as(Request.CreateBatch::new),
-                lists(Combinators.combine(ids, longs).as(Request.SealSpec::new)).map(Request.Seal::new),
+    static Gen<Request> requests() {
+        Gen<Long> longs = longs().all();
+        Gen<Integer> ints = integers().all();
+        Gen<ObjectId> ids = ids();
+        return Generate.oneOf(
+                ints.zip(strings40(), longs, Request.Connect::new),
+                ids.zip(longs, longs, longs, Request.Create::new),
+                lists12(ids.zip(longs, longs, Request.CreateSpec::new)).zip(longs, Request.CreateBatch::new),
+                lists12(ids.zip(longs, Request.SealSpec::new)).map(Request.Seal::new),
                 ids.map(Request.Abort::new),
-                Combinators.combine(lists(ids), longs).as(Request.Get::new),
-                lists(ids).map(Request.Release::new),
-                lists(ids).map(Request.Contains::new),
-                lists(ids).map(Request.Delete::new),
-                Arbitraries.just(new Request.ListObjects()),
-                Combinators.combine(ids, ids, ints, Arbitraries.of(true, false)).as(Request.Range::new),
+                lists12(ids).zip(longs, Request.Get::new),
+                lists12(ids).map(Request.Release::new),
+                lists12(ids).map(Request.Contains::new),
+                lists12(ids).map(Request.Delete::new),
+                Generate.constant(new Request.ListObjects()),
+                ids.zip(ids, ints, booleans().all(), Request.Range::new),
                 longs.map(Request.Evict::new),
                 ids.map(Request.Hash::new),
-                Arbitraries.just(new Request.Subscribe()),
-                Arbitraries.just(new Request.Stats()));
+                Generate.constant(new Request.Subscribe()),
+                Generate.constant(new Request.Stats()));
     }
 
-    @Provide
-    static Arbitrary<Reply> replies() {
-        Arbitrary<Long> longs = Arbitraries.longs();
-        Arbitrary<Integer> ints = Arbitraries.integers();
-        Arbitrary<ObjectId> ids = ids();
-        Arbitrary<Reply.Location> locations = Arbitraries.oneOf(Arbitraries.just(Reply.Location.ABSENT),
-                Combinators.combine(longs, longs, longs).as((o, d, m) -> new Reply.Location(true, o, d, m)));
-        Arbitrary<ObjectInfo> infos = Combinators.combine(ids, longs, longs, ints, Arbitraries.of(ObjectState.class),
-                longs, longs, longs).as(ObjectInfo::new);
-        return Arbitraries.oneOf(
-                Combinators.combine(ints, longs, longs, strings()).as(Reply.Connected::new),
+    static Gen<Reply> replies() {
+        Gen<Long> longs = longs().all();
+        Gen<Integer> ints = integers().all();
+        Gen<ObjectId> ids = ids();
+        Gen<long[]> threeLongs = longs.zip(longs, longs, (a, b, c) -> new long[] {a, b, c});
+        Gen<Reply.Location> locations = Generate.oneOf(Generate.constant(Reply.Location.ABSENT),
+                threeLongs.map(l -> new Reply.Location(true, l[0], l[1], l[2])));
+        Gen<ObjectInfo> infos = ids.zip(threeLongs, ints, Generate.enumValues(ObjectState.class), threeLongs,
+                (id, a, refs, state, b) -> new ObjectInfo(id, a[0], a[1], refs, state, b[0], b[1], b[2]));
+        return Generate.oneOf(
+                ints.zip(longs, longs, strings40(), Reply.Connected::new),
                 longs.map(Reply.Created::new),
-                lists(longs).map(Reply.CreatedBatch::new),
-                lists(Arbitraries.of(Status.class)).map(Reply.Statuses::new),
-                lists(locations).map(Reply.Objects::new),
-                Combinators.combine(lists(infos), Arbitraries.of(true, false)).as(Reply.Listing::new),
-                Combinators.combine(longs, ints).as(Reply.Evicted::new),
+                lists12(longs).map(Reply.CreatedBatch::new),
+                lists12(Generate.enumValues(Status.class)).map(Reply.Statuses::new),
+                lists12(locations).map(Reply.Objects::new),
+                lists12(infos).zip(booleans().all(), Reply.Listing::new),
+                longs.zip(ints, Reply.Evicted::new),
                 longs.map(Reply.Digest::new),
-                Arbitraries.just(new Reply.Ok()),
-                Combinators.combine(longs, longs, longs, longs, longs, ints, longs, longs).as(Reply.StoreStats::new),
-                Combinators.combine(Arbitraries.of(Status.class), strings()).as(Reply.Error::new),
-                Combinators.combine(Arbitraries.of(Reply.Notification.Kind.class), ids, longs, longs, longs)
-                        .as(Reply.Notification::new));
+                Generate.constant(new Reply.Ok()),
+                threeLongs.zip(threeLongs, ints, longs, (a, b, clients, c) ->
+                        new Reply.StoreStats(a[0], a[1], a[2], b[0], b[1], clients, b[2], c)),
+                Generate.enumValues(Status.class).zip(strings40(), Reply.Error::new),
+                Generate.enumValues(Reply.Notification.Kind.class).zip(ids, longs, longs, longs,
+                        Reply.Notification::new));
     }
 }

@@ -2,7 +2,9 @@ package dev.quiver.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.generators.SourceDSL.strings;
 
+import dev.quiver.protocol.testing.Theories;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -11,14 +13,23 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Set;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 class ObjectIdTest {
+    /** Examples of each property below. */
+    static final int EXAMPLES = 1000;
 
-    @Example
+    /** Any text, surrogates and code points beyond the basic multilingual plane included. */
+    static Gen<String> names() {
+        return strings().allPossible().ofLengthBetween(0, 255);
+    }
+
+    static Gen<byte[]> idBytes() {
+        return FrameCodecPropertiesTest.bytes(ObjectId.SIZE, ObjectId.SIZE);
+    }
+
+    @Test
     void forNameIsTheSha1OfTheUtf8Name() throws Exception {
         // Known SHA-1 test vectors: every process, in any language, derives the same id from a name.
         assertThat(ObjectId.forName("").toString()).isEqualTo("da39a3ee5e6b4b0d3255bfef95601890afd80709");
@@ -27,54 +38,62 @@ class ObjectIdTest {
         assertThat(ObjectId.forName("grüße/📦").toBytes()).isEqualTo(expected);
     }
 
-    @Property
-    void forNameIsStableAndTwentyBytes(@ForAll String name) {
-        ObjectId first = ObjectId.forName(name);
-        ObjectId second = ObjectId.forName(new String(name.toCharArray()));
+    @Test
+    void forNameIsStableAndTwentyBytes() {
+        Theories.check(EXAMPLES, qt -> qt.forAll(names()).checkAssert(name -> {
+            ObjectId first = ObjectId.forName(name);
+            ObjectId second = ObjectId.forName(new String(name.toCharArray()));
 
-        assertThat(first).isEqualTo(second).hasSameHashCodeAs(second);
-        assertThat(first.toBytes()).hasSize(ObjectId.SIZE).isEqualTo(second.toBytes());
+            assertThat(first).isEqualTo(second).hasSameHashCodeAs(second);
+            assertThat(first.toBytes()).hasSize(ObjectId.SIZE).isEqualTo(second.toBytes());
+        }));
     }
 
-    @Property
-    void differentNamesGiveDifferentIds(@ForAll String a, @ForAll String b) {
-        if (!a.equals(b)) {
-            assertThat(ObjectId.forName(a)).isNotEqualTo(ObjectId.forName(b));
-        }
+    @Test
+    void differentNamesGiveDifferentIds() {
+        Theories.check(EXAMPLES, qt -> qt.forAll(names(), names()).checkAssert((a, b) -> {
+            if (!a.equals(b)) {
+                assertThat(ObjectId.forName(a)).isNotEqualTo(ObjectId.forName(b));
+            }
+        }));
     }
 
-    @Property
-    void hexRoundTrips(@ForAll @Size(ObjectId.SIZE) byte[] bytes) {
-        ObjectId id = ObjectId.of(bytes);
-        String hex = id.toString();
+    @Test
+    void hexRoundTrips() {
+        Theories.check(EXAMPLES, qt -> qt.forAll(idBytes()).checkAssert(bytes -> {
+            ObjectId id = ObjectId.of(bytes);
+            String hex = id.toString();
 
-        assertThat(hex).hasSize(2 * ObjectId.SIZE).matches("[0-9a-f]{40}");
-        assertThat(ObjectId.fromHex(hex)).isEqualTo(id);
-        assertThat(ObjectId.fromHex(hex.toUpperCase(Locale.ROOT))).isEqualTo(id);
-        assertThat(hex).isEqualTo(HexFormat.of().formatHex(bytes));
+            assertThat(hex).hasSize(2 * ObjectId.SIZE).matches("[0-9a-f]{40}");
+            assertThat(ObjectId.fromHex(hex)).isEqualTo(id);
+            assertThat(ObjectId.fromHex(hex.toUpperCase(Locale.ROOT))).isEqualTo(id);
+            assertThat(hex).isEqualTo(HexFormat.of().formatHex(bytes));
+        }));
     }
 
-    @Property
-    void bufferRoundTrips(@ForAll @Size(ObjectId.SIZE) byte[] bytes) {
-        ObjectId id = ObjectId.of(bytes);
-        ByteBuffer buf = ByteBuffer.allocate(ObjectId.SIZE + 3);
-        buf.put((byte) 1);
-        id.write(buf);
-        assertThat(buf.position()).isEqualTo(1 + ObjectId.SIZE);
+    @Test
+    void bufferRoundTrips() {
+        Theories.check(EXAMPLES, qt -> qt.forAll(idBytes()).checkAssert(bytes -> {
+            ObjectId id = ObjectId.of(bytes);
+            ByteBuffer buf = ByteBuffer.allocate(ObjectId.SIZE + 3);
+            buf.put((byte) 1);
+            id.write(buf);
+            assertThat(buf.position()).isEqualTo(1 + ObjectId.SIZE);
 
-        buf.position(1);
-        assertThat(ObjectId.read(buf)).isEqualTo(id);
-        assertThat(buf.position()).isEqualTo(1 + ObjectId.SIZE);
+            buf.position(1);
+            assertThat(ObjectId.read(buf)).isEqualTo(id);
+            assertThat(buf.position()).isEqualTo(1 + ObjectId.SIZE);
+        }));
     }
 
-    @Example
+    @Test
     void readingFromTooFewBytesUnderflows() {
         // FrameCodec relies on this exception to report truncated frames.
         ByteBuffer buf = ByteBuffer.allocate(ObjectId.SIZE - 1);
         assertThatThrownBy(() -> ObjectId.read(buf)).isInstanceOf(BufferUnderflowException.class);
     }
 
-    @Example
+    @Test
     void badHexIsRejectedWithTheInputInTheMessage() {
         String good = ObjectId.forName("x").toString();
         for (String bad : new String[] {"", "abc", good.substring(1), good + "0", good.substring(2) + "0x",
@@ -84,7 +103,7 @@ class ObjectIdTest {
         }
     }
 
-    @Example
+    @Test
     void ofRejectsWrongLengthsAndCopies() {
         for (int n : new int[] {0, 1, ObjectId.SIZE - 1, ObjectId.SIZE + 1, 32}) {
             assertThatThrownBy(() -> ObjectId.of(new byte[n])).isInstanceOf(IllegalArgumentException.class)
@@ -99,7 +118,7 @@ class ObjectIdTest {
         assertThat(id).isEqualTo(ObjectId.of(new byte[ObjectId.SIZE]));
     }
 
-    @Example
+    @Test
     void compareToIsUnsignedAndConsistentWithEquals() {
         byte[] low = new byte[ObjectId.SIZE];
         byte[] high = new byte[ObjectId.SIZE];
@@ -111,15 +130,17 @@ class ObjectIdTest {
         assertThat(ObjectId.of(low)).isNotEqualTo(ObjectId.of(high)).isNotEqualTo(null).isNotEqualTo("x");
     }
 
-    @Property
-    void ordersLikeItsHex(@ForAll @Size(ObjectId.SIZE) byte[] a, @ForAll @Size(ObjectId.SIZE) byte[] b) {
-        int byId = Integer.signum(ObjectId.of(a).compareTo(ObjectId.of(b)));
-        int byHex = Integer.signum(ObjectId.of(a).toString().compareTo(ObjectId.of(b).toString()));
-        assertThat(byId).isEqualTo(byHex);
-        assertThat(byId == 0).isEqualTo(ObjectId.of(a).equals(ObjectId.of(b)));
+    @Test
+    void ordersLikeItsHex() {
+        Theories.check(EXAMPLES, qt -> qt.forAll(idBytes(), idBytes()).checkAssert((a, b) -> {
+            int byId = Integer.signum(ObjectId.of(a).compareTo(ObjectId.of(b)));
+            int byHex = Integer.signum(ObjectId.of(a).toString().compareTo(ObjectId.of(b).toString()));
+            assertThat(byId).isEqualTo(byHex);
+            assertThat(byId == 0).isEqualTo(ObjectId.of(a).equals(ObjectId.of(b)));
+        }));
     }
 
-    @Example
+    @Test
     void randomIdsDiffer() {
         Set<ObjectId> ids = new HashSet<>();
         for (int i = 0; i < 10_000; i++) {

@@ -2,23 +2,21 @@ package dev.quiver.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.quiver.protocol.testing.Theories;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
-import net.jqwik.api.statistics.Statistics;
-import net.jqwik.api.statistics.StatisticsReport;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Random sequences of allocations and frees, checked after every step against a model of the live blocks: the
@@ -41,28 +39,32 @@ class AllocatorPropertiesTest {
         }
     }
 
-    @Provide
-    Arbitrary<List<Op>> ops() {
-        Arbitrary<Op> alloc = Arbitraries.oneOf(
-                Arbitraries.longs().between(0, 300).map(Alloc::new),
-                Arbitraries.longs().between(0, 5000).map(Alloc::new),
-                Arbitraries.longs().between(0, 70_000).map(Alloc::new));
-        Arbitrary<Op> free = Arbitraries.integers().between(0, 1000).map(Free::new);
-        return Arbitraries.frequencyOf(
-                Tuple.of(3, alloc),
-                Tuple.of(2, free)).list().ofMinSize(1).ofMaxSize(400);
+    static Gen<List<Op>> ops() {
+        Gen<Op> alloc = Generate.oneOf(longs().between(0, 300), longs().between(0, 5000), longs().between(0, 70_000))
+                .map(Alloc::new);
+        Gen<Op> free = integers().between(0, 1000).map(Free::new);
+        return lists().of(Generate.frequency(Pair.of(3, alloc), Pair.of(2, free))).ofSizeBetween(1, 400);
     }
 
-    @Provide
-    Arbitrary<Long> capacities() {
-        return Arbitraries.oneOf(Arbitraries.longs().between(1, 64).map(n -> n * 64),
-                Arbitraries.longs().between(1, 4096).map(n -> n * 64));
+    static Gen<Long> capacities() {
+        return Generate.oneOf(longs().between(1, 64), longs().between(1, 4096)).map(n -> n * 64);
     }
 
-    @Property(tries = 400)
-    @StatisticsReport(StatisticsReport.StatisticsReportMode.OFF)
-    void randomAllocationsAndFreesKeepEveryInvariant(@ForAll("capacities") long capacity,
-                                                      @ForAll("ops") List<Op> ops) {
+    @Test
+    void randomAllocationsAndFreesKeepEveryInvariant() {
+        int[] triesAndFailingOnes = new int[2];
+        Theories.check(400, qt -> qt.forAll(capacities(), ops()).checkAssert((capacity, ops) -> {
+            triesAndFailingOnes[0]++;
+            if (allocationsAndFreesKeepEveryInvariant(capacity, ops)) {
+                triesAndFailingOnes[1]++;
+            }
+        }));
+        assertThat(triesAndFailingOnes[1]).as("tries where an allocation failed, of %s", triesAndFailingOnes[0])
+                .isGreaterThanOrEqualTo(triesAndFailingOnes[0] / 10);
+    }
+
+    /** Returns whether an allocation failed on the way. */
+    private static boolean allocationsAndFreesKeepEveryInvariant(long capacity, List<Op> ops) {
         Allocator a = new Allocator(capacity);
         List<Block> live = new ArrayList<>();
         int failures = 0;
@@ -92,9 +94,6 @@ class AllocatorPropertiesTest {
             }
             checkInvariants(a, live);
         }
-        Statistics.label("allocation failed").collect(failures > 0);
-        Statistics.label("allocation failed").coverage(c -> c.check(true).percentage(p -> p >= 10));
-
         for (Block b : live) {
             a.free(b.offset, b.size);
         }
@@ -102,6 +101,7 @@ class AllocatorPropertiesTest {
         assertThat(a.freeBlocks()).isEqualTo(1);
         assertThat(a.freeBlocksByOffset()).containsExactly(Map.entry(0L, capacity));
         assertThat(a.largestFree()).isEqualTo(capacity);
+        return failures > 0;
     }
 
     /** The free list and the live blocks tile the arena exactly; free blocks never touch. */
@@ -161,11 +161,15 @@ class AllocatorPropertiesTest {
         return best;
     }
 
-    @Property(tries = 300)
-    void freeingAnythingNotLiveThrowsAndChangesNothing(@ForAll("ops") List<Op> ops,
-                                                        @ForAll @IntRange(min = 0, max = 1000) int pick,
-                                                        @ForAll @IntRange(min = 0, max = 64) int shiftUnits,
-                                                        @ForAll @IntRange(min = 1, max = 64) int sizeUnits) {
+    @Test
+    void freeingAnythingNotLiveThrowsAndChangesNothing() {
+        Theories.check(300, qt -> qt.forAll(ops(), integers().between(0, 1000), integers().between(0, 64),
+                        integers().between(1, 64))
+                .checkAssert(AllocatorPropertiesTest::freeingAnythingNotLiveThrowsAndChangesNothing));
+    }
+
+    private static void freeingAnythingNotLiveThrowsAndChangesNothing(List<Op> ops, int pick, int shiftUnits,
+                                                                     int sizeUnits) {
         Allocator a = new Allocator(64 * 1024);
         List<Block> live = new ArrayList<>();
         List<Block> freed = new ArrayList<>();
@@ -215,18 +219,25 @@ class AllocatorPropertiesTest {
         checkInvariants(a, live);
     }
 
-    @Property(tries = 200)
-    void blocksAreAlignedAndJustBigEnough(@ForAll @LongRange(min = 0, max = Allocator.MAX_BLOCK) long bytes) {
-        long block = Allocator.blockSize(bytes);
+    @Test
+    void blocksAreAlignedAndJustBigEnough() {
+        Theories.check(200, qt -> qt.forAll(longs().between(0, Allocator.MAX_BLOCK)).checkAssert(bytes -> {
+            long block = Allocator.blockSize(bytes);
 
-        assertThat(block % Allocator.ALIGN).isZero();
-        assertThat(block).isGreaterThanOrEqualTo(Math.max(bytes, 1));
-        assertThat(block - Math.max(bytes, 1)).isLessThan(Allocator.ALIGN);
+            assertThat(block % Allocator.ALIGN).isZero();
+            assertThat(block).isGreaterThanOrEqualTo(Math.max(bytes, 1));
+            assertThat(block - Math.max(bytes, 1)).isLessThan(Allocator.ALIGN);
+        }));
     }
 
     /** However churned, an arena whose blocks are all freed can hand out its whole capacity in one block. */
-    @Property(tries = 100)
-    void afterAnyChurnFreeingEverythingLeavesNoFragments(@ForAll("ops") List<Op> ops) {
+    @Test
+    void afterAnyChurnFreeingEverythingLeavesNoFragments() {
+        Theories.check(100, qt -> qt.forAll(ops())
+                .checkAssert(AllocatorPropertiesTest::freeingEverythingLeavesNoFragments));
+    }
+
+    private static void freeingEverythingLeavesNoFragments(List<Op> ops) {
         Allocator a = new Allocator(1 << 20);
         List<Block> live = new ArrayList<>();
         for (Op op : ops) {

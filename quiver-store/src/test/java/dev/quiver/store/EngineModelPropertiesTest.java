@@ -3,6 +3,9 @@ package dev.quiver.store;
 import static dev.quiver.store.EngineDriver.block;
 import static dev.quiver.store.EngineDriver.error;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
@@ -12,6 +15,7 @@ import dev.quiver.protocol.Reply.Location;
 import dev.quiver.protocol.Reply.Notification;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Status;
+import dev.quiver.protocol.testing.Theories;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -22,15 +26,10 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.statistics.Statistics;
-import net.jqwik.api.statistics.StatisticsReport;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Random conversations of several clients with one engine, replayed against a model of objects, references and
@@ -69,46 +68,49 @@ class EngineModelPropertiesTest {
     /** Create, seal and (if {@code release}) release, as a well-behaved writer does; each step checked. */
     record Put(int client, int id, long data, boolean release) implements Op {}
 
-    @Provide
-    Arbitrary<List<Op>> conversations() {
-        Arbitrary<Integer> client = Arbitraries.integers().between(0, CLIENTS - 1);
-        Arbitrary<Integer> id = Arbitraries.integers().between(0, IDS.size() - 1);
-        Arbitrary<List<Integer>> ids = id.list().ofMinSize(1).ofMaxSize(3);
-        Arbitrary<Long> data = Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.longs().between(0, 3000)),
-                Tuple.of(1, Arbitraries.longs().between(0, 10_000)));
-        Arbitrary<Op> create = Combinators.combine(client, id, data, Arbitraries.longs().between(0, 100))
-                .as(Create::new);
-        Arbitrary<Op> seal = Combinators.combine(client, id, Arbitraries.longs()).as(Seal::new);
-        Arbitrary<Op> abort = Combinators.combine(client, id).as(Abort::new);
-        Arbitrary<Op> get = Combinators.combine(client, ids).as(Get::new);
-        Arbitrary<Op> release = Combinators.combine(client, ids).as(Release::new);
-        Arbitrary<Op> delete = Combinators.combine(client, ids).as(Delete::new);
-        Arbitrary<Op> contains = Combinators.combine(client, ids).as(Contains::new);
-        Arbitrary<Op> hash = Combinators.combine(client, id).as(Hash::new);
-        Arbitrary<Op> evict = Arbitraries.oneOf(Arbitraries.longs().between(0, 5000),
-                Arbitraries.just(Long.MAX_VALUE)).map(Evict::new);
-        Arbitrary<Op> disconnect = client.map(Disconnect::new);
-        Arbitrary<Op> put = Combinators.combine(client, id, data, Arbitraries.of(true, true, false)).as(Put::new);
-        return Arbitraries.frequencyOf(
-                Tuple.of(10, put), Tuple.of(6, create), Tuple.of(6, seal), Tuple.of(2, abort), Tuple.of(8, get),
-                Tuple.of(8, release),
-                Tuple.of(4, delete), Tuple.of(2, contains), Tuple.of(2, hash), Tuple.of(2, evict),
-                Tuple.of(1, disconnect)).list().ofMinSize(1).ofMaxSize(80);
+    /** Conversations: generated lists of commands, each checked against the model as it is applied. */
+    static Gen<List<Op>> conversations() {
+        Gen<Integer> client = integers().between(0, CLIENTS - 1);
+        Gen<Integer> id = integers().between(0, IDS.size() - 1);
+        Gen<List<Integer>> ids = lists().of(id).ofSizeBetween(1, 3);
+        Gen<Long> data = Generate.frequency(Pair.of(8, longs().between(0, 3000)),
+                Pair.of(1, longs().between(0, 10_000)));
+        Gen<Op> create = client.zip(id, data, longs().between(0, 100), Create::new);
+        Gen<Op> seal = client.zip(id, longs().all(), Seal::new);
+        Gen<Op> abort = client.zip(id, Abort::new);
+        Gen<Op> get = client.zip(ids, Get::new);
+        Gen<Op> release = client.zip(ids, Release::new);
+        Gen<Op> delete = client.zip(ids, Delete::new);
+        Gen<Op> contains = client.zip(ids, Contains::new);
+        Gen<Op> hash = client.zip(id, Hash::new);
+        Gen<Op> evict = Generate.oneOf(longs().between(0, 5000), Generate.constant(Long.MAX_VALUE)).map(Evict::new);
+        Gen<Op> disconnect = client.map(Disconnect::new);
+        Gen<Op> put = client.zip(id, data, Generate.pick(List.of(true, true, false)), Put::new);
+        return lists().of(Generate.frequency(List.of(
+                Pair.of(10, put), Pair.of(6, create), Pair.of(6, seal), Pair.of(2, abort), Pair.of(8, get),
+                Pair.of(8, release),
+                Pair.of(4, delete), Pair.of(2, contains), Pair.of(2, hash), Pair.of(2, evict),
+                Pair.of(1, disconnect)))).ofSizeBetween(1, 80);
     }
 
-    @Property(tries = 400)
-    @StatisticsReport(StatisticsReport.StatisticsReportMode.OFF)
-    void theEngineBehavesLikeItsModel(@ForAll("conversations") List<Op> ops) {
-        Run run = new Run();
-        for (Op op : ops) {
-            run.apply(op);
-            run.check();
-        }
-        run.finish();
-        Statistics.label("evictions").collect(run.evictions > 0);
-        Statistics.label("deferred deletes").collect(run.deferred > 0);
-        Statistics.label("evictions").coverage(c -> c.check(true).percentage(p -> p >= 20));
-        Statistics.label("deferred deletes").coverage(c -> c.check(true).percentage(p -> p >= 3));
+    @Test
+    void theEngineBehavesLikeItsModel() {
+        int[] runs = new int[3]; // conversations, with evictions, with deferred deletes
+        Theories.check(400, qt -> qt.forAll(conversations()).checkAssert(ops -> {
+            Run run = new Run();
+            for (Op op : ops) {
+                run.apply(op);
+                run.check();
+            }
+            run.finish();
+            runs[0]++;
+            runs[1] += run.evictions > 0 ? 1 : 0;
+            runs[2] += run.deferred > 0 ? 1 : 0;
+        }));
+        // The generator reaches the interesting paths often enough to test them.
+        assertThat(runs[1]).as("conversations with evictions, of %s", runs[0]).isGreaterThanOrEqualTo(runs[0] / 5);
+        assertThat(runs[2]).as("conversations with deferred deletes, of %s", runs[0])
+                .isGreaterThanOrEqualTo(runs[0] * 3 / 100);
     }
 
     /** The model's view of one object. */

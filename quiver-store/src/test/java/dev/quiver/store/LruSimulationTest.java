@@ -1,11 +1,14 @@
 package dev.quiver.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Status;
+import dev.quiver.protocol.testing.Theories;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -13,9 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 
 /**
  * The store used as a cache, in the manner of Caffeine's policy simulator: a trace of accesses over a skewed key
@@ -87,10 +88,13 @@ class LruSimulationTest {
      * Objects of one block size: no fragmentation, so the store must behave exactly like an LRU cache of
      * capacity / size entries — the same hit or miss on every access, the same victim on every eviction.
      */
-    @Property(tries = 25)
-    void withUniformSizesTheStoreIsExactlyAnLruCache(@ForAll long seed,
-                                                     @ForAll @IntRange(min = 1, max = 80) int entries,
-                                                     @ForAll @IntRange(min = 1, max = 5000) int size) {
+    @Test
+    void withUniformSizesTheStoreIsExactlyAnLruCache() {
+        Theories.check(25, qt -> qt.forAll(longs().all(), integers().between(1, 80), integers().between(1, 5000))
+                .checkAssert(LruSimulationTest::uniformSizes));
+    }
+
+    private static void uniformSizes(long seed, int entries, int size) {
         Random random = new Random(seed);
         long block = Allocator.blockSize(size);
         StoreCache store = new StoreCache(block * entries);
@@ -125,8 +129,12 @@ class LruSimulationTest {
      * Objects of random sizes: the store may have to evict more than a byte-counting LRU would (a hole must be
      * contiguous), but never fewer, and always the least recently used ones, in order.
      */
-    @Property(tries = 25)
-    void withMixedSizesTheStoreEvictsAnLruPrefixAndNeverLessThanNeeded(@ForAll long seed) {
+    @Test
+    void withMixedSizesTheStoreEvictsAnLruPrefixAndNeverLessThanNeeded() {
+        Theories.check(25, qt -> qt.forAll(longs().all()).checkAssert(LruSimulationTest::mixedSizes));
+    }
+
+    private static void mixedSizes(long seed) {
         Random random = new Random(seed);
         long capacity = 1 << 20;
         StoreCache store = new StoreCache(capacity);

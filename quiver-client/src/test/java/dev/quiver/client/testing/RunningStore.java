@@ -28,8 +28,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * ... STORE.client().get(id, QuiverClient.NO_WAIT) ...
  * }</pre>
  *
- * Clients from {@link #connect()} are closed with it, before the store. Where JUnit's extensions do not reach (jqwik
- * containers), {@link #started(long)} and {@link #close()} do the same by hand.
+ * Clients from {@link #connect()} are closed with it, before the store. Where a store is needed outside a field's
+ * lifetime (inside one test, or set up with other fixtures in {@code @BeforeAll}), {@link #started(long)} and
+ * {@link #close()} do the same by hand.
  */
 public final class RunningStore
         implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, AutoCloseable {

@@ -1,0 +1,87 @@
+package dev.quiver.examples.realtime;
+
+import dev.quiver.arrow.ArrowStore;
+import dev.quiver.arrow.StreamEvent;
+import dev.quiver.arrow.StreamReader;
+import dev.quiver.client.QuiverClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.Float8Vector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+
+/**
+ * A consumer process of {@code quiver demo realtime}: reads the stream from its first batch to its end, each batch
+ * zero-copy, training an online linear regression ({@link SgdRegressor}) on every row. Prints {@code PROGRESS rows}
+ * lines and one {@code RESULT rows batches lost checksum intercept slope p50_us p99_us max_us} line, where the
+ * latencies run from the moment the producer appended a batch to the moment this consumer got it.
+ */
+public final class RealtimeConsumer {
+    private RealtimeConsumer() {}
+
+    public static void main(String[] args) {
+        Path socket = Path.of(args[0]);
+        String stream = args[1];
+        long expectedRows = Long.parseLong(args[2]);
+
+        SgdRegressor model = new SgdRegressor();
+        RowChecksum checksum = new RowChecksum();
+        long rows = 0;
+        long batches = 0;
+        long lost = 0;
+        long[] latencies = new long[1024];
+        long reportEvery = Math.max(1, expectedRows / 10);
+        try (QuiverClient client = QuiverClient.connect(socket); BufferAllocator allocator = new RootAllocator()) {
+            StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), stream,
+                    StreamReader.Start.EARLIEST);
+            System.out.println("READY");
+            while (true) {
+                StreamEvent e = reader.next(Duration.ofSeconds(60));
+                if (e instanceof StreamEvent.End) {
+                    break;
+                }
+                switch (e) {
+                    case StreamEvent.Batch b -> {
+                        long received = System.nanoTime();
+                        try (b) {
+                            VectorSchemaRoot root = b.table().batches().getFirst();
+                            BigIntVector row = (BigIntVector) root.getVector("row");
+                            Float8Vector x = (Float8Vector) root.getVector("x");
+                            Float8Vector y = (Float8Vector) root.getVector("y");
+                            BigIntVector producedNs = (BigIntVector) root.getVector("produced_ns");
+                            for (int i = 0; i < root.getRowCount(); i++) {
+                                model.learn(x.get(i), y.get(i));
+                                checksum.add(row.get(i), x.get(i), y.get(i));
+                            }
+                            if (batches == latencies.length) {
+                                latencies = Arrays.copyOf(latencies, latencies.length * 2);
+                            }
+                            latencies[(int) batches] = received - producedNs.get(0);
+                            if ((rows + root.getRowCount()) / reportEvery != rows / reportEvery) {
+                                System.out.printf("PROGRESS %d%n", rows + root.getRowCount());
+                            }
+                            rows += root.getRowCount();
+                            batches++;
+                        }
+                    }
+                    case StreamEvent.Lost l -> lost += l.count();
+                    case StreamEvent.Timeout t -> System.err.println("consumer: no batch for 60 s, still waiting for "
+                            + t.waitingFor());
+                    case StreamEvent.End end -> throw new AssertionError("handled above");
+                }
+            }
+        }
+        long[] sorted = Arrays.copyOf(latencies, (int) batches);
+        Arrays.sort(sorted);
+        System.out.printf("RESULT %d %d %d %s %.6f %.6f %.1f %.1f %.1f%n", rows, batches, lost, checksum,
+                model.intercept(), model.weight(), percentile(sorted, 0.50) / 1e3, percentile(sorted, 0.99) / 1e3,
+                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e3);
+    }
+
+    private static double percentile(long[] sorted, double p) {
+        return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1, Math.round(p * (sorted.length - 1)))];
+    }
+}

@@ -1,0 +1,73 @@
+package dev.quiver.examples.realtime;
+
+import dev.quiver.arrow.ArrowStore;
+import dev.quiver.arrow.Retention;
+import dev.quiver.arrow.StreamWriter;
+import dev.quiver.client.QuiverClient;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.Float8Vector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+
+/**
+ * The producer process of {@code quiver demo realtime}: breaks a data frame of y = 4 + 3x + noise (x uniform on
+ * [0, 10), noise standard normal) into batches of 1..maxBatch rows and appends each to the stream, as fast as it can,
+ * then ends the stream. Prints {@code PROGRESS rows batches} lines and one {@code PRODUCED rows batches checksum
+ * nanos} line. Columns: row (int64), x, y (float64), produced_ns (int64, System.nanoTime() just before the append,
+ * comparable across processes on one machine).
+ */
+public final class RealtimeProducer {
+    private RealtimeProducer() {}
+
+    public static void main(String[] args) {
+        Path socket = Path.of(args[0]);
+        String stream = args[1];
+        long rows = Long.parseLong(args[2]);
+        int maxBatch = Integer.parseInt(args[3]);
+        long seed = Long.parseLong(args[4]);
+
+        SplittableRandom random = new SplittableRandom(seed);
+        RowChecksum checksum = new RowChecksum();
+        long batches = 0;
+        long start = System.nanoTime();
+        try (QuiverClient client = QuiverClient.connect(socket);
+             BufferAllocator allocator = new RootAllocator();
+             StreamWriter writer = StreamWriter.open(new ArrowStore(client, allocator), stream, Retention.ALL);
+             BigIntVector row = new BigIntVector("row", allocator);
+             Float8Vector x = new Float8Vector("x", allocator);
+             Float8Vector y = new Float8Vector("y", allocator);
+             BigIntVector producedNs = new BigIntVector("produced_ns", allocator);
+             VectorSchemaRoot root = VectorSchemaRoot.of(row, x, y, producedNs)) {
+            long next = 0;
+            long reportEvery = Math.max(1, rows / 10);
+            while (next < rows) {
+                int n = (int) Math.min(rows - next, 1 + random.nextInt(maxBatch));
+                root.allocateNew();
+                for (int i = 0; i < n; i++) {
+                    double xi = random.nextDouble() * 10;
+                    double yi = 4 + 3 * xi + random.nextGaussian();
+                    row.set(i, next + i);
+                    x.set(i, xi);
+                    y.set(i, yi);
+                    checksum.add(next + i, xi, yi);
+                }
+                long now = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    producedNs.set(i, now);
+                }
+                root.setRowCount(n);
+                writer.append(root);
+                batches++;
+                if ((next + n) / reportEvery != next / reportEvery) {
+                    System.out.printf("PROGRESS %d %d%n", next + n, batches);
+                }
+                next += n;
+            }
+            writer.end();
+        }
+        System.out.printf("PRODUCED %d %d %s %d%n", rows, batches, checksum, System.nanoTime() - start);
+    }
+}
