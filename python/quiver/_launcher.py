@@ -108,8 +108,9 @@ def _drain(f):
         pass
 
 
+# The same flags as bin/quiver's: the last one lets a store make command rings for Java clients (Agrona).
 JVM_FLAGS = ["--enable-native-access=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-             "--sun-misc-unsafe-memory-access=allow"]
+             "--sun-misc-unsafe-memory-access=allow", "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"]
 
 
 def _java_major(java):

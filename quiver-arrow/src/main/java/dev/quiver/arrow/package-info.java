@@ -8,6 +8,7 @@
  * An application that uses this package runs on JDK 25 or newer with
  * <pre>
  * --enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow
+ * --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED
  * </pre>
  * <ul>
  *   <li>{@code --enable-native-access=ALL-UNNAMED}: the client's views of the mapped arena and Arrow's buffers over
@@ -17,6 +18,9 @@
  *   <li>{@code --sun-misc-unsafe-memory-access=allow}: Arrow's allocator is Netty's ({@code arrow-memory-netty}),
  *       which needs {@code sun.misc.Unsafe}; JDK 25 denies it to Netty without the flag, and the first
  *       {@code RootAllocator} fails with an {@code ExceptionInInitializerError}.</li>
+ *   <li>{@code --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED}: only for clients on the command rings
+ *       ({@code ClientOptions.Transport.RINGS}), whose Agrona ring buffers reach shared memory through
+ *       {@code jdk.internal.misc.Unsafe}.</li>
  * </ul>
  * The README's section "JVM flags" shows how to set them in Maven, Gradle or a {@code java} command line.
  */

@@ -1,5 +1,6 @@
 package dev.quiver.bench;
 
+import dev.quiver.client.ClientOptions;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.WritableObject;
@@ -64,6 +65,7 @@ public final class BenchWorker {
     private BufferAllocator allocator;
     private FlightClient flight;
     private final QuiverClient client;
+    private QuiverClient ringClient;
     private final BufferedReader in;
     private final PrintStream out;
     private final ByteBuffer request = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -79,7 +81,21 @@ public final class BenchWorker {
         this.flightUri = flightUri;
         this.in = in;
         this.out = out;
-        this.client = QuiverClient.connect(storeSocket);
+        this.client = QuiverClient.connect(storeSocket,
+                ClientOptions.defaults().withTransport(ClientOptions.Transport.SOCKET));
+    }
+
+    /** The client of the ring operations, connected on first use; fails if the store made no rings for it. */
+    private QuiverClient ringClient() {
+        if (ringClient == null) {
+            ringClient = QuiverClient.connect(storeSocket,
+                    ClientOptions.defaults().withTransport(ClientOptions.Transport.RINGS));
+            if (ringClient.transport() != ClientOptions.Transport.RINGS) {
+                throw new IllegalStateException("the store made no command rings for the ring benchmark's client "
+                        + "(see the store's log: its JVM needs --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED)");
+            }
+        }
+        return ringClient;
     }
 
     public static void main(String[] args) {
@@ -246,6 +262,9 @@ public final class BenchWorker {
     private void close() throws InterruptedException {
         drain(client);
         client.close();
+        if (ringClient != null) {
+            ringClient.close();
+        }
         if (flight != null) {
             flight.close();
         }
@@ -309,6 +328,8 @@ public final class BenchWorker {
         private static final int PRESET_BATCHES = 10;
 
         private final SmallOp op;
+        /** The socket client, or the ring client for the ring operations. */
+        private final QuiverClient client;
         private final long size;
         private final int batch;
         private final Arena arena = Arena.ofConfined();
@@ -321,12 +342,13 @@ public final class BenchWorker {
 
         SmallLoop(SmallOp op, long size, int batch) {
             this.op = op;
+            this.client = op.rings() ? ringClient() : BenchWorker.this.client;
             this.size = size;
             this.batch = batch;
             this.payload = arena.allocate(Math.max(size, 1), 64).asSlice(0, size);
             Sums.fill(payload);
             new SecureRandom().nextBytes(idBytes); // the first 12 bytes stay: this worker's id space
-            if (op == SmallOp.GET || op == SmallOp.GET_BATCH) {
+            if (op == SmallOp.GET || op == SmallOp.GET_BATCH || op == SmallOp.GET_RINGS) {
                 List<QuiverClient.ObjectData> objects = new ArrayList<>();
                 for (int i = 0; i < batch * PRESET_BATCHES; i++) {
                     ObjectId id = nextId();
@@ -360,7 +382,7 @@ public final class BenchWorker {
         private void call() throws IOException {
             switch (op) {
                 case PING -> ping();
-                case CREATE -> {
+                case CREATE, CREATE_RINGS -> {
                     ObjectId id = nextId();
                     try (WritableObject o = client.create(id, size)) {
                         MemorySegment.copy(payload, 0, o.data(), 0, size);
@@ -368,7 +390,7 @@ public final class BenchWorker {
                     }
                     created.add(id);
                 }
-                case GET -> {
+                case GET, GET_RINGS -> {
                     ObjectId id = preset.get(next++ % preset.size());
                     try (ObjectBuffer b = client.get(id, QuiverClient.NO_WAIT).orElseThrow()) {
                         blackhole += Sums.sum(b.data());

@@ -10,6 +10,10 @@ enum SmallOp {
     CREATE("create", "create + write + seal + release"),
     /** get, read (sum) the bytes, close (release sent without waiting). One round trip. */
     GET("get", "get + read + release"),
+    /** {@link #CREATE} by a client on the command rings (requests and replies in shared memory). */
+    CREATE_RINGS("createRings", "create + write + seal + release, rings"),
+    /** {@link #GET} by a client on the command rings. */
+    GET_RINGS("getRings", "get + read + release, rings"),
     /** createAndSeal of a batch: create, copy, seal and release every object, two round trips per batch. */
     CREATE_BATCH("createBatch", "createAndSeal(batch of %d)"),
     /** get of a batch in one round trip, then read and close every buffer (one release message each). */
@@ -39,7 +43,12 @@ enum SmallOp {
 
     /** Whether the operation leaves new objects in the store (the worker deletes them after each window). */
     boolean creates() {
-        return this == CREATE || this == CREATE_BATCH;
+        return this == CREATE || this == CREATE_BATCH || this == CREATE_RINGS;
+    }
+
+    /** Whether the operation's client uses the command rings instead of the socket. */
+    boolean rings() {
+        return this == CREATE_RINGS || this == GET_RINGS;
     }
 
     static SmallOp of(String word) {

@@ -29,7 +29,7 @@ final class WorkerProcess implements AutoCloseable {
     /** Quiver's JVM flags when the property is not set (FFM, Arrow IPC, Netty on JDK 25; see the README, "JVM flags"). */
     static final String DEFAULT_JVM_FLAGS =
             "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
-                    + "--sun-misc-unsafe-memory-access=allow";
+                    + "--sun-misc-unsafe-memory-access=allow --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
     private static final String EOF = "\u0000EOF";
     private static final int LOG_LINES = 60;
 

@@ -1,6 +1,7 @@
 package dev.quiver.cli;
 
 import dev.quiver.client.DefaultSocket;
+import dev.quiver.store.IdleMode;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreMain;
 import java.nio.file.Files;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h]}: the store daemon, in the foreground. */
+/** {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h] [--idle MODE]}: the store daemon, in the foreground. */
 @Command(name = "store", sortOptions = false,
         description = {"Runs a store in the foreground.",
                 "The store owns one shared-memory arena and serves clients on a Unix socket until SIGTERM or",
@@ -43,6 +44,13 @@ final class StoreCommand implements Callable<Integer> {
                     + " connection past that, with the reason in its log.")
     long connectionMemory;
 
+    @Option(names = "--idle", paramLabel = "MODE", defaultValue = "backoff",
+            description = {"What the engine thread does when it has no work while clients use command rings:"
+                    + " spin (lowest latency, one core always busy), backoff (default: spin a few microseconds,"
+                    + " yield, park briefly, then sleep until a client rings the doorbell; an idle store uses"
+                    + " no CPU) or park (sleep at once; least CPU, a doorbell per wake-up)."})
+    String idle;
+
     @Option(names = "--help", usageHelp = true, description = "Show this help.")
     boolean help;
 
@@ -59,7 +67,7 @@ final class StoreCommand implements Callable<Integer> {
         Path served = socket != null ? socket : DefaultSocket.forStore();
         StoreConfig config;
         try {
-            config = new StoreConfig(memory, served, directory, hugePages, connectionMemory);
+            config = new StoreConfig(memory, served, directory, hugePages, connectionMemory, IdleMode.parse(idle));
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("quiver store: " + e.getMessage());
             return 2;

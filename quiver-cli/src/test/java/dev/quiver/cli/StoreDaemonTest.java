@@ -50,7 +50,7 @@ class StoreDaemonTest {
         try (ChildJvm store = startStore(socket, "32m")) {
             String serving = store.expect("quiver store: serving", START);
             Path arena = arenaOf(serving);
-            assertThat(serving).contains("pre-faulted in");
+            assertThat(serving).contains("pre-faulted in").contains("idle backoff");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(arena))).isEqualTo("rw-------");
             assertThat(Files.size(arena)).isEqualTo(32L << 20);
@@ -220,6 +220,21 @@ class StoreDaemonTest {
 
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--connection-memory must be at least 33.0 MiB").contains("got 1048576");
+        assertThat(socket).doesNotExist();
+        try (Stream<Path> left = Files.list(arenas)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    void anUnknownIdleModeIsRefusedWithTheChoicesAndNothingIsCreated() throws IOException {
+        Path arenas = Files.createDirectories(dir.resolve("arenas"));
+        Path socket = dir.resolve("store.sock");
+
+        Cli r = Cli.run("store", "-m", "1m", "-s", socket.toString(), "-d", arenas.toString(), "--idle", "fast");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("unknown idle mode 'fast'; use spin, backoff or park");
         assertThat(socket).doesNotExist();
         try (Stream<Path> left = Files.list(arenas)) {
             assertThat(left).isEmpty();

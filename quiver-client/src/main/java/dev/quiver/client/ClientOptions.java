@@ -19,10 +19,42 @@ import java.util.Objects;
  * {@link QuiverClient#WAIT_FOREVER} waits without a deadline. A missed deadline ends the connection, exactly as if
  * the store had closed it: the late reply would carry references the client could no longer account for.
  *
+ * <p><b>Transport.</b> Requests and replies travel through the Unix socket ({@link Transport#SOCKET}, the default)
+ * or through shared-memory command rings ({@link Transport#RINGS}); operations, semantics and errors are the same on
+ * both. The default can be changed without code with the system property {@value #TRANSPORT_PROPERTY}
+ * ({@code socket} or {@code rings}).
+ *
  * @param connectRetry   how long {@code connect} keeps retrying while nothing listens on the socket
  * @param requestTimeout how long any call waits for the store's reply, beyond the time it asked the store to wait
+ * @param transport      how requests reach the store's engine and replies come back
  */
-public record ClientOptions(Duration connectRetry, Duration requestTimeout) {
+public record ClientOptions(Duration connectRetry, Duration requestTimeout, Transport transport) {
+    /** The system property that chooses {@link #defaults()}'s transport: {@code socket} or {@code rings}. */
+    public static final String TRANSPORT_PROPERTY = "quiver.transport";
+
+    /** How a client's requests reach the store's engine, and its replies come back. */
+    public enum Transport {
+        /** Frames over the Unix socket: every request and reply crosses the kernel. */
+        SOCKET,
+        /**
+         * Shared-memory command rings (Agrona ring buffers in a file the store makes for this client): requests and
+         * replies do not cross the kernel; the socket stays for the handshake, liveness, frames too large for a ring,
+         * and the doorbell that wakes a sleeping store or client. Needs
+         * {@code --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED} (Agrona's access to shared memory). A store
+         * that cannot make rings answers without them, and the client stays on the socket (the log says so).
+         */
+        RINGS;
+
+        /** {@code socket} or {@code rings}, any case. */
+        public static Transport parse(String name) {
+            return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "socket" -> SOCKET;
+                case "rings" -> RINGS;
+                default -> throw new IllegalArgumentException("unknown transport '" + name
+                        + "'; use socket or rings");
+            };
+        }
+    }
     /**
      * 30 s: a healthy store answers in microseconds and serves one request at a time in a single thread, so even a
      * listing of a full store or a long GC pause in its JVM stays far below this; a store that has not answered in
@@ -35,6 +67,7 @@ public record ClientOptions(Duration connectRetry, Duration requestTimeout) {
     public ClientOptions {
         Objects.requireNonNull(connectRetry, "connectRetry");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(transport, "transport");
         if (connectRetry.isNegative()) {
             throw new IllegalArgumentException("connectRetry " + connectRetry + " is negative; use 0 to try once");
         }
@@ -44,19 +77,36 @@ public record ClientOptions(Duration connectRetry, Duration requestTimeout) {
         }
     }
 
-    /** Retry connecting for {@link QuiverClient#DEFAULT_CONNECT_RETRY}; a request timeout of 30 s. */
+    /** Options without a transport use the socket. */
+    public ClientOptions(Duration connectRetry, Duration requestTimeout) {
+        this(connectRetry, requestTimeout, Transport.SOCKET);
+    }
+
+    /**
+     * Retry connecting for {@link QuiverClient#DEFAULT_CONNECT_RETRY}; a request timeout of 30 s; the socket
+     * transport, unless the system property {@value #TRANSPORT_PROPERTY} says {@code rings}.
+     *
+     * @throws IllegalArgumentException if that property names no transport
+     */
     public static ClientOptions defaults() {
-        return new ClientOptions(QuiverClient.DEFAULT_CONNECT_RETRY, DEFAULT_REQUEST_TIMEOUT);
+        String chosen = System.getProperty(TRANSPORT_PROPERTY);
+        return new ClientOptions(QuiverClient.DEFAULT_CONNECT_RETRY, DEFAULT_REQUEST_TIMEOUT,
+                chosen == null || chosen.isBlank() ? Transport.SOCKET : Transport.parse(chosen));
     }
 
     /** These options with another connect retry. */
     public ClientOptions withConnectRetry(Duration retry) {
-        return new ClientOptions(retry, requestTimeout);
+        return new ClientOptions(retry, requestTimeout, transport);
     }
 
     /** These options with another request timeout (must be positive). */
     public ClientOptions withRequestTimeout(Duration timeout) {
-        return new ClientOptions(connectRetry, timeout);
+        return new ClientOptions(connectRetry, timeout, transport);
+    }
+
+    /** These options with another transport. */
+    public ClientOptions withTransport(Transport transport) {
+        return new ClientOptions(connectRetry, requestTimeout, transport);
     }
 
     /** The margin a blocking call waits beyond its own timeout: {@code min(requestTimeout, 2 s)}. */

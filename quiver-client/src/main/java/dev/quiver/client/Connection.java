@@ -46,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * request timeout. The channel is non-blocking for that reason: the reader thread waits in a selector, and a writer
  * that finds the socket full waits in a selector of its own with a timeout.
  *
+ * <p><b>Command rings.</b> After a handshake that made them ({@link #useRings}), requests go into the request ring
+ * and replies come from the reply ring; a caller drains the reply ring itself while it waits, spinning briefly, then
+ * counts itself asleep and blocks, and the store then rings the doorbell (a doorbell frame on the socket, which the
+ * reader thread answers by draining the ring). A request too large for the ring goes on the socket, with a marker in
+ * the ring at its place; so do large replies. The socket stays the connection's identity and liveness.
+ *
  * <p><b>Losing the connection</b> (EOF, a failed read or write, a malformed reply, a missed deadline) fails every
  * pending request and tells the listener ({@link #onLost}), but does <em>not</em> close the socket: the store keeps
  * this connection's references until it reads EOF, so memory still reachable through pinned buffers is not reused.
@@ -74,6 +80,10 @@ final class Connection implements AutoCloseable {
     private volatile Duration requestTimeout = ClientOptions.DEFAULT_REQUEST_TIMEOUT;
     private volatile boolean closed;
     private volatile String lostReason;
+    /** The command rings, or null on the socket path. */
+    private volatile ClientRings rings;
+    /** How long a caller polls the reply ring before it sleeps until the doorbell. */
+    private static final long RING_SPIN_NANOS = 50_000;
 
     /** A request in flight; a listing gathers several frames. */
     private static final class Pending {
@@ -189,6 +199,26 @@ final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves this connection to the command rings the store announced in its {@code CONNECTED}: from now on requests
+     * and replies go through them.
+     *
+     * @throws IOException if the rings cannot be mapped or are not what the store announced
+     */
+    void useRings(Reply.Rings announced, long clientId) throws IOException {
+        rings = ClientRings.attach(announced, clientId, this::dispatch, this::ringCorrupt);
+    }
+
+    /** True if requests go through command rings. */
+    boolean usesRings() {
+        return rings != null;
+    }
+
+    private void ringCorrupt(String reason) {
+        LOG.error("giving up the connection to {}: {}", socket, reason);
+        connectionLost(reason);
+    }
+
     /** The deadline of calls that do not say otherwise; asynchronous writes also wait at most this long. */
     void requestTimeout(Duration timeout) {
         this.requestTimeout = timeout;
@@ -229,6 +259,16 @@ final class Connection implements AutoCloseable {
      *                                   effect
      */
     Reply await(Request request, CompletableFuture<Reply> reply, Deadline deadline) {
+        ClientRings r = rings;
+        boolean asleep = false;
+        if (r != null && !reply.isDone()) {
+            pollRing(r, reply, deadline);
+            if (!reply.isDone()) {
+                r.sleeping(true); // a full fence: a reply written before this is seen by the drain below
+                asleep = true;
+                r.drain();
+            }
+        }
         try {
             return check(deadline.isNever() ? reply.get()
                     : reply.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS));
@@ -244,6 +284,30 @@ final class Connection implements AutoCloseable {
             throw new QuiverException("interrupted while waiting for the store", e);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof QuiverException q ? q : new QuiverException(e.getCause().toString(), e);
+        } finally {
+            if (asleep) {
+                r.sleeping(false);
+            }
+        }
+    }
+
+    /** Drains the reply ring until {@code reply} is done, for at most {@link #RING_SPIN_NANOS} (and the deadline). */
+    private static void pollRing(ClientRings r, CompletableFuture<Reply> reply, Deadline deadline) {
+        long start = System.nanoTime();
+        for (int i = 0; ; i++) {
+            r.drain();
+            if (reply.isDone()) {
+                return;
+            }
+            long spent = System.nanoTime() - start;
+            if (spent > RING_SPIN_NANOS || (!deadline.isNever() && deadline.remainingNanos() <= 0)) {
+                return;
+            }
+            if (i < 100) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield(); // a shared machine: let the store's engine run
+            }
         }
     }
 
@@ -270,13 +334,32 @@ final class Connection implements AutoCloseable {
         // An interrupted thread that does I/O on a channel closes it (and with it every reference this client
         // holds): clear the flag around the write, and restore it for the caller.
         boolean interrupted = Thread.interrupted();
+        ClientRings r = rings;
         try {
+            if (r != null && r.fits(frame)) {
+                if (closed) { // checked after the pending entry went in: a loss fails it, or is seen here
+                    throw lost();
+                }
+                if (!ringWrite(r, frame, writeDeadline)) {
+                    throw writeTimedOut(request, writeLimit, "the request ring is full");
+                }
+                if (r.shouldRing() && !doorbell(writeDeadline)) {
+                    throw writeTimedOut(request, writeLimit, "the socket is full");
+                }
+                r.drain(); // replies nobody waits for (releases, say) must not fill the reply ring
+                return p.future;
+            }
             if (!writeLock.tryLock(Math.max(0, writeDeadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 throw writeTimedOut(request, writeLimit, "another request's write is stuck");
             }
             try {
                 if (closed) {
                     throw lost();
+                }
+                // Too large for the ring: a marker there keeps its place, under the write lock so that markers and
+                // socket frames come in the same order.
+                if (r != null && !ringMarker(r, id, writeDeadline)) {
+                    throw writeTimedOut(request, writeLimit, "the request ring is full");
                 }
                 if (!write(frame, writeDeadline)) {
                     throw writeTimedOut(request, writeLimit, "the socket is full");
@@ -301,6 +384,67 @@ final class Connection implements AutoCloseable {
             }
         }
         return p.future;
+    }
+
+    /** Writes a request into the ring, waiting for room until {@code deadline}; false if it passed first. */
+    private boolean ringWrite(ClientRings r, ByteBuffer frame, long deadline) {
+        for (int i = 0; !r.offer(frame); i++) {
+            if (closed) {
+                throw lost();
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+            r.drain(); // the engine may be waiting for room in the reply ring before it reads on
+            idleWhileFull(i);
+        }
+        return true;
+    }
+
+    private boolean ringMarker(ClientRings r, int requestId, long deadline) {
+        for (int i = 0; !r.offerMarker(requestId); i++) {
+            if (closed) {
+                throw lost();
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+            r.drain();
+            idleWhileFull(i);
+        }
+        return true;
+    }
+
+    /** Waits a little for room in a full ring: spin, yield, then park up to 100 us (the engine is busy). */
+    private static void idleWhileFull(int attempt) {
+        if (attempt < 100) {
+            Thread.onSpinWait();
+        } else if (attempt < 200) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(Math.min(100_000, 1_000L << Math.min(7, attempt - 200)));
+        }
+    }
+
+    /**
+     * Wakes the engine: a doorbell frame on the socket.
+     *
+     * @return false if it could not be written before {@code deadline} (the store is not reading its socket)
+     */
+    private boolean doorbell(long deadline) throws IOException {
+        // The request is in the ring already: an interrupt must not keep the engine from waking, so wait for the
+        // write lock (another thread's write is bounded by its own deadline) without being interruptible.
+        for (int i = 0; !writeLock.tryLock(); i++) {
+            if (deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+            idleWhileFull(i);
+        }
+        try {
+            return closed || write(FrameCodec.doorbell(), deadline);
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /** True until the connection is lost or closed. */
@@ -428,6 +572,10 @@ final class Connection implements AutoCloseable {
             while (channel.isOpen()) {
                 length.clear();
                 if (!readFully(length)) {
+                    ClientRings r = rings;
+                    if (r != null) { // what the store wrote before it shut the socket, an ERROR say, comes first
+                        r.drain();
+                    }
                     connectionLost("the store closed the connection");
                     return;
                 }
@@ -436,7 +584,20 @@ final class Connection implements AutoCloseable {
                     connectionLost("the store closed the connection in the middle of a frame");
                     return;
                 }
-                dispatch(FrameCodec.decodeReply(body.flip()));
+                body.flip();
+                ClientRings r = rings;
+                if (FrameCodec.isDoorbell(body)) {
+                    if (r != null) {
+                        r.drain();
+                    }
+                    continue;
+                }
+                FrameCodec.Frame<Reply> frame = FrameCodec.decodeReply(body);
+                if (r != null) {
+                    r.socketFrame(frame); // a reply too large for the ring: its marker says where it belongs
+                } else {
+                    dispatch(frame);
+                }
             }
         } catch (IOException | ClosedSelectorException e) {
             connectionLost(closed ? "closed" : "read failed: " + e);

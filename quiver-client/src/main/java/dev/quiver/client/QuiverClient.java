@@ -122,15 +122,29 @@ public final class QuiverClient implements AutoCloseable {
      *                                   not answer the handshake within the request timeout
      */
     public static QuiverClient connect(Path socket, ClientOptions options) {
+        boolean rings = options.transport() == ClientOptions.Transport.RINGS;
+        if (rings) {
+            String why = ClientRings.unavailable();
+            if (why != null) {
+                throw new IllegalStateException("cannot use ClientOptions.Transport.RINGS: " + why
+                        + "; add the flag, or use the socket transport");
+            }
+        }
         Connection c = Connection.open(socket.toAbsolutePath(), options.connectRetry(), null);
         c.requestTimeout(options.requestTimeout());
         try {
             Reply.Connected hello = (Reply.Connected) c.call(new Request.Connect(FrameCodec.PROTOCOL_VERSION,
-                    clientName(), ProcessHandle.current().pid()));
+                    clientName(), ProcessHandle.current().pid(), rings));
+            if (hello.rings() != null) {
+                c.useRings(hello.rings(), hello.clientId());
+            } else if (rings) {
+                LOG.warn("the store at {} made no command rings for this client (see the store's log); using the "
+                        + "socket", socket);
+            }
             return new QuiverClient(c, options, hello);
         } catch (IOException e) {
             c.close();
-            throw new StoreUnavailableException("cannot map the store's arena: " + e.getMessage(), e);
+            throw new StoreUnavailableException("cannot map the store's arena or command rings: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             c.close();
             throw e;
@@ -155,6 +169,14 @@ public final class QuiverClient implements AutoCloseable {
     /** The socket this client is connected to. */
     public Path socket() {
         return connection.socket();
+    }
+
+    /**
+     * How this client's requests travel: {@link ClientOptions.Transport#RINGS} if it asked for command rings and the
+     * store made them, else {@link ClientOptions.Transport#SOCKET}.
+     */
+    public ClientOptions.Transport transport() {
+        return connection.usesRings() ? ClientOptions.Transport.RINGS : ClientOptions.Transport.SOCKET;
     }
 
     /** The id the store gave this connection. */

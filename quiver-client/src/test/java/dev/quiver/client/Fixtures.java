@@ -133,6 +133,21 @@ final class Fixtures {
         }
     }
 
+    /**
+     * Polls {@code condition} (a question to the store, typically) until it holds; fails if it does not within
+     * {@code timeout}. For facts that follow an event the test cannot observe directly, such as the store reading the
+     * end of a killed process's socket.
+     */
+    static void awaitCondition(java.util.function.BooleanSupplier condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the condition did not hold within " + timeout);
+            }
+            Thread.yield();
+        }
+    }
+
     static <T> Call<T> inThread(String name, Supplier<T> body) {
         CompletableFuture<T> f = new CompletableFuture<>();
         Thread t = Thread.ofPlatform().name(name).daemon().start(() -> {

@@ -26,6 +26,8 @@ public final class FrameCodec {
     public static final int PROTOCOL_VERSION = 1;
     /** Bytes of the length field. */
     public static final int LENGTH_BYTES = 4;
+    /** Where the flags lie in a whole frame (length field included). */
+    private static final int FLAGS_AT = 6;
     /** Bytes of type, flags and request id. */
     public static final int HEADER_BYTES = 8;
     /** Largest value of the length field, in both directions. */
@@ -44,6 +46,14 @@ public final class FrameCodec {
             LISTING = 0x86, EVICTED = 0x87, DIGEST = 0x88, OK = 0x89, STORE_STATS = 0x8A, NOTIFICATION = 0xC0,
             ERROR = 0xFF;
 
+    /** The frame type of a doorbell, in both directions: "look at the rings" (docs/protocol.md, section 12). */
+    public static final int DOORBELL = 0x10;
+    /**
+     * The one flag a frame may carry: on {@code CONNECT}, "make me command rings"; on {@code CONNECTED}, "here they
+     * are" (the rings' fields follow the arena path).
+     */
+    static final int FLAG_RINGS = 1;
+
     private static final int ID = ObjectId.SIZE;
     /** One {@link ObjectInfo} in a listing: id, data and metadata sizes, ref count, state, three longs. */
     private static final int LISTING_ENTRY = ID + 8 + 8 + 4 + 1 + 8 + 8 + 8;
@@ -58,8 +68,9 @@ public final class FrameCodec {
         ByteBuffer frame = switch (request) {
             case Request.Connect c -> {
                 byte[] name = utf8(c.clientName());
-                yield frame(CONNECT, requestId, 4 + 2 + name.length + 8)
+                ByteBuffer out = frame(CONNECT, requestId, 4 + 2 + name.length + 8)
                         .putInt(c.protocolVersion()).putShort((short) name.length).put(name).putLong(c.pid());
+                yield c.rings() ? out.putShort(FLAGS_AT, (short) FLAG_RINGS) : out;
             }
             case Request.Create c -> frame(CREATE, requestId, ID + 24).put(c.id().toBytes())
                     .putLong(c.dataSize()).putLong(c.metadataSize()).putLong(c.timeoutMillis());
@@ -107,8 +118,15 @@ public final class FrameCodec {
         ByteBuffer frame = switch (reply) {
             case Reply.Connected c -> {
                 byte[] path = utf8(c.arenaPath());
-                yield frame(CONNECTED, requestId, 4 + 8 + 8 + 2 + path.length).putInt(c.protocolVersion())
+                byte[] rings = c.rings() == null ? null : utf8(c.rings().path());
+                ByteBuffer out = frame(CONNECTED, requestId, 4 + 8 + 8 + 2 + path.length
+                        + (rings == null ? 0 : 2 + rings.length + 4 + 4)).putInt(c.protocolVersion())
                         .putLong(c.clientId()).putLong(c.capacity()).putShort((short) path.length).put(path);
+                if (rings != null) {
+                    out.putShort(FLAGS_AT, (short) FLAG_RINGS).putShort((short) rings.length).put(rings)
+                            .putInt(c.rings().requestRingBytes()).putInt(c.rings().replyRingBytes());
+                }
+                yield out;
             }
             case Reply.Created c -> frame(CREATED, requestId, 8).putLong(c.offset());
             case Reply.CreatedBatch b -> {
@@ -175,7 +193,7 @@ public final class FrameCodec {
         in.position(HEADER_BYTES);
         try {
             Request r = switch (type) {
-                case CONNECT -> new Request.Connect(in.getInt(), string(in), in.getLong());
+                case CONNECT -> new Request.Connect(in.getInt(), string(in), in.getLong(), flags(in) != 0);
                 case CREATE -> new Request.Create(ObjectId.read(in), in.getLong(), in.getLong(), in.getLong());
                 case CREATE_BATCH -> {
                     long timeout = in.getLong();
@@ -228,7 +246,8 @@ public final class FrameCodec {
         in.position(HEADER_BYTES);
         try {
             Reply r = switch (type) {
-                case CONNECTED -> new Reply.Connected(in.getInt(), in.getLong(), in.getLong(), string(in));
+                case CONNECTED -> new Reply.Connected(in.getInt(), in.getLong(), in.getLong(), string(in),
+                        flags(in) == 0 ? null : new Reply.Rings(string(in), in.getInt(), in.getInt()));
                 case CREATED -> new Reply.Created(in.getLong());
                 case CREATED_BATCH -> {
                     int n = count(in, 8);
@@ -332,10 +351,30 @@ public final class FrameCodec {
         ByteBuffer in = body.slice().order(ByteOrder.LITTLE_ENDIAN);
         checkLength(in.remaining());
         int flags = Short.toUnsignedInt(in.getShort(2));
-        if (flags != 0) {
-            throw new MalformedFrameException("flags must be 0, got 0x" + Integer.toHexString(flags));
+        int type = Short.toUnsignedInt(in.getShort(0));
+        boolean ringsAllowed = type == CONNECT || type == CONNECTED;
+        if (flags != 0 && !(ringsAllowed && flags == FLAG_RINGS)) {
+            throw new MalformedFrameException("flags must be 0" + (ringsAllowed ? " or " + FLAG_RINGS : "")
+                    + ", got 0x" + Integer.toHexString(flags));
         }
         return in;
+    }
+
+    /** The flags of a frame whose header {@link #header} checked. */
+    private static int flags(ByteBuffer in) {
+        return Short.toUnsignedInt(in.getShort(2));
+    }
+
+    /** A doorbell frame, ready to write: 12 bytes, no payload, request id 0. */
+    public static ByteBuffer doorbell() {
+        return frame(DOORBELL, 0, 0).flip();
+    }
+
+    /** True if the bytes after a frame's length field are a doorbell (checked whole: no payload, no flags). */
+    public static boolean isDoorbell(ByteBuffer body) {
+        ByteBuffer b = body.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        return b.remaining() == HEADER_BYTES && Short.toUnsignedInt(b.getShort(b.position())) == DOORBELL
+                && b.getShort(b.position() + 2) == 0 && b.getInt(b.position() + 4) == 0;
     }
 
     private static int count(ByteBuffer in, int bytesPerEntry) {

@@ -6,7 +6,19 @@ import java.util.List;
 public sealed interface Reply {
 
     /** Answers {@link Request.Connect}: who the client is and where the arena is. */
-    record Connected(int protocolVersion, long clientId, long capacity, String arenaPath) implements Reply {}
+    record Connected(int protocolVersion, long clientId, long capacity, String arenaPath, Rings rings)
+            implements Reply {
+        /** An answer without rings: the connection stays on the socket path. */
+        public Connected(int protocolVersion, long clientId, long capacity, String arenaPath) {
+            this(protocolVersion, clientId, capacity, arenaPath, null);
+        }
+    }
+
+    /**
+     * The command rings the store made for a client that asked for them ({@link Request.Connect#rings()}): the file
+     * to map (laid out as {@link RingLayout} says) and the capacity of each ring, in bytes.
+     */
+    record Rings(String path, int requestRingBytes, int replyRingBytes) {}
 
     /** Answers {@link Request.Create}: where the object lies in the arena. */
     record Created(long offset) implements Reply {}

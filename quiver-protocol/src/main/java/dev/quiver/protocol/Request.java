@@ -10,8 +10,16 @@ import java.util.List;
  */
 public sealed interface Request {
 
-    /** The first message on every connection. */
-    record Connect(int protocolVersion, String clientName, long pid) implements Request {}
+    /**
+     * The first message on every connection. With {@code rings}, the client asks for shared-memory command rings
+     * (docs/protocol.md, section 12); a store that cannot make them answers without, and the socket path stays.
+     */
+    record Connect(int protocolVersion, String clientName, long pid, boolean rings) implements Request {
+        /** A handshake that keeps the socket path (no rings). */
+        public Connect(int protocolVersion, String clientName, long pid) {
+            this(protocolVersion, clientName, pid, false);
+        }
+    }
 
     /**
      * Allocates an object of {@code dataSize + metadataSize} bytes (data first, then metadata) for the caller to

@@ -240,13 +240,32 @@ class FrameCodecTest {
         @ParameterizedTest
         @MethodSource("dev.quiver.protocol.FrameCodecTest#requests")
         void requestsWithNonzeroFlags(Request request) {
-            for (int flags : new int[] {1, 0x80, 0x100, 0xFFFF}) {
+            for (int flags : new int[] {1, 2, 0x80, 0x100, 0xFFFF}) {
+                if (flags == 1 && request instanceof Request.Connect) {
+                    continue; // the rings flag: see theRingsFlagOnlyOnConnectAndConnected...
+                }
                 byte[] body = bodyBytes(request);
                 body[2] = (byte) flags;
                 body[3] = (byte) (flags >>> 8);
 
                 assertMalformedRequest(ByteBuffer.wrap(body)).hasMessageContaining("flags");
             }
+        }
+
+        @Test
+        void theRingsFlagOnlyOnConnectAndConnectedAndADoorbellHasNoPayload() {
+            byte[] connect = bodyBytes(new Request.Connect(1, "c", 2));
+            connect[2] = 1;
+            assertThat(FrameCodec.decodeRequest(ByteBuffer.wrap(connect)).message())
+                    .isEqualTo(new Request.Connect(1, "c", 2, true));
+            byte[] connected = bodyBytes(new Reply.Connected(1, 2, 3, "/a"));
+            connected[2] = 1; // says rings follow, but none do
+            assertMalformedReply(ByteBuffer.wrap(connected)).hasMessageContaining("truncated");
+            ByteBuffer bell = FrameCodec.doorbell();
+            assertThat(bell.remaining()).isEqualTo(12);
+            assertThat(FrameCodec.isDoorbell(bell.slice(4, 8))).isTrue();
+            assertThat(FrameCodec.isDoorbell(ByteBuffer.wrap(bodyBytes(new Request.Stats())))).isFalse();
+            assertMalformedRequest(bell.slice(4, 8)).hasMessageContaining("unknown request type 0x10");
         }
 
         @ParameterizedTest

@@ -17,6 +17,7 @@ final class Samples {
     static List<Request> requests() {
         return List.of(
                 new Request.Connect(FrameCodec.PROTOCOL_VERSION, "producer", 4242),
+                new Request.Connect(FrameCodec.PROTOCOL_VERSION, "ring client", 4243, true),
                 new Request.Connect(0, "", -1),
                 new Request.Connect(Integer.MAX_VALUE, "naïve 客户端 🚀", Long.MAX_VALUE),
                 new Request.Create(A, 0, 0, 0),
@@ -51,6 +52,8 @@ final class Samples {
     static List<Reply> replies() {
         return List.of(
                 new Reply.Connected(FrameCodec.PROTOCOL_VERSION, 7, 1L << 30, "/dev/shm/quiver-1234"),
+                new Reply.Connected(FrameCodec.PROTOCOL_VERSION, 8, 1L << 30, "/dev/shm/quiver-1234",
+                        new Reply.Rings("/dev/shm/quiver-1234.rings-8", 1 << 16, 1 << 18)),
                 new Reply.Connected(0, Long.MIN_VALUE, 0, ""),
                 new Reply.Created(0),
                 new Reply.Created(Long.MAX_VALUE),

@@ -41,6 +41,9 @@ final class ArenaFile implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("quiver-[1-9][0-9]{0,18}-[0-9a-f]{16}\\.arena");
     /** An arena that is being created: locked, but not yet under its public name. */
     private static final Pattern NEW_NAME = Pattern.compile("\\.quiver-[1-9][0-9]{0,18}-[0-9a-f]{16}\\.arena\\.new");
+    /** A client's command rings between their creation and the client's attach (flocked meanwhile). */
+    private static final Pattern RINGS_NAME =
+            Pattern.compile("quiver-[1-9][0-9]{0,18}-[0-9a-f]{16}\\.arena\\.rings-[1-9][0-9]{0,18}");
     private static final long HUGE_PAGE = 2L << 20;
     private static final int MADV_POPULATE_WRITE = 23;
 
@@ -137,8 +140,9 @@ final class ArenaFile implements AutoCloseable {
     }
 
     /**
-     * Deletes the arenas in {@code directory} whose store is gone (their flock is free); returns how many. Only
-     * regular files of this user named as this class names arenas are considered; anything else is left alone.
+     * Deletes the arenas and command-rings files in {@code directory} whose store is gone (their flock is free);
+     * returns how many. Only regular files of this user named as this class names arenas, or as the store names
+     * rings files, are considered; anything else is left alone.
      */
     static int removeStale(Path directory) {
         int removed = 0;
@@ -146,7 +150,8 @@ final class ArenaFile implements AutoCloseable {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*quiver-*.arena*")) {
             for (Path f : files) {
                 String fileName = f.getFileName().toString();
-                if (!NAME.matcher(fileName).matches() && !NEW_NAME.matcher(fileName).matches()) {
+                if (!NAME.matcher(fileName).matches() && !NEW_NAME.matcher(fileName).matches()
+                        && !RINGS_NAME.matcher(fileName).matches()) {
                     LOG.debug("not a name this store gives arenas, left alone: {}", f);
                 } else if (removeIfStale(f, uid)) {
                     removed++;
@@ -171,7 +176,8 @@ final class ArenaFile implements AutoCloseable {
                     return false;
                 }
                 Files.delete(f);
-                LOG.info("removed the arena of a store that is gone: {}", f);
+                LOG.info("removed the {} of a store that is gone: {}",
+                        RINGS_NAME.matcher(f.getFileName().toString()).matches() ? "command rings" : "arena", f);
                 return true;
             }
         } catch (IOException e) {

@@ -7,6 +7,8 @@ import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Sizes;
 import dev.quiver.protocol.Status;
 import java.io.IOException;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
@@ -25,8 +27,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Unix socket transport: one thread runs a selector over the listening socket and every connection, decodes
- * frames, and calls the {@link Engine} on that same thread.
+ * The transport: one thread runs a selector over the listening socket and every connection, polls the command rings
+ * of the clients that asked for them ({@link CommandRings}), decodes frames and ring messages, and calls the
+ * {@link Engine} on that same thread.
+ *
+ * <p><b>Duty cycle.</b> Each turn: read up to {@link #RING_MESSAGES_PER_TURN} messages of every client's request ring
+ * (fairness: a busy client cannot starve the others), handle socket events ({@code selectNow}), expire deadlines,
+ * produce chunks of long replies, move replies that did not fit a full reply ring into it, ring the doorbells of
+ * clients waiting for replies. A turn without work goes to the {@link EngineIdler}: it spins, yields or parks as the
+ * {@link IdleMode} says, and eventually blocks in {@code select}. Before blocking it sets the engine's "asleep" word
+ * in every client's rings, fences, and looks at the rings once more (a request committed before the client read the
+ * word is seen here; one committed after finds the word set, and the client rings the doorbell: a doorbell frame on
+ * its socket, which wakes the selector). Without ring clients the engine blocks at once, as it always did.
  *
  * <p><b>Memory.</b> Everything the store holds for its connections is bounded by one figure, the connection memory:
  * the bytes of frames being read (a buffer grows with the bytes that have arrived, never with the length a header
@@ -59,6 +71,8 @@ final class SocketTransport implements Engine.Outbox {
     private static final long PAUSE_READING_ABOVE = 4 << 20;
     /** What a queued frame costs beyond its bytes: its buffer's object and array headers. */
     private static final int QUEUED_FRAME_OVERHEAD = 80;
+    /** The most request-ring messages read from one client in one turn of the duty cycle. */
+    static final int RING_MESSAGES_PER_TURN = 64;
     /** How long accepting pauses after an accept failed (the process is out of file descriptors, typically). */
     private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -87,6 +101,28 @@ final class SocketTransport implements Engine.Outbox {
     private volatile boolean running = true;
     private boolean acceptPaused;
     private long acceptResumes;
+    /** Where rings are made, or null if this store makes none. */
+    private final Rings rings;
+    private final EngineIdler idler;
+    /** Connections with command rings, open or not yet closed. */
+    private final Set<Connection> ringClients = new LinkedHashSet<>();
+    /** The same, as an array the duty cycle walks without allocating. */
+    private Connection[] ringArray = new Connection[0];
+    /** Ring connections that got replies in this turn: their doorbells are rung at its end if they sleep. */
+    private final Set<Connection> repliedTo = new LinkedHashSet<>();
+
+    /**
+     * Where and how the transport makes command rings.
+     *
+     * @param directory       where rings files are made (next to the arena)
+     * @param arenaFileName   the arena's file name, which every rings file's name starts with
+     * @param requestCapacity each client's request ring, a power of two
+     * @param replyCapacity   each client's reply ring, a power of two
+     */
+    record Rings(Path directory, String arenaFileName, int requestCapacity, int replyCapacity) {}
+
+    /** A request of a ring client that came on the socket, and the bytes it came in. */
+    private record SocketRequest(FrameCodec.Frame<Request> frame, int bytes) {}
 
     private enum State {
         /** Served. */
@@ -107,6 +143,45 @@ final class SocketTransport implements Engine.Outbox {
         final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
         long queuedBytes;
         State state = State.OPEN;
+        /** The client asked for rings in its CONNECT. */
+        boolean wantsRings;
+        /** Its rings, once made (from the CONNECTED on, every request and reply goes through them). */
+        CommandRings rings;
+        /** Requests that came on the socket, waiting for their markers in the request ring. */
+        final ArrayDeque<SocketRequest> socketRequests = new ArrayDeque<>();
+        /** Bytes of {@link #socketRequests}, as they came (they count toward the connection's memory). */
+        long socketRequestBytes;
+        /** The request ring stopped at a marker whose frame has not arrived. */
+        boolean ringStalled;
+        /** Reply frames (whole) waiting for room in the reply ring, in order. */
+        final ArrayDeque<ByteBuffer> ringBacklog = new ArrayDeque<>();
+        /** What its request ring's messages go to (made once: the duty cycle runs millions of times a second). */
+        final CommandRings.Handler ringHandler = new CommandRings.Handler() {
+            @Override
+            public boolean request(int requestId, Request request) {
+                engineCall(Connection.this, () -> engine.handle(clientId, requestId, request));
+                return state == State.OPEN;
+            }
+
+            @Override
+            public boolean onSocket(int requestId) {
+                SocketRequest next = socketRequests.peek();
+                if (next == null) {
+                    ringStalled = true;
+                    return false;
+                }
+                FrameCodec.Frame<Request> frame = next.frame();
+                if (frame.requestId() != requestId) {
+                    throw new CommandRings.RingViolation("the request ring's marker names request " + requestId
+                            + " but the next frame on the socket is request " + frame.requestId());
+                }
+                socketRequests.poll();
+                socketRequestBytes -= next.bytes();
+                buffered -= next.bytes();
+                engineCall(Connection.this, () -> engine.handle(clientId, requestId, frame.message()));
+                return state == State.OPEN;
+            }
+        };
 
         Connection(long clientId, SocketChannel channel, SelectionKey key) {
             this.clientId = clientId;
@@ -116,7 +191,7 @@ final class SocketTransport implements Engine.Outbox {
 
         /** Bytes held for it: its read buffer, its queued replies, its waiting requests in the engine. */
         long usage() {
-            return (in == null ? 0 : in.capacity()) + queuedBytes + engine.pendingBytes(clientId);
+            return (in == null ? 0 : in.capacity()) + queuedBytes + socketRequestBytes + engine.pendingBytes(clientId);
         }
 
         @Override
@@ -127,10 +202,14 @@ final class SocketTransport implements Engine.Outbox {
 
     /**
      * @param memoryBound bytes that all connections together may hold (see the class comment)
+     * @param rings       where to make command rings for the clients that ask, or null to make none
+     * @param idle        what the engine does between turns without work while ring clients are connected
      */
-    SocketTransport(ServerSocketChannel server, long memoryBound, Function<Engine.Outbox, Engine> engineFactory)
-            throws IOException {
+    SocketTransport(ServerSocketChannel server, long memoryBound, Function<Engine.Outbox, Engine> engineFactory,
+                    Rings rings, IdleMode idle) throws IOException {
         this.server = server;
+        this.rings = rings;
+        this.idler = new EngineIdler(idle);
         this.memoryBound = memoryBound;
         this.connectionBound = Math.min(MAX_CONNECTION_SHARE, memoryBound / 4);
         this.engine = engineFactory.apply(this);
@@ -146,24 +225,15 @@ final class SocketTransport implements Engine.Outbox {
      */
     void run() throws IOException {
         try {
+            boolean block = false;
             while (running) {
-                long deadline = engine.nextDeadline();
-                if (acceptPaused) {
-                    deadline = Math.min(deadline, acceptResumes);
-                }
-                if (canPump()) {
-                    selector.selectNow();
-                } else if (deadline == Long.MAX_VALUE) {
-                    selector.select();
+                int work = pollRings();
+                if (block && work == 0 && !canPump()) {
+                    sleep();
                 } else {
-                    // Round up: waking a little after a deadline is fine, spinning until it comes is not.
-                    long waitMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999);
-                    if (waitMillis <= 0) {
-                        selector.selectNow();
-                    } else {
-                        selector.select(waitMillis);
-                    }
+                    selector.selectNow();
                 }
+                work += selector.selectedKeys().size();
                 for (SelectionKey key : selector.selectedKeys()) {
                     if (!key.isValid()) {
                         continue;
@@ -184,12 +254,16 @@ final class SocketTransport implements Engine.Outbox {
                 selector.selectedKeys().clear();
                 engineCall(null, engine::expire);
                 pump();
+                work += flushRingBacklogs();
                 settle();
                 holdMemoryBound();
+                ringDoorbells(); // last: every reply of this turn is in its ring
                 if (acceptPaused && System.nanoTime() - acceptResumes >= 0) {
                     acceptPaused = false;
                     acceptKey.interestOps(SelectionKey.OP_ACCEPT);
                 }
+                // Without ring clients nothing arrives but through the selector: block at once.
+                block = ringClients.isEmpty() || idler.shouldBlock(work + (canPump() ? 1 : 0));
             }
         } finally {
             for (Connection c : connections.values().toArray(Connection[]::new)) {
@@ -197,6 +271,92 @@ final class SocketTransport implements Engine.Outbox {
             }
             selector.close();
         }
+    }
+
+    /**
+     * Blocks in the selector until a socket event (a doorbell among them), the next deadline, or {@link #stop()}; with
+     * ring clients, announces it in their "asleep" words first and looks at their rings once more after a full fence,
+     * so that no request committed meanwhile is left waiting.
+     */
+    private void sleep() throws IOException {
+        long deadline = engine.nextDeadline();
+        if (acceptPaused) {
+            deadline = Math.min(deadline, acceptResumes);
+        }
+        for (Connection c : ringClients) {
+            if (c.state == State.OPEN) {
+                c.rings.engineAsleep(true);
+            }
+        }
+        VarHandle.fullFence(); // the stores of the words before the loads of the rings (Dekker, with the client's side)
+        boolean pending = false;
+        for (Connection c : ringClients) {
+            pending |= c.state == State.OPEN && !c.ringStalled && c.rings.hasRequests();
+        }
+        if (pending) {
+            selector.selectNow();
+        } else if (deadline == Long.MAX_VALUE) {
+            selector.select();
+        } else {
+            // Round up: waking a little after a deadline is fine, spinning until it comes is not.
+            long waitMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999);
+            if (waitMillis <= 0) {
+                selector.selectNow();
+            } else {
+                selector.select(waitMillis);
+            }
+        }
+        for (Connection c : ringClients) {
+            if (c.state == State.OPEN) {
+                c.rings.engineAsleep(false);
+            }
+        }
+        idler.woke();
+    }
+
+    /** Reads every open client's request ring, up to {@link #RING_MESSAGES_PER_TURN} messages each. */
+    private int pollRings() {
+        int read = 0;
+        for (Connection c : ringArray) {
+            if (c.state != State.OPEN || c.ringStalled) {
+                continue;
+            }
+            try {
+                read += c.rings.read(c.ringHandler, RING_MESSAGES_PER_TURN);
+            } catch (RuntimeException e) { // a corrupt ring: garbage lengths, positions, types, frames
+                if (c.state == State.OPEN) {
+                    send(c.clientId, 0, new Reply.Error(Status.PROTOCOL_ERROR, "corrupt request ring: " + e));
+                    drop(c, "corrupt request ring: " + e, null);
+                }
+            }
+            settle();
+        }
+        return read;
+    }
+
+    /** Moves replies waiting for room into their reply rings, in order; returns how many went. */
+    private int flushRingBacklogs() {
+        int moved = 0;
+        for (Connection c : ringClients) {
+            while (c.state == State.OPEN && !c.ringBacklog.isEmpty() && offerToRing(c, c.ringBacklog.peek())) {
+                ByteBuffer sent = c.ringBacklog.poll();
+                int bytes = sent.capacity() + QUEUED_FRAME_OVERHEAD;
+                c.queuedBytes -= bytes;
+                buffered -= bytes;
+                moved++;
+            }
+        }
+        return moved;
+    }
+
+    /** Rings the doorbell of every client that got replies in this turn and has a thread asleep waiting for them. */
+    private void ringDoorbells() {
+        for (Connection c : repliedTo) {
+            if (c.state == State.OPEN && c.rings.clientSleeping()) {
+                socketSend(c, FrameCodec.doorbell());
+            }
+        }
+        repliedTo.clear();
     }
 
     /** Makes {@link #run()} return; callable from any thread. */
@@ -224,7 +384,79 @@ final class SocketTransport implements Engine.Outbox {
         if (c == null || c.state != State.OPEN) {
             return;
         }
+        if (reply instanceof Reply.Connected hello && c.wantsRings && c.rings == null) {
+            reply = withRings(c, hello);
+        }
         ByteBuffer frame = FrameCodec.encode(requestId, reply);
+        if (c.rings != null && !(reply instanceof Reply.Connected)) {
+            ringSend(c, frame);
+            return;
+        }
+        socketSend(c, frame);
+    }
+
+    /**
+     * Makes a client's rings and adds them to its CONNECTED; without them if they cannot be made (the client then
+     * stays on the socket path, and the log says why).
+     */
+    private Reply.Connected withRings(Connection c, Reply.Connected hello) {
+        if (rings == null) {
+            return hello;
+        }
+        try {
+            c.rings = CommandRings.create(rings.directory(), rings.arenaFileName(), c.clientId,
+                    rings.requestCapacity(), rings.replyCapacity());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot make command rings for client {} in {}: {}; it stays on the socket", c.clientId,
+                    rings.directory(), e.toString());
+            return hello;
+        }
+        ringClients.add(c);
+        ringArray = ringClients.toArray(Connection[]::new);
+        return new Reply.Connected(hello.protocolVersion(), hello.clientId(), hello.capacity(), hello.arenaPath(),
+                new Reply.Rings(c.rings.path().toString(), c.rings.requestCapacity(), c.rings.replyCapacity()));
+    }
+
+    /** A reply to a ring client: into its reply ring, behind whatever waits for room there. */
+    private void ringSend(Connection c, ByteBuffer frame) {
+        if (c.ringBacklog.isEmpty() && offerToRing(c, frame)) {
+            return;
+        }
+        c.ringBacklog.add(frame);
+        int bytes = frame.capacity() + QUEUED_FRAME_OVERHEAD;
+        c.queuedBytes += bytes;
+        buffered += bytes;
+        if (c.usage() > connectionBound) {
+            drop(c, "it holds " + Sizes.format(c.usage()) + " of the store's memory, more than its share of "
+                    + Sizes.format(connectionBound) + " (" + Sizes.format(c.queuedBytes)
+                    + " of replies it has not read)", null);
+        }
+    }
+
+    /**
+     * Puts a reply into the reply ring, or, if it is larger than a ring message may be, a marker there and the frame
+     * on the socket. False if the ring has no room now.
+     */
+    private boolean offerToRing(Connection c, ByteBuffer frame) {
+        if (c.rings.fits(frame)) {
+            if (!c.rings.offer(frame)) {
+                return false;
+            }
+        } else {
+            if (!c.rings.offerMarker(frame.getInt(FrameCodec.LENGTH_BYTES + 4))) {
+                return false;
+            }
+            socketSend(c, frame);
+        }
+        repliedTo.add(c);
+        return true;
+    }
+
+    /** Writes a frame to a client's socket, or queues it while the socket is full. */
+    private void socketSend(Connection c, ByteBuffer frame) {
+        if (c.state != State.OPEN) {
+            return;
+        }
         if (c.out.isEmpty()) {
             try {
                 c.channel.write(frame);
@@ -341,7 +573,20 @@ final class SocketTransport implements Engine.Outbox {
                 }
                 ByteBuffer body = buf.slice(buf.position() + FrameCodec.LENGTH_BYTES, length);
                 buf.position(buf.position() + total);
+                if (FrameCodec.isDoorbell(body)) {
+                    continue; // it woke the selector: that was all it had to do
+                }
                 FrameCodec.Frame<Request> frame = FrameCodec.decodeRequest(body);
+                if (c.rings != null) { // too large for the ring: its marker there says when to handle it
+                    c.socketRequests.add(new SocketRequest(frame, total));
+                    c.socketRequestBytes += total;
+                    buffered += total;
+                    c.ringStalled = false;
+                    continue;
+                }
+                if (frame.message() instanceof Request.Connect hello && hello.rings()) {
+                    c.wantsRings = true;
+                }
                 engineCall(c, () -> engine.handle(c.clientId, frame.requestId(), frame.message()));
             }
         } catch (MalformedFrameException e) {
@@ -546,15 +791,24 @@ final class SocketTransport implements Engine.Outbox {
         } catch (IOException ignored) {
             // closing anyway
         }
+        if (c.rings != null) {
+            ringClients.remove(c);
+            ringArray = ringClients.toArray(Connection[]::new);
+            repliedTo.remove(c);
+            c.rings.close();
+        }
         engineNotices.add(() -> engine.disconnect(c.clientId));
     }
 
-    /** Frees a connection's buffers. */
+    /** Frees a connection's buffers (its rings stay mapped until it is closed: a ring read may be under way). */
     private void release(Connection c) {
-        buffered -= (c.in == null ? 0 : c.in.capacity()) + c.queuedBytes;
+        buffered -= (c.in == null ? 0 : c.in.capacity()) + c.queuedBytes + c.socketRequestBytes;
         c.in = null;
         c.out.clear();
         c.queuedBytes = 0;
+        c.ringBacklog.clear();
+        c.socketRequests.clear();
+        c.socketRequestBytes = 0;
     }
 
     /** Writes what is queued as far as the socket takes it now, without waiting. */

@@ -13,12 +13,15 @@ import java.nio.file.Path;
  * @param connectionMemory the most heap that all client connections together may hold in the store (frames being
  *                    read, replies not yet read, waiting requests); 0 for the default,
  *                    {@link #defaultConnectionMemory()}
+ * @param idle        what the engine does between turns without work while clients use command rings (--idle)
  */
-public record StoreConfig(long memoryBytes, Path socket, Path directory, boolean hugePages, long connectionMemory) {
+public record StoreConfig(long memoryBytes, Path socket, Path directory, boolean hugePages, long connectionMemory,
+                          IdleMode idle) {
     /** The default arena directory. */
     public static final Path DEFAULT_DIRECTORY = Path.of("/dev/shm");
 
     public StoreConfig {
+        java.util.Objects.requireNonNull(idle, "idle");
         if (memoryBytes <= 0) {
             throw new IllegalArgumentException("the store needs a positive size (-m), got " + memoryBytes);
         }
@@ -32,6 +35,11 @@ public record StoreConfig(long memoryBytes, Path socket, Path directory, boolean
     /** The least connection memory a store accepts: a few frames of the largest size. */
     public static final long MIN_CONNECTION_MEMORY = 4L * 8 * (1 << 20) + (1 << 20);
 
+    /** A store with the default idle mode ({@link IdleMode#BACKOFF}). */
+    public StoreConfig(long memoryBytes, Path socket, Path directory, boolean hugePages, long connectionMemory) {
+        this(memoryBytes, socket, directory, hugePages, connectionMemory, IdleMode.BACKOFF);
+    }
+
     /** A store without an explicit connection-memory bound. */
     public StoreConfig(long memoryBytes, Path socket, Path directory, boolean hugePages) {
         this(memoryBytes, socket, directory, hugePages, 0);
@@ -39,7 +47,12 @@ public record StoreConfig(long memoryBytes, Path socket, Path directory, boolean
 
     /** The same configuration with another bound on the connections' memory. */
     public StoreConfig withConnectionMemory(long bytes) {
-        return new StoreConfig(memoryBytes, socket, directory, hugePages, bytes);
+        return new StoreConfig(memoryBytes, socket, directory, hugePages, bytes, idle);
+    }
+
+    /** The same configuration with another idle mode. */
+    public StoreConfig withIdle(IdleMode mode) {
+        return new StoreConfig(memoryBytes, socket, directory, hugePages, connectionMemory, mode);
     }
 
     /** The bound in effect: the configured one, else 256 MiB or a quarter of the heap, whichever is smaller. */

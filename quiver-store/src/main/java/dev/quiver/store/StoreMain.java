@@ -35,9 +35,9 @@ public final class StoreMain {
             previous[i] = Signal.handle(new Signal(STOP_SIGNALS.get(i)), signal -> store.close());
         }
         try {
-            out.printf("quiver store: serving %s with %s of memory (arena %s, pre-faulted in %d ms, pid %d)%n",
+            out.printf("quiver store: serving %s with %s of memory (arena %s, pre-faulted in %d ms, pid %d, idle %s)%n",
                     store.socket(), Sizes.format(store.capacity()), store.arenaPath(),
-                    store.prefaultTime().toMillis(), ProcessHandle.current().pid());
+                    store.prefaultTime().toMillis(), ProcessHandle.current().pid(), config.idle());
             out.flush();
             store.awaitStop();
             store.close(); // returns once a close begun by a signal has removed the files

@@ -1,5 +1,6 @@
 package dev.quiver.store;
 
+import dev.quiver.protocol.RingLayout;
 import dev.quiver.protocol.Sizes;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -73,6 +74,9 @@ public final class StoreServer implements AutoCloseable {
             boolean replace = checkSocketPath(socket);
             lock.write(ProcessHandle.current().pid() + "\n");
             ArenaFile.removeStale(config.directory());
+            if (config.hugePages()) {
+                ArenaFile.removeStale(StoreConfig.DEFAULT_DIRECTORY); // rings files live there then
+            }
             arena = ArenaFile.create(config.directory(), config.memoryBytes(), config.hugePages());
             server = bindPrivately(socket);
             if (replace) {
@@ -81,7 +85,8 @@ public final class StoreServer implements AutoCloseable {
             long capacity = arena.size();
             String arenaPath = arena.path().toString();
             SocketTransport transport = new SocketTransport(server, config.effectiveConnectionMemory(),
-                    outbox -> new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis));
+                    outbox -> new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis),
+                    ringsOf(config, arena), config.idle());
             StoreServer store = new StoreServer(config, socket, lock, arena, server, transport);
             store.thread.start();
             LOG.info("store serving {} with {} of memory in {} (pre-faulted in {} ms)", socket,
@@ -101,6 +106,22 @@ public final class StoreServer implements AutoCloseable {
             lock.close();
             throw e;
         }
+    }
+
+    /**
+     * Where the transport makes clients' command rings: next to the arena (on a hugepage mount, in /dev/shm, since
+     * the rings are too small for huge pages); none if this JVM cannot serve them (the log says why, and every client
+     * stays on the socket path).
+     */
+    private static SocketTransport.Rings ringsOf(StoreConfig config, ArenaFile arena) {
+        String why = CommandRings.unavailable();
+        if (why != null) {
+            LOG.warn("serving every client on the socket, without command rings: {}", why);
+            return null;
+        }
+        Path directory = config.hugePages() ? StoreConfig.DEFAULT_DIRECTORY : arena.path().getParent();
+        return new SocketTransport.Rings(directory, arena.path().getFileName().toString(),
+                RingLayout.DEFAULT_REQUEST_RING, RingLayout.DEFAULT_REPLY_RING);
     }
 
     /**

@@ -14,7 +14,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  */
 public final class JmhMain {
     private static final String DEFAULT_FLAGS = "--enable-native-access=ALL-UNNAMED "
-            + "--add-opens=java.base/java.nio=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow";
+            + "--add-opens=java.base/java.nio=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow "
+            + "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
 
     private JmhMain() {}
 

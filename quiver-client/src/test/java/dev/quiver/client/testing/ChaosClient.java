@@ -14,8 +14,8 @@ import java.util.SplittableRandom;
 /**
  * A client that does random work until it is killed: {@code ChaosClient SOCKET SEED KEPT...}. It creates, writes,
  * seals, gets, releases and deletes objects of its own (patterns of {@link Patterns}, seeded by their names), leaves
- * some unsealed and some held, and reads the kept objects, checking their bytes. It prints {@code ready} once
- * connected, then one line per operation ({@code op N KIND}), so that its killer can pick the moment; a wrong byte is
+ * some unsealed and some held, and reads the kept objects, checking their bytes. It prints {@code ready TRANSPORT}
+ * once connected, then one line per operation ({@code op N KIND}), so that its killer can pick the moment; a wrong byte is
  * printed as {@code corrupt ...}.
  */
 public final class ChaosClient {
@@ -31,7 +31,7 @@ public final class ChaosClient {
         List<ObjectBuffer> held = new ArrayList<>();
         List<WritableObject> writing = new ArrayList<>();
         try (QuiverClient client = QuiverClient.connect(Path.of(args[0]), Duration.ofSeconds(10))) {
-            System.out.println("ready");
+            System.out.println("ready " + client.transport());
             for (long n = 0; ; n++) {
                 String kind;
                 try {

@@ -1,5 +1,6 @@
 package dev.quiver.client.testing;
 
+import dev.quiver.client.ClientOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -45,6 +46,10 @@ public final class ChildJvm implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmFlags());
+        String transport = System.getProperty(ClientOptions.TRANSPORT_PROPERTY);
+        if (transport != null) { // the suite's run over command rings: children connect the same way
+            cmd.add("-D" + ClientOptions.TRANSPORT_PROPERTY + "=" + transport);
+        }
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -76,7 +81,8 @@ public final class ChildJvm implements AutoCloseable {
     /** Quiver's JVM flags, as the build passes them to the tests. */
     public static List<String> jvmFlags() {
         String flags = System.getProperty("quiver.jvm.flags",
-                "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED");
+                "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
+                        + "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
         return Arrays.stream(flags.trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
     }
 
@@ -139,6 +145,42 @@ public final class ChildJvm implements AutoCloseable {
      */
     public void suspend() {
         signal("STOP");
+        awaitStopped(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Waits until every thread of the process is stopped: kill(2) returns before a group stop has reached every
+     * thread, and a thread still running (on a busy machine, for milliseconds) could yet answer a request.
+     */
+    private void awaitStopped(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Path tasks = Path.of("/proc/" + process.pid() + "/task");
+        while (true) {
+            boolean allStopped;
+            try (java.util.stream.Stream<Path> threads = java.nio.file.Files.list(tasks)) {
+                allStopped = threads.allMatch(ChildJvm::isStopped);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new IllegalStateException("cannot read the threads of " + name + " in " + tasks, e);
+            }
+            if (allStopped) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(name + " was sent SIGSTOP but did not stop within " + timeout);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** A thread's state in /proc is T (stopped), or it has ended meanwhile. */
+    private static boolean isStopped(Path task) {
+        try {
+            String stat = java.nio.file.Files.readString(task.resolve("stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state == 'T' || state == 't';
+        } catch (IOException e) {
+            return true; // the thread ended
+        }
     }
 
     /** SIGCONT: a {@link #suspend() suspended} process runs again. */

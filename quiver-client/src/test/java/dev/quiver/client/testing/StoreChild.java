@@ -1,5 +1,6 @@
 package dev.quiver.client.testing;
 
+import dev.quiver.store.IdleMode;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
 import java.io.BufferedReader;
@@ -22,13 +23,19 @@ import java.util.stream.Stream;
  * A store in a child JVM: {@code StoreChild SOCKET BYTES [SPARE_FDS]}. Prints {@code ready ARENA} once serving, stops
  * on {@code stop} or at the end of stdin (so it never outlives its parent). Start it with
  * {@code -Dorg.slf4j.simpleLogger.logFile=System.out} to read its log as lines. With {@code SPARE_FDS}, the process
- * may open only that many more file descriptors once the store is serving (each connection takes one).
+ * may open only that many more file descriptors once the store is serving (each connection takes one). With
+ * {@code -Dquiver.test.idle=spin|backoff|park}, the engine idles so (the default otherwise).
  */
 public final class StoreChild {
     private StoreChild() {}
 
     public static void main(String[] args) throws Throwable {
-        try (StoreServer store = StoreServer.start(StoreConfig.of(Long.parseLong(args[1]), Path.of(args[0])))) {
+        StoreConfig config = StoreConfig.of(Long.parseLong(args[1]), Path.of(args[0]));
+        String idle = System.getProperty("quiver.test.idle");
+        if (idle != null) {
+            config = config.withIdle(IdleMode.parse(idle));
+        }
+        try (StoreServer store = StoreServer.start(config)) {
             if (args.length > 2) {
                 limitOpenFiles(Integer.parseInt(args[2]));
             }
