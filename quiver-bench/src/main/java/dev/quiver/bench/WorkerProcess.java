@@ -1,5 +1,6 @@
 package dev.quiver.bench;
 
+import dev.quiver.client.JvmFlags;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +26,6 @@ import java.util.concurrent.TimeoutException;
  * {@code quiver.jvm.flags} (which it passes on).
  */
 final class WorkerProcess implements AutoCloseable {
-    /** Quiver's JVM flags when the property is not set (FFM, Arrow IPC, Netty on JDK 25; see the README, "JVM flags"). */
-    static final String DEFAULT_JVM_FLAGS =
-            "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
-                    + "--sun-misc-unsafe-memory-access=allow --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
     private static final String EOF = "\u0000EOF";
     private static final int LOG_LINES = 60;
 
@@ -56,9 +52,8 @@ final class WorkerProcess implements AutoCloseable {
     static WorkerProcess start(String name, Class<?> main, List<String> args, Map<String, String> env) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
-        String flags = jvmFlags();
-        Arrays.stream(flags.trim().split("\\s+")).filter(f -> !f.isEmpty()).forEach(cmd::add);
-        cmd.add("-Dquiver.jvm.flags=" + flags);
+        cmd.addAll(JvmFlags.current());
+        cmd.add("-D" + JvmFlags.PROPERTY + "=" + JvmFlags.currentLine());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());
@@ -78,10 +73,9 @@ final class WorkerProcess implements AutoCloseable {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
-    /** The JVM flags children get: {@code quiver.jvm.flags}, or {@link #DEFAULT_JVM_FLAGS}. */
+    /** The JVM flags children get ({@link JvmFlags#current()}). */
     static String jvmFlags() {
-        String flags = System.getProperty("quiver.jvm.flags");
-        return flags == null || flags.isBlank() ? DEFAULT_JVM_FLAGS : flags.trim();
+        return JvmFlags.currentLine();
     }
 
     String name() {

@@ -1,11 +1,11 @@
 package dev.quiver.cli;
 
+import dev.quiver.client.JvmFlags;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -91,9 +91,8 @@ final class SiblingCommands {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command()
                     .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-            String flags = System.getProperty("quiver.jvm.flags", JVM_FLAGS);
-            Arrays.stream(flags.trim().split("\\s+")).filter(f -> !f.isEmpty()).forEach(cmd::add);
-            cmd.add("-Dquiver.jvm.flags=" + flags);
+            cmd.addAll(JvmFlags.current());
+            cmd.add("-D" + JvmFlags.PROPERTY + "=" + JvmFlags.currentLine());
             jar.javaArgs().forEach(a -> cmd.add(a.equals("{jar}") ? file.toString() : a));
             if (command != null) {
                 cmd.add(command);
@@ -103,9 +102,6 @@ final class SiblingCommands {
         }
     }
 
-    /** Quiver's JVM flags when bin/quiver did not pass them (README, "JVM flags"). */
-    static final String JVM_FLAGS = "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
-            + "--sun-misc-unsafe-memory-access=allow";
 
     /**
      * The checkout's root: {@code -Dquiver.home} (bin/quiver sets it), else three levels above this class's jar or

@@ -1,5 +1,6 @@
 package dev.quiver.examples;
 
+import dev.quiver.client.JvmFlags;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,10 +43,8 @@ public final class Children {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        String flags = System.getProperty("quiver.jvm.flags", "--enable-native-access=ALL-UNNAMED "
-                + "--add-opens=java.base/java.nio=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow");
-        Arrays.stream(flags.trim().split("\\s+")).filter(f -> !f.isEmpty()).forEach(cmd::add);
-        cmd.add("-Dquiver.jvm.flags=" + flags);
+        cmd.addAll(JvmFlags.current());
+        cmd.add("-D" + JvmFlags.PROPERTY + "=" + JvmFlags.currentLine());
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -1,7 +1,7 @@
 package dev.quiver.bench.jmh;
 
+import dev.quiver.client.JvmFlags;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.CommandLineOptionException;
@@ -13,10 +13,6 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * JVMs get Quiver's JVM flags (system property {@code quiver.jvm.flags}, or the defaults) and log warnings only.
  */
 public final class JmhMain {
-    private static final String DEFAULT_FLAGS = "--enable-native-access=ALL-UNNAMED "
-            + "--add-opens=java.base/java.nio=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow "
-            + "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
-
     private JmhMain() {}
 
     public static void main(String[] args) throws Exception {
@@ -33,8 +29,7 @@ public final class JmhMain {
             org.openjdk.jmh.Main.main(args); // JMH's own listing and help
             return;
         }
-        String flags = System.getProperty("quiver.jvm.flags", DEFAULT_FLAGS);
-        List<String> jvmArgs = new ArrayList<>(Arrays.asList(flags.trim().split("\\s+")));
+        List<String> jvmArgs = new ArrayList<>(JvmFlags.current());
         jvmArgs.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         // Prepend, so that -jvmArgsAppend on the command line still works as documented.
         new Runner(new OptionsBuilder().parent(cli).jvmArgsPrepend(jvmArgs.toArray(String[]::new)).build()).run();

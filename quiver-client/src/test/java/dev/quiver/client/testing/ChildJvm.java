@@ -1,6 +1,7 @@
 package dev.quiver.client.testing;
 
 import dev.quiver.client.ClientOptions;
+import dev.quiver.client.JvmFlags;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -80,10 +81,7 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Quiver's JVM flags, as the build passes them to the tests. */
     public static List<String> jvmFlags() {
-        String flags = System.getProperty("quiver.jvm.flags",
-                "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
-                        + "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
-        return Arrays.stream(flags.trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
+        return JvmFlags.current();
     }
 
     /** The next line the child printed, waiting up to {@code timeout}; fails if none came or the child ended. */
