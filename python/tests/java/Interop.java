@@ -103,32 +103,16 @@ public class Interop {
                     }
                 }
                 case "stream-write" -> {
-                    int n = Integer.parseInt(args[3]);
-                    try (var allocator = new org.apache.arrow.memory.RootAllocator();
-                         var x = new org.apache.arrow.vector.BigIntVector("x", allocator);
-                         StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL)) {
-                        var root = new org.apache.arrow.vector.VectorSchemaRoot(List.of(x));
-                        for (int i = 0; i < n; i++) {
-                            x.setSafe(0, w.nextSeq());
-                            root.setRowCount(1);
-                            System.out.println("appended " + w.append(root));
-                        }
+                    try (StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL)) {
+                        appendOneRowBatches(w, Integer.parseInt(args[3]));
                         w.end();
                     }
                 }
                 case "stream-wait-write" -> {
-                    int n = Integer.parseInt(args[3]);
                     Duration wait = Duration.ofMillis(Long.parseLong(args[4]));
-                    try (var allocator = new org.apache.arrow.memory.RootAllocator();
-                         var x = new org.apache.arrow.vector.BigIntVector("x", allocator);
-                         StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL, wait)) {
+                    try (StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL, wait)) {
                         System.out.println("opened " + w.nextSeq());
-                        var root = new org.apache.arrow.vector.VectorSchemaRoot(List.of(x));
-                        for (int i = 0; i < n; i++) {
-                            x.setSafe(0, w.nextSeq());
-                            root.setRowCount(1);
-                            System.out.println("appended " + w.append(root));
-                        }
+                        appendOneRowBatches(w, Integer.parseInt(args[3]));
                         w.end();
                     }
                 }
@@ -141,19 +125,10 @@ public class Interop {
                     System.out.println("closed");
                 }
                 case "stream-hang" -> {
-                    int n = Integer.parseInt(args[3]);
-                    try (var allocator = new org.apache.arrow.memory.RootAllocator();
-                         var x = new org.apache.arrow.vector.BigIntVector("x", allocator)) {
-                        StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL);
-                        var root = new org.apache.arrow.vector.VectorSchemaRoot(List.of(x));
-                        for (int i = 0; i < n; i++) {
-                            x.setSafe(0, w.nextSeq());
-                            root.setRowCount(1);
-                            System.out.println("appended " + w.append(root));
-                        }
-                        System.out.flush();
-                        Thread.sleep(Long.MAX_VALUE); // killed by the test, the writer still open
-                    }
+                    StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL);
+                    appendOneRowBatches(w, Integer.parseInt(args[3]));
+                    System.out.flush();
+                    Thread.sleep(Long.MAX_VALUE); // killed by the test, the writer still open
                 }
                 case "create-and-hang" -> {
                     WritableObject o = client.create(ObjectId.fromHex(args[2]), 1024);
@@ -163,6 +138,19 @@ public class Interop {
                     Thread.sleep(Long.MAX_VALUE); // killed by the test
                 }
                 default -> throw new IllegalArgumentException("unknown mode " + args[1]);
+            }
+        }
+    }
+
+    /** Appends {@code n} one-row batches (x = the batch's sequence number), printing "appended SEQ" for each. */
+    private static void appendOneRowBatches(StreamWriter w, int n) {
+        try (var allocator = new org.apache.arrow.memory.RootAllocator();
+             var x = new org.apache.arrow.vector.BigIntVector("x", allocator)) {
+            var root = new org.apache.arrow.vector.VectorSchemaRoot(List.of(x));
+            for (int i = 0; i < n; i++) {
+                x.setSafe(0, w.nextSeq());
+                root.setRowCount(1);
+                System.out.println("appended " + w.append(root));
             }
         }
     }

@@ -276,11 +276,15 @@ public final class ArrowCodec {
         try {
             ArrowValidation.validateRecordBatch(reader.getVectorSchemaRoot().getSchema().getFields(), plain);
             return plain;
-        } catch (IOException | RuntimeException e) {
+        } catch (ArrowFormatException e) {
             plain.close(); // the reader would have closed it after loading
-            throw e instanceof ArrowFormatException afe
-                    ? new ArrowDecodeException("not a valid Arrow IPC batch: " + afe.getMessage(), afe)
-                    : e instanceof RuntimeException re ? re : new UncheckedIOException((IOException) e);
+            throw new ArrowDecodeException("not a valid Arrow IPC batch: " + e.getMessage(), e);
+        } catch (IOException e) { // the schema was read before any batch: not expected here
+            plain.close();
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            plain.close();
+            throw e;
         }
     }
 
