@@ -41,6 +41,8 @@ public record ClientOptions(Duration connectRetry, Duration requestTimeout, Tran
         boolean batchedViewEnds) {
     /** The system property that chooses {@link #defaults()}'s transport: {@code socket} or {@code rings}. */
     public static final String TRANSPORT_PROPERTY = "quiver.transport";
+    /** The system property that turns {@link #defaults()}'s batched view ends on: {@code true}. */
+    public static final String BATCHED_VIEW_ENDS_PROPERTY = "quiver.batchedViewEnds";
 
     /** How a client's requests reach the store's engine, and its replies come back. */
     public enum Transport {
@@ -99,14 +101,16 @@ public record ClientOptions(Duration connectRetry, Duration requestTimeout, Tran
 
     /**
      * Retry connecting for {@link QuiverClient#DEFAULT_CONNECT_RETRY}; a request timeout of 30 s; the socket
-     * transport, unless the system property {@value #TRANSPORT_PROPERTY} says {@code rings}.
+     * transport, unless the system property {@value #TRANSPORT_PROPERTY} says {@code rings}; views ended one buffer at
+     * a time, unless {@value #BATCHED_VIEW_ENDS_PROPERTY} is {@code true}.
      *
      * @throws IllegalArgumentException if that property names no transport
      */
     public static ClientOptions defaults() {
         String chosen = System.getProperty(TRANSPORT_PROPERTY);
         return new ClientOptions(QuiverClient.DEFAULT_CONNECT_RETRY, DEFAULT_REQUEST_TIMEOUT,
-                chosen == null || chosen.isBlank() ? Transport.SOCKET : Transport.parse(chosen));
+                chosen == null || chosen.isBlank() ? Transport.SOCKET : Transport.parse(chosen),
+                Boolean.getBoolean(BATCHED_VIEW_ENDS_PROPERTY));
     }
 
     /** These options with another connect retry. */

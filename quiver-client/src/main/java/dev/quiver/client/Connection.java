@@ -509,6 +509,8 @@ final class Connection implements AutoCloseable {
             case Request.Abort a -> "ABORT";
             case Request.Get g -> "GET";
             case Request.Release r -> "RELEASE";
+            case Request.ReleaseHeld r -> "RELEASE_HELD";
+            case Request.EndHolds e -> "END_HOLDS";
             case Request.Contains c -> "CONTAINS";
             case Request.Delete d -> "DELETE";
             case Request.ListObjects l -> "LIST";

@@ -15,12 +15,15 @@ final class Lease implements Runnable {
     final QuiverClient client;
     final ObjectId id;
     final ViewScopes.Generation generation;
+    /** Where the object's block starts in the arena: what ends the hold on its memory (ViewScopes). */
+    final long offset;
     private volatile boolean released;
     private volatile boolean pinned;
 
-    Lease(QuiverClient client, ObjectId id, ViewScopes.Generation generation) {
+    Lease(QuiverClient client, ObjectId id, long offset, ViewScopes.Generation generation) {
         this.client = client;
         this.id = id;
+        this.offset = offset;
         this.generation = generation;
     }
 

@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: any number of threads may share one client; their requests are pipelined on the one socket.
  *
  * <p>Every buffer pins store memory until closed; a buffer that is garbage-collected unclosed is released then, with
- * a warning in the log. With {@link ClientOptions#withBatchedViewEnds(boolean) batched view ends}, closed buffers give
- * their references back in batches, within about a millisecond or at once on {@link #flush()}; calls whose answer
- * depends on this client's references (delete, list, range, evict, stats) flush first. <b>On {@link #close()}</b>: every view this client handed out becomes unusable (access
+ * a warning in the log. With {@link ClientOptions#withBatchedViewEnds(boolean) batched view ends}, a closed buffer's
+ * reference goes back at once but its memory only when the views of its generation end, within about a millisecond
+ * or at once on {@link #flush()}; {@link #evict} and {@link #stats} flush first. <b>On {@link #close()}</b>: every view this client handed out becomes unusable (access
  * throws {@link IllegalStateException}, never reads unmapped memory; a view inside an I/O call at that moment is left
  * mapped instead, see {@link #close()}), unsealed objects are aborted, and the store releases every reference the
  * client still held.
@@ -90,7 +90,19 @@ public final class QuiverClient implements AutoCloseable {
         this.options = options;
         this.clientId = hello.clientId();
         this.arenaPath = Path.of(hello.arenaPath());
-        this.scopes = new ViewScopes(this::viewsEnded);
+        this.scopes = new ViewScopes(new ViewScopes.Sink() {
+            @Override
+            public void releasedHeld(ObjectId id) {
+                if (!ending.get() && connection.isOpen()) {
+                    sendChecked(new Request.ReleaseHeld(List.of(id)), List.of(id), "release");
+                }
+            }
+
+            @Override
+            public void ended(List<ObjectId> releases, List<ObjectId> aborts, List<Long> holds) {
+                viewsEnded(releases, aborts, holds);
+            }
+        });
         this.mappingArena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(arenaPath, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             this.arena = ch.map(FileChannel.MapMode.READ_WRITE, 0, hello.capacity(), mappingArena);
@@ -397,7 +409,6 @@ public final class QuiverClient implements AutoCloseable {
     /** Deletes several objects; one outcome per id, in order. */
     public List<DeleteOutcome> delete(List<ObjectId> ids) {
         checkBatch(ids.size());
-        scopes.flush();
         Reply.Statuses r = (Reply.Statuses) connection.call(new Request.Delete(ids));
         return r.statuses().stream().map(s -> switch (s) {
             case OK -> DeleteOutcome.DELETED;
@@ -409,7 +420,6 @@ public final class QuiverClient implements AutoCloseable {
 
     /** Every object in the store, oldest first. */
     public List<ObjectInfo> list() {
-        scopes.flush();
         return ((Reply.Listing) connection.call(new Request.ListObjects())).objects();
     }
 
@@ -420,7 +430,6 @@ public final class QuiverClient implements AutoCloseable {
      * or the last object of a sequence in one round trip.
      */
     public List<ObjectInfo> range(ObjectId from, ObjectId to, int limit, boolean descending) {
-        scopes.flush();
         return ((Reply.Listing) connection.call(new Request.Range(from, to, limit, descending))).objects();
     }
 
@@ -449,10 +458,11 @@ public final class QuiverClient implements AutoCloseable {
     }
 
     /**
-     * Ends now the views of every buffer closed so far and gives their references back to the store, instead of
-     * within about a millisecond; waits for an ending in progress. A buffer still open holds back the buffers closed
-     * in its generation (obtained at about the same time) until it is closed too. Calls whose answers depend on this
-     * client's references (delete, list, range, evict, stats) do this first by themselves.
+     * With {@link ClientOptions#withBatchedViewEnds(boolean) batched view ends}: ends now the views of every buffer
+     * closed so far and gives their memory back to the store, instead of within about a millisecond; waits for an
+     * ending in progress. A buffer still open holds back the memory of the buffers closed in its generation (obtained
+     * at about the same time) until it is closed too. {@link #evict} and {@link #stats} do this first by themselves.
+     * Without batching there is never anything to do.
      */
     public void flush() {
         scopes.flush();
@@ -562,7 +572,7 @@ public final class QuiverClient implements AutoCloseable {
     /** Called by a lease when it ends: its generation tells the store once the views have ended. */
     void returnLease(Lease lease, ViewScopes.End end, boolean wasPinned) {
         leases.remove(lease);
-        scopes.left(lease.generation, ending.get() ? ViewScopes.End.NOTHING : end, lease.id, wasPinned);
+        scopes.left(lease.generation, ending.get() ? ViewScopes.End.NOTHING : end, lease.id, lease.offset, wasPinned);
         if (wasPinned && pinned.decrementAndGet() == 0 && ending.get()) {
             finishClose(); // the last pinned buffer of a closed or lost client: now disconnect and unmap
         }
@@ -590,13 +600,16 @@ public final class QuiverClient implements AutoCloseable {
         scopes.flush();
     }
 
-    /** A generation's views have ended: its references go back to the store. */
-    private void viewsEnded(List<ObjectId> releases, List<ObjectId> aborts) {
+    /** A generation's views have ended: its references, aborts and holds go back to the store. */
+    private void viewsEnded(List<ObjectId> releases, List<ObjectId> aborts, List<Long> holds) {
         if (ending.get() || !connection.isOpen()) {
-            return; // the store releases the references and aborts the objects of a closed connection
+            return; // the store releases the references, holds and unsealed objects of a closed connection
         }
         releaseAsync(releases);
         aborts.forEach(this::abortAsync);
+        if (!holds.isEmpty()) {
+            sendChecked(new Request.EndHolds(holds), holds, "end the hold on the memory at offset");
+        }
     }
 
     void abortAsync(ObjectId id) {
@@ -616,7 +629,7 @@ public final class QuiverClient implements AutoCloseable {
     private WritableObject writer(ObjectId id, long offset, long dataSize, long metadataSize) {
         MemorySegment bytes = slice(offset, dataSize + metadataSize);
         ViewScopes.Generation generation = scopes.enterAlone();
-        Lease lease = new Lease(this, id, generation);
+        Lease lease = new Lease(this, id, offset, generation);
         MemorySegment region = bytes.reinterpret(generation.arena, null);
         WritableObject.Writer w = new WritableObject.Writer(this, lease, region);
         writers.add(w);
@@ -631,7 +644,7 @@ public final class QuiverClient implements AutoCloseable {
     private ObjectBuffer reader(ObjectId id, Reply.Location l) {
         MemorySegment bytes = slice(l.offset(), l.dataSize() + l.metadataSize());
         ViewScopes.Generation generation = options.batchedViewEnds() ? scopes.enter() : scopes.enterAlone();
-        Lease lease = new Lease(this, id, generation);
+        Lease lease = new Lease(this, id, l.offset(), generation);
         MemorySegment region = bytes.reinterpret(generation.arena, null).asReadOnly();
         ObjectBuffer b = new ObjectBuffer(lease, region.asSlice(0, l.dataSize()), region.asSlice(l.dataSize()));
         leases.add(lease);
@@ -675,20 +688,24 @@ public final class QuiverClient implements AutoCloseable {
     }
 
     private void releaseAsync(List<ObjectId> ids) {
-        if (ids.isEmpty()) {
-            return;
+        if (!ids.isEmpty()) {
+            sendChecked(new Request.Release(ids), ids, "release");
         }
+    }
+
+    /** Sends a request without waiting; a failed entry of its answer is logged, naming {@code what} and the entry. */
+    private void sendChecked(Request request, List<?> entries, String what) {
         CompletableFuture<Reply> f;
         try {
-            f = connection.send(new Request.Release(ids));
+            f = connection.send(request);
         } catch (StoreUnavailableException e) {
             return; // the store releases everything of a closed connection
         }
         f.whenComplete((r, t) -> {
             if (r instanceof Reply.Statuses s) {
-                for (int i = 0; i < ids.size(); i++) {
+                for (int i = 0; i < entries.size(); i++) {
                     if (!s.statuses().get(i).isSuccess()) {
-                        LOG.warn("release of {} failed: {}", ids.get(i), s.statuses().get(i));
+                        LOG.warn("could not {} {}: {}", what, entries.get(i), s.statuses().get(i));
                     }
                 }
             }

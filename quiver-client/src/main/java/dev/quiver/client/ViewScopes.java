@@ -16,16 +16,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A view must become unusable before the store may reuse its memory, and the only way to end a
  * {@link java.lang.foreign.MemorySegment} that any thread may read is to close its shared {@link Arena}: a JVM-wide
  * handshake of 20–80 µs. One arena per buffer made that the largest cost of a small get. Here the buffers obtained
- * together share one arena (a generation: at most {@link #GENERATION_SIZE} buffers, and no buffer joins one that is
- * older than {@link #ROTATE_AFTER_MILLIS} ms with closed buffers in it). Closing a buffer only records what to tell
- * the store (release, or abort for an unsealed object); once every buffer of a generation is closed, one arena close
- * ends all their views, off the caller's thread, and then one message gives their references back. The store thus
- * never reuses memory a view can still read, at one handshake per generation.
+ * together may share one arena (a generation of at most {@link #GENERATION_SIZE} buffers). Closing such a buffer
+ * gives its reference back at once, keeping a hold on its memory ({@code RELEASE_HELD}: the store sees the release,
+ * but neither evicts nor reuses the block); once every buffer of the generation is closed, one arena close ends all
+ * their views, off the caller's thread, and one {@code END_HOLDS} gives their memory back. The store thus never
+ * reuses memory a view can still read, at one handshake per generation, and reference counts stay exact.
  *
  * <p>What a user sees: a closed buffer's accessors throw at once; a view taken from it before stays readable (and
- * shows the same bytes: the reference is still held) until its generation ends, about a millisecond later, or at
- * once on {@link #flush()}. A buffer kept open keeps the generation it joined, and the references of the other
- * buffers closed in it, until it is closed.
+ * shows the same bytes: the memory is still held) until its generation ends, about a millisecond later, or at once
+ * on {@link #flush()}. A buffer kept open keeps the generation it joined, and the memory of the other buffers closed
+ * in it, until it is closed.
  *
  * <p>Thread-safe. Generation bookkeeping is guarded by this object's monitor; ending generations (arena close, then
  * the message) by {@link #retireLock}, so that a flush also waits for an ending in progress on the retirer thread.
@@ -61,9 +61,13 @@ final class ViewScopes {
         };
     }
 
-    /** Where the ended references go: the store, unless the connection is gone. */
+    /** What the store is told: nothing once the connection is gone. */
     interface Sink {
-        void ended(List<ObjectId> releases, List<ObjectId> aborts);
+        /** A buffer of a shared generation closed: the reference goes now, the memory stays held. */
+        void releasedHeld(ObjectId id);
+
+        /** A generation's views ended: its references and aborts go, and the holds on its memory end. */
+        void ended(List<ObjectId> releases, List<ObjectId> aborts, List<Long> holds);
     }
 
     /** One arena shared by the buffers obtained together, and what to tell the store once they have all closed. */
@@ -78,6 +82,7 @@ final class ViewScopes {
         private int closed;
         private final List<ObjectId> releases = new ArrayList<>();
         private final List<ObjectId> aborts = new ArrayList<>();
+        private final List<Long> holds = new ArrayList<>();
         /** Ended (retired or ended with the client): nothing more is recorded or told for it. */
         private boolean gone;
 
@@ -98,7 +103,7 @@ final class ViewScopes {
         }
 
         private int actions() {
-            return releases.size() + aborts.size();
+            return releases.size() + aborts.size() + holds.size();
         }
     }
 
@@ -157,10 +162,15 @@ final class ViewScopes {
     }
 
     /**
-     * A buffer of {@code g} was closed; {@code end} says what to tell the store once its views have ended. Returns at
-     * once; a generation whose views have ended already (a writer's, or an unbatched reader's) tells the store now.
+     * A buffer of {@code g}, at {@code offset} in the arena, was closed; {@code end} says what to tell the store. A
+     * release from a shared generation goes at once, as a held release; the rest once the views have ended. Returns
+     * at once; a generation whose views have ended already (a writer's, or an unbatched reader's) tells the store now.
      */
-    void left(Generation g, End end, ObjectId id, boolean wasPinned) {
+    void left(Generation g, End end, ObjectId id, long offset, boolean wasPinned) {
+        boolean heldRelease = end == End.RELEASE && !g.alone;
+        if (heldRelease) {
+            sink.releasedHeld(id); // before the buffer stops counting as open: its END_HOLDS cannot overtake it
+        }
         boolean due;
         boolean ended;
         synchronized (this) {
@@ -172,7 +182,13 @@ final class ViewScopes {
                 return; // ended with the client: the store hears nothing more
             }
             switch (end) {
-                case RELEASE -> g.releases.add(id);
+                case RELEASE -> {
+                    if (heldRelease) {
+                        g.holds.add(offset);
+                    } else {
+                        g.releases.add(id);
+                    }
+                }
                 case ABORT -> g.aborts.add(id);
                 case NOTHING -> { }
             }
@@ -190,7 +206,7 @@ final class ViewScopes {
         }
         if (ended) {
             if (g.actions() > 0) {
-                sink.ended(g.releases, g.aborts);
+                sink.ended(g.releases, g.aborts, g.holds);
             }
         } else if (due) {
             retirer.now(this::retireDue);
@@ -306,7 +322,7 @@ final class ViewScopes {
                 }
                 pending.addAndGet(-g.closed);
                 if (g.actions() > 0) {
-                    sink.ended(g.releases, g.aborts);
+                    sink.ended(g.releases, g.aborts, g.holds);
                 }
             }
         } finally {

@@ -9,6 +9,7 @@ import static dev.quiver.client.QuiverClient.NO_WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quiver.client.testing.Patterns;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.store.StoreServer;
 import java.lang.foreign.MemorySegment;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link ClientOptions#withBatchedViewEnds(boolean)}: buffers obtained together share one scope, ended once all of
- * them are closed, and the store hears of their closes then. The reader's own listings and statistics flush first
- * and are answered after its releases, so they show what the store has heard.
+ * them are closed. A close gives the reference back at once (counts and deletes are exact), the memory once the
+ * scope has ended. The reader's own calls are answered after its releases, so they show what the store has heard.
  */
 class BatchedViewEndsTest {
     @TempDir
@@ -57,14 +58,15 @@ class BatchedViewEndsTest {
         b.close();
         assertThatThrownBy(b::data).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThatThrownBy(b::metadata).isInstanceOf(IllegalStateException.class);
+        assertThat(refCount(reader, id)).as("the reference went back with the close").isZero();
 
         reader.flush();
         assertThatThrownBy(() -> data.get(ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
-        assertThat(refCount(reader, id)).as("the reference went back once the view ended").isZero();
+        assertThat(reader.stats().evictable()).as("and the memory once the view ended").isEqualTo(128);
     }
 
     @Test
-    void withoutAFlushTheReferencesGoBackByThemselves() {
+    void withoutAFlushTheMemoryGoesBackByItself() {
         ObjectId id = id("timer");
         put(writer, id, 64, 0, 2);
         for (int i = 0; i < 5; i++) {
@@ -72,7 +74,8 @@ class BatchedViewEndsTest {
                 assertContent(b, 64, 0, 2);
             }
         }
-        Fixtures.awaitCondition(() -> refCount(writer, id) == 0, WAIT);
+        assertThat(refCount(reader, id)).isZero();
+        Fixtures.awaitCondition(() -> writer.stats().evictable() == 64, WAIT); // the writer's stats flush nothing here
     }
 
     @Test
@@ -85,20 +88,27 @@ class BatchedViewEndsTest {
     }
 
     @Test
-    void aBufferLeftOpenHoldsBackTheOthersOfItsGenerationUntilItCloses() {
+    void aBufferLeftOpenHoldsBackTheMemoryOfTheOthersOfItsGenerationUntilItCloses() {
         ObjectId kept = id("kept");
         ObjectId gone = id("gone");
         put(writer, kept, 64, 0, 4);
         put(writer, gone, 64, 0, 5);
         List<ObjectBuffer> both = reader.get(List.of(kept, gone), NO_WAIT);
+        MemorySegment goneView = both.get(1).data();
         both.get(1).close();
-        assertThat(refCount(reader, gone)).as("held back by the open buffer of its generation").isEqualTo(1);
-        assertThat(reader.delete(gone)).isEqualTo(DeleteOutcome.DEFERRED);
-        assertThat(reader.stats().objects()).as("the deleted object waits for its reference").isEqualTo(2);
+        assertThat(refCount(reader, gone)).as("the reference went with the close").isZero();
+        assertThat(reader.delete(gone)).as("nobody references it").isEqualTo(DeleteOutcome.DELETED);
+        assertThat(reader.contains(gone)).isFalse();
+        StoreStats held = reader.stats();
+        assertThat(held.objects()).isEqualTo(1);
+        assertThat(held.used()).as("its memory is held: the open buffer's generation can still read it")
+                .isEqualTo(128);
+        assertThat(Patterns.matches(goneView, MemorySegment.NULL, 5)).as("it reads the object's bytes, not another's")
+                .isTrue();
 
         both.get(0).close();
-        assertThat(reader.stats().objects()).as("the deferred delete completed").isEqualTo(1);
-        assertThat(refCount(reader, kept)).isZero();
+        assertThat(reader.stats().used()).as("the hold ended with the generation").isEqualTo(64);
+        assertThatThrownBy(() -> goneView.get(ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
     }
 
     @Test

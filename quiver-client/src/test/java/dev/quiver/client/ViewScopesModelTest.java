@@ -64,6 +64,7 @@ class ViewScopesModelTest {
     /** One buffer as the model sees it. */
     static final class Buffer {
         final ObjectId id;
+        final long offset;
         final ViewScopes.Generation generation;
         final MemorySegment view;
         boolean open = true;
@@ -72,6 +73,7 @@ class ViewScopesModelTest {
 
         Buffer(int n, ViewScopes.Generation generation) {
             this.id = ObjectId.forName("buffer-" + n);
+            this.offset = 64L * n;
             this.generation = generation;
             this.view = MEMORY.asSlice(n % 4096, 1).reinterpret(generation.arena, null);
         }
@@ -104,9 +106,29 @@ class ViewScopesModelTest {
         Map<ObjectId, ViewScopes.End> told = new HashMap<>();
         Map<ObjectId, Buffer> byId = new HashMap<>();
         QueuedRetirer retirer = new QueuedRetirer();
-        ViewScopes scopes = new ViewScopes((releases, aborts) -> {
-            tell(told, byId, releases, ViewScopes.End.RELEASE);
-            tell(told, byId, aborts, ViewScopes.End.ABORT);
+        Map<Long, Buffer> byOffset = new HashMap<>();
+        Map<ObjectId, Boolean> releasedHeld = new HashMap<>();
+        ViewScopes scopes = new ViewScopes(new ViewScopes.Sink() {
+            @Override
+            public void releasedHeld(ObjectId id) {
+                Buffer b = byId.get(id);
+                assertThat(b.generation.alone).as("held releases come from shared generations").isFalse();
+                assertThat(b.generation.arena.scope().isAlive()).as("a held release precedes the view's end")
+                        .isTrue();
+                assertThat(releasedHeld.put(id, true)).as("released %s twice", id).isNull();
+            }
+
+            @Override
+            public void ended(List<ObjectId> releases, List<ObjectId> aborts, List<Long> holds) {
+                tell(told, byId, releases, ViewScopes.End.RELEASE);
+                tell(told, byId, aborts, ViewScopes.End.ABORT);
+                for (long offset : holds) {
+                    Buffer b = byOffset.get(offset);
+                    assertThat(releasedHeld).as("the hold of %s ends after its held release", b.id)
+                            .containsKey(b.id);
+                    tell(told, byId, List.of(b.id), ViewScopes.End.RELEASE);
+                }
+            }
         }, generationSize, retirer);
 
         for (Op op : ops) {
@@ -116,6 +138,7 @@ class ViewScopesModelTest {
                     Buffer b = new Buffer(buffers.size(), g.alone() ? scopes.enterAlone() : scopes.enter());
                     buffers.add(b);
                     byId.put(b.id, b);
+                    byOffset.put(b.offset, b);
                 }
                 case Close c when !open.isEmpty() -> {
                     Buffer b = open.get(c.pick() % open.size());
@@ -124,7 +147,7 @@ class ViewScopesModelTest {
                     if (b.generation.alone) {
                         b.generation.endViews(b.id);
                     }
-                    scopes.left(b.generation, c.end(), b.id, b.pinned);
+                    scopes.left(b.generation, c.end(), b.id, b.offset, b.pinned);
                     if (b.generation.alone) {
                         assertEnded(b, told); // told at once, on the caller's thread
                     }
@@ -167,7 +190,7 @@ class ViewScopesModelTest {
                 if (b.generation.alone) {
                     b.generation.endViews(b.id);
                 }
-                scopes.left(b.generation, b.end, b.id, b.pinned);
+                scopes.left(b.generation, b.end, b.id, b.offset, b.pinned);
             }
         }
         scopes.flush();
@@ -213,7 +236,17 @@ class ViewScopesModelTest {
     void endingAllKeepsOnlyTheGenerationsOfOpenPinnedBuffers() {
         QueuedRetirer retirer = new QueuedRetirer();
         List<ObjectId> told = new ArrayList<>();
-        ViewScopes scopes = new ViewScopes((releases, aborts) -> told.addAll(releases), 4, retirer);
+        ViewScopes scopes = new ViewScopes(new ViewScopes.Sink() {
+            @Override
+            public void releasedHeld(ObjectId id) {
+                told.add(id);
+            }
+
+            @Override
+            public void ended(List<ObjectId> releases, List<ObjectId> aborts, List<Long> holds) {
+                told.addAll(releases);
+            }
+        }, 4, retirer);
         ViewScopes.Generation first = scopes.enter();
         MemorySegment pinnedView = MEMORY.asSlice(0, 1).reinterpret(first.arena, null);
         scopes.pinned(first);

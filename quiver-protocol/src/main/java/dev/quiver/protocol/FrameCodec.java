@@ -40,7 +40,7 @@ public final class FrameCodec {
     // Request types.
     static final int CONNECT = 0x01, CREATE = 0x02, CREATE_BATCH = 0x03, SEAL = 0x04, ABORT = 0x05, GET = 0x06,
             RELEASE = 0x07, CONTAINS = 0x08, DELETE = 0x09, LIST = 0x0A, EVICT = 0x0B, HASH = 0x0C,
-            SUBSCRIBE = 0x0D, STATS = 0x0E, RANGE = 0x0F;
+            SUBSCRIBE = 0x0D, STATS = 0x0E, RANGE = 0x0F, RELEASE_HELD = 0x11, END_HOLDS = 0x12;
     // Reply types.
     static final int CONNECTED = 0x81, CREATED = 0x82, CREATED_BATCH = 0x83, STATUSES = 0x84, OBJECTS = 0x85,
             LISTING = 0x86, EVICTED = 0x87, DIGEST = 0x88, OK = 0x89, STORE_STATS = 0x8A, NOTIFICATION = 0xC0,
@@ -96,6 +96,14 @@ public final class FrameCodec {
             case Request.Get g -> ids(frame(GET, requestId, 8 + 4 + entries(g.ids().size()) * ID)
                     .putLong(g.timeoutMillis()), g.ids(), true);
             case Request.Release r -> ids(frame(RELEASE, requestId, 4 + entries(r.ids().size()) * ID), r.ids(), true);
+            case Request.ReleaseHeld r -> ids(frame(RELEASE_HELD, requestId, 4 + entries(r.ids().size()) * ID), r.ids(),
+                    true);
+            case Request.EndHolds e -> {
+                ByteBuffer out = frame(END_HOLDS, requestId, 4 + entries(e.offsets().size()) * 8)
+                        .putInt(e.offsets().size());
+                e.offsets().forEach(out::putLong);
+                yield out;
+            }
             case Request.Contains c -> ids(frame(CONTAINS, requestId, 4 + entries(c.ids().size()) * ID), c.ids(), true);
             case Request.Delete d -> ids(frame(DELETE, requestId, 4 + entries(d.ids().size()) * ID), d.ids(), true);
             case Request.ListObjects l -> frame(LIST, requestId, 0);
@@ -218,6 +226,15 @@ public final class FrameCodec {
                     yield new Request.Get(idList(in), timeout);
                 }
                 case RELEASE -> new Request.Release(idList(in));
+                case RELEASE_HELD -> new Request.ReleaseHeld(idList(in));
+                case END_HOLDS -> {
+                    int n = count(in, 8);
+                    List<Long> offsets = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        offsets.add(in.getLong());
+                    }
+                    yield new Request.EndHolds(List.copyOf(offsets));
+                }
                 case CONTAINS -> new Request.Contains(idList(in));
                 case DELETE -> new Request.Delete(idList(in));
                 case LIST -> new Request.ListObjects();

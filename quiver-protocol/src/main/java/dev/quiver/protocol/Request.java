@@ -51,6 +51,18 @@ public sealed interface Request {
     /** Drops one reference per entry. */
     record Release(List<ObjectId> ids) implements Request {}
 
+    /**
+     * Drops one reference per entry, exactly as {@link Release} does (counts, deferred deletes, eviction order and
+     * notifications see it at once), but the client keeps a hold on each object's memory: until it ends the hold
+     * ({@link EndHolds}, by the object's offset) or disconnects, the store neither frees nor evicts that block, even if
+     * the object is deleted meanwhile. A client that ends the views of many buffers in one step uses it: the
+     * reference goes when the buffer closes, the memory once no view can read it.
+     */
+    record ReleaseHeld(List<ObjectId> ids) implements Request {}
+
+    /** Ends one hold per entry ({@link ReleaseHeld}), named by the object's offset in the arena. */
+    record EndHolds(List<Long> offsets) implements Request {}
+
     /** Whether each object exists and is sealed. */
     record Contains(List<ObjectId> ids) implements Request {}
 

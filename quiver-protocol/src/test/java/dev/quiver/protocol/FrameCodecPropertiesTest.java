@@ -175,6 +175,8 @@ class FrameCodecPropertiesTest {
                 ids.map(Request.Abort::new),
                 lists12(ids).zip(longs, Request.Get::new),
                 lists12(ids).map(Request.Release::new),
+                lists12(ids).map(Request.ReleaseHeld::new),
+                lists12(longs).map(Request.EndHolds::new),
                 lists12(ids).map(Request.Contains::new),
                 lists12(ids).map(Request.Delete::new),
                 Generate.constant(new Request.ListObjects()),

@@ -35,6 +35,8 @@ final class Samples {
                 new Request.Get(List.of(B), Long.MAX_VALUE),
                 new Request.Release(List.of(A)),
                 new Request.Release(List.of(A, B, C, A)),
+                new Request.ReleaseHeld(List.of(A, B)),
+                new Request.EndHolds(List.of(0L, 64L, Long.MAX_VALUE)),
                 new Request.Contains(List.of()),
                 new Request.Contains(List.of(C, B)),
                 new Request.Delete(List.of(A, B)),

@@ -64,6 +64,8 @@ public final class Engine {
     private final TreeMap<ObjectId, StoredObject> byId = new TreeMap<>();
     /** Sealed objects without references, least recently released first. */
     private final LinkedHashMap<ObjectId, StoredObject> evictable = new LinkedHashMap<>();
+    /** Objects whose memory clients hold (StoredObject#holds), by block offset; those removed meanwhile too. */
+    private final Map<Long, StoredObject> heldBlocks = new HashMap<>();
     private long evictableBytes;
     private final Map<Long, Session> sessions = new HashMap<>();
     private final Map<ObjectId, List<PendingGet>> waiters = new HashMap<>();
@@ -129,7 +131,9 @@ public final class Engine {
             case Request.Seal seal -> seal(s, requestId, seal.objects());
             case Request.Abort a -> abort(s, requestId, a.id());
             case Request.Get g -> get(s, requestId, g.ids(), g.timeoutMillis());
-            case Request.Release r -> release(s, requestId, r.ids());
+            case Request.Release r -> release(s, requestId, r.ids(), false);
+            case Request.ReleaseHeld r -> release(s, requestId, r.ids(), true);
+            case Request.EndHolds e -> endHolds(s, requestId, e.offsets());
             case Request.Contains c -> contains(s, requestId, c.ids());
             case Request.Delete d -> delete(s, requestId, d.ids());
             case Request.ListObjects l -> list(s, requestId);
@@ -163,6 +167,12 @@ public final class Engine {
             }
         }
         s.refs.clear();
+        for (Map.Entry<Long, Integer> h : s.holds.entrySet()) {
+            for (int i = 0; i < h.getValue(); i++) {
+                endHold(heldBlocks.get(h.getKey()));
+            }
+        }
+        s.holds.clear();
         retryWaitingCreates();
     }
 
@@ -536,8 +546,7 @@ public final class Engine {
 
     /** Takes one reference for a client and says where the object is. */
     private Reply.Location take(Session s, StoredObject o) {
-        if (o.refCount == 0) {
-            evictable.remove(o.id);
+        if (evictable.remove(o.id) != null) {
             evictableBytes -= o.blockSize;
         }
         o.refCount++;
@@ -545,7 +554,8 @@ public final class Engine {
         return new Reply.Location(true, o.offset, o.dataSize, o.metadataSize);
     }
 
-    private void release(Session s, int requestId, List<ObjectId> ids) {
+    /** Drops references; with {@code hold}, each leaves a hold on the object's memory (Request.ReleaseHeld). */
+    private void release(Session s, int requestId, List<ObjectId> ids, boolean hold) {
         List<Status> result = new ArrayList<>(ids.size());
         for (ObjectId id : ids) {
             Integer held = s.refs.get(id);
@@ -560,6 +570,11 @@ public final class Engine {
                     s.refs.put(id, held - 1);
                 }
                 StoredObject o = objects.get(id);
+                if (hold) {
+                    o.holds++;
+                    heldBlocks.put(o.offset, o);
+                    s.holds.merge(o.offset, 1, Integer::sum);
+                }
                 if (--o.refCount == 0) {
                     unreferenced(o);
                 }
@@ -567,6 +582,41 @@ public final class Engine {
             }
         }
         send(s, requestId, new Reply.Statuses(result));
+    }
+
+    private void endHolds(Session s, int requestId, List<Long> offsets) {
+        List<Status> result = new ArrayList<>(offsets.size());
+        for (long offset : offsets) {
+            Integer count = s.holds.get(offset);
+            if (count == null) {
+                result.add(Status.NOT_HELD);
+                continue;
+            }
+            if (count == 1) {
+                s.holds.remove(offset);
+            } else {
+                s.holds.put(offset, count - 1);
+            }
+            endHold(heldBlocks.get(offset));
+            result.add(Status.OK);
+        }
+        send(s, requestId, new Reply.Statuses(result));
+    }
+
+    /** One hold on the object's memory ended: with the last, free the block if it is gone, else it may be evicted. */
+    private void endHold(StoredObject o) {
+        if (--o.holds > 0) {
+            return;
+        }
+        heldBlocks.remove(o.offset);
+        if (o.removedWhileHeld) {
+            allocator.free(o.offset, o.blockSize);
+            memoryChanged = true;
+        } else if (o.refCount == 0 && o.isSealed() && !o.deletePending) {
+            evictable.put(o.id, o);
+            evictableBytes += o.blockSize;
+            memoryChanged = true;
+        }
     }
 
     private void contains(Session s, int requestId, List<ObjectId> ids) {
@@ -590,8 +640,9 @@ public final class Engine {
                 o.deletePending = true;
                 result.add(Status.DEFERRED);
             } else {
-                evictable.remove(o.id);
-                evictableBytes -= o.blockSize;
+                if (evictable.remove(o.id) != null) {
+                    evictableBytes -= o.blockSize;
+                }
                 remove(o);
                 result.add(Status.OK);
             }
@@ -666,7 +717,7 @@ public final class Engine {
     private void unreferenced(StoredObject o) {
         if (o.deletePending) {
             remove(o);
-        } else if (o.isSealed()) {
+        } else if (o.isSealed() && o.holds == 0) { // a held one becomes evictable when its last hold ends
             evictable.put(o.id, o);
             evictableBytes += o.blockSize;
             memoryChanged = true;
@@ -700,8 +751,12 @@ public final class Engine {
         if (o.sealed != null) {
             sealOrder.remove(o.sealed);
         }
-        allocator.free(o.offset, o.blockSize);
-        memoryChanged = true;
+        if (o.holds > 0) {
+            o.removedWhileHeld = true; // a client may still read it: the block goes with the last hold
+        } else {
+            allocator.free(o.offset, o.blockSize);
+            memoryChanged = true;
+        }
         notifySubscribers(Reply.Notification.Kind.DELETED, o);
     }
 
@@ -915,9 +970,36 @@ public final class Engine {
                 problems.add("object " + o.id + " at " + o.offset + " starts where another block starts");
             }
         }
+        for (StoredObject o : heldBlocks.values()) {
+            if (o.holds <= 0 || heldBlocks.get(o.offset) != o) {
+                problems.add("object " + o.id + " is listed as held with " + o.holds + " holds");
+            }
+            if (o.removedWhileHeld) {
+                objectBytes += o.blockSize;
+                if (blocks.put(o.offset, o.blockSize) != null) {
+                    problems.add("held block of removed object " + o.id + " at " + o.offset + " clashes");
+                }
+            } else if (objects.get(o.id) != o) {
+                problems.add("held object " + o.id + " is neither in the store nor marked removed");
+            }
+        }
         if (objectBytes != allocator.used()) {
-            problems.add("objects hold " + objectBytes + " bytes but the allocator counts " + allocator.used()
-                    + " used");
+            problems.add("objects and held blocks hold " + objectBytes + " bytes but the allocator counts "
+                    + allocator.used() + " used");
+        }
+        Map<Long, Integer> holds = new HashMap<>();
+        for (Session s : sessions.values()) {
+            s.holds.forEach((offset, n) -> holds.merge(offset, n, Integer::sum));
+        }
+        for (Map.Entry<Long, Integer> h : holds.entrySet()) {
+            StoredObject o = heldBlocks.get(h.getKey());
+            if (o == null || o.holds != h.getValue()) {
+                problems.add("clients hold " + h.getValue() + " holds at " + h.getKey() + ", the store counts "
+                        + (o == null ? 0 : o.holds));
+            }
+        }
+        if (holds.size() != heldBlocks.size()) {
+            problems.add(heldBlocks.size() + " blocks are held, clients hold " + holds.size());
         }
         long end = 0;
         for (Map.Entry<Long, Long> b : blocks.entrySet()) {
@@ -955,7 +1037,7 @@ public final class Engine {
             if (o.refCount != refs) {
                 problems.add("object " + o.id + " counts " + o.refCount + " references, clients hold " + refs);
             }
-            boolean shouldBeEvictable = o.isSealed() && o.refCount == 0 && !o.deletePending;
+            boolean shouldBeEvictable = o.isSealed() && o.refCount == 0 && !o.deletePending && o.holds == 0;
             if (evictable.containsKey(o.id) != shouldBeEvictable) {
                 problems.add("object " + o.id + " is " + (shouldBeEvictable ? "not " : "") + "in the LRU, but has "
                         + o.refCount + " references, state " + o.state + (o.deletePending ? ", delete pending" : ""));

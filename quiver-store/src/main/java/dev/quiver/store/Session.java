@@ -30,6 +30,8 @@ final class Session {
     long pendingBytes;
     /** References held, per object. */
     final Map<ObjectId, Integer> refs = new HashMap<>();
+    /** Holds on object memory (Request.ReleaseHeld), per block offset. */
+    final Map<Long, Integer> holds = new HashMap<>();
     /** Objects created and not yet sealed or aborted. */
     final Set<ObjectId> unsealed = new HashSet<>();
     final List<PendingGet> gets = new ArrayList<>();

@@ -20,6 +20,13 @@ final class StoredObject {
     int refCount = 1;
     /** Deleted while referenced: invisible to gets, id reserved, freed when the last reference goes. */
     boolean deletePending;
+    /**
+     * Holds on its memory (Request.ReleaseHeld): released references whose client may still read the bytes. While
+     * any is left the block is neither evicted nor freed.
+     */
+    int holds;
+    /** Gone from the store (deleted or its delete completed) while held: the block is freed with the last hold. */
+    boolean removedWhileHeld;
     long sealNanos = -1;
     long digest;
     /** Its place in the engine's creation order, and (once sealed) in its seal order. */

@@ -65,6 +65,12 @@ class EngineModelPropertiesTest {
 
     record Disconnect(int client) implements Op {}
 
+    /** Release keeping a hold on the memory (protocol.md, RELEASE_HELD). */
+    record ReleaseHeld(int client, List<Integer> ids) implements Op {}
+
+    /** Ends one of the client's holds, the {@code pick}-th (modulo) of them, or one it does not have if none. */
+    record EndHold(int client, int pick) implements Op {}
+
     /** Create, seal and (if {@code release}) release, as a well-behaved writer does; each step checked. */
     record Put(int client, int id, long data, boolean release) implements Op {}
 
@@ -86,9 +92,11 @@ class EngineModelPropertiesTest {
         Gen<Op> evict = Generate.oneOf(longs().between(0, 5000), Generate.constant(Long.MAX_VALUE)).map(Evict::new);
         Gen<Op> disconnect = client.map(Disconnect::new);
         Gen<Op> put = client.zip(id, data, Generate.pick(List.of(true, true, false)), Put::new);
+        Gen<Op> releaseHeld = client.zip(ids, ReleaseHeld::new);
+        Gen<Op> endHold = client.zip(integers().between(0, 20), EndHold::new);
         return lists().of(Generate.frequency(List.of(
                 Pair.of(10, put), Pair.of(6, create), Pair.of(6, seal), Pair.of(2, abort), Pair.of(8, get),
-                Pair.of(8, release),
+                Pair.of(8, release), Pair.of(4, releaseHeld), Pair.of(4, endHold),
                 Pair.of(4, delete), Pair.of(2, contains), Pair.of(2, hash), Pair.of(2, evict),
                 Pair.of(1, disconnect)))).ofSizeBetween(1, 80);
     }
@@ -125,6 +133,8 @@ class EngineModelPropertiesTest {
         boolean deletePending;
         long digest;
         final Map<Long, Integer> refs = new HashMap<>();
+        /** Holds on its memory, per client (RELEASE_HELD). */
+        final Map<Long, Integer> holds = new HashMap<>();
 
         MObject(ObjectId id, long data, long meta, long offset, long creator) {
             this.id = id;
@@ -137,6 +147,10 @@ class EngineModelPropertiesTest {
 
         int refCount() {
             return refs.values().stream().mapToInt(Integer::intValue).sum();
+        }
+
+        int holdCount() {
+            return holds.values().stream().mapToInt(Integer::intValue).sum();
         }
 
         boolean visible() {
@@ -153,6 +167,8 @@ class EngineModelPropertiesTest {
         final long[] clients = new long[CLIENTS];
         final long watcher;
         final Map<ObjectId, MObject> objects = new HashMap<>();
+        /** Objects gone from the store whose blocks are still held. */
+        final List<MObject> heldGone = new ArrayList<>();
         /**
          * Evictable objects, least recently released first, as tiers: a release appends a tier of one; a
          * disconnect releases several at once in no specified order, as one tier.
@@ -178,7 +194,16 @@ class EngineModelPropertiesTest {
         }
 
         long used() {
-            return objects.values().stream().mapToLong(o -> o.block).sum();
+            return objects.values().stream().mapToLong(o -> o.block).sum()
+                    + heldGone.stream().mapToLong(o -> o.block).sum();
+        }
+
+        /** The object leaves the store; its block stays while held. */
+        void gone(MObject o) {
+            objects.remove(o.id);
+            if (o.holdCount() > 0) {
+                heldGone.add(o);
+            }
         }
 
         long evictableBytes() {
@@ -214,11 +239,30 @@ class EngineModelPropertiesTest {
                 return null;
             }
             if (o.deletePending) {
-                objects.remove(o.id);
+                gone(o);
                 return o.notification(Notification.Kind.DELETED);
             }
-            lru.add(new LinkedHashSet<>(List.of(o.id)));
+            if (o.holdCount() == 0) {
+                lru.add(new LinkedHashSet<>(List.of(o.id)));
+            }
             return null;
+        }
+
+        /** Ends one hold of a client; true if it was the block's last. */
+        boolean endHoldOf(MObject o, long client) {
+            int n = o.holds.get(client);
+            if (n == 1) {
+                o.holds.remove(client);
+            } else {
+                o.holds.put(client, n - 1);
+            }
+            if (o.holdCount() > 0) {
+                return false;
+            }
+            if (!heldGone.remove(o) && o.refCount() == 0 && o.sealed && !o.deletePending) {
+                return true;
+            }
+            return false;
         }
 
         void apply(Op op) {
@@ -227,7 +271,9 @@ class EngineModelPropertiesTest {
                 case Seal s -> seal(clients[s.client()], IDS.get(s.id()), s.digest());
                 case Abort a -> abort(clients[a.client()], IDS.get(a.id()));
                 case Get g -> get(clients[g.client()], ids(g.ids()));
-                case Release r -> release(clients[r.client()], ids(r.ids()));
+                case Release r -> release(clients[r.client()], ids(r.ids()), false);
+                case ReleaseHeld r -> release(clients[r.client()], ids(r.ids()), true);
+                case EndHold e -> endHold(clients[e.client()], e.pick());
                 case Delete x -> delete(clients[x.client()], ids(x.ids()));
                 case Contains c -> {
                     List<Status> expected = ids(c.ids()).stream().map(id -> objects.containsKey(id)
@@ -245,7 +291,7 @@ class EngineModelPropertiesTest {
                     create(client, id, p.data(), 0);
                     seal(client, id, p.data() * 31);
                     if (p.release()) {
-                        release(client, List.of(id));
+                        release(client, List.of(id), false);
                     }
                 }
             }
@@ -283,7 +329,7 @@ class EngineModelPropertiesTest {
                 assertThat(offset % Allocator.ALIGN).isZero();
                 assertThat(offset).isNotNegative();
                 assertThat(offset + needed).isLessThanOrEqualTo(CAPACITY);
-                for (MObject o : objects.values()) {
+                for (MObject o : java.util.stream.Stream.concat(objects.values().stream(), heldGone.stream()).toList()) {
                     assertThat(offset + needed <= o.offset || o.offset + o.block <= offset)
                             .as("new block [%d,+%d) overlaps %s at [%d,+%d)", offset, needed, o.id, o.offset, o.block)
                             .isTrue();
@@ -349,7 +395,7 @@ class EngineModelPropertiesTest {
             assertThat(newNotifications()).isEmpty();
         }
 
-        void release(long client, List<ObjectId> ids) {
+        void release(long client, List<ObjectId> ids, boolean hold) {
             List<Status> expected = new ArrayList<>();
             List<Notification> notes = new ArrayList<>();
             for (ObjectId id : ids) {
@@ -359,6 +405,9 @@ class EngineModelPropertiesTest {
                 } else if (!o.sealed) {
                     expected.add(Status.NOT_SEALED);
                 } else {
+                    if (hold) {
+                        o.holds.merge(client, 1, Integer::sum);
+                    }
                     Notification n = unref(o, client);
                     if (n != null) {
                         notes.add(n);
@@ -366,8 +415,29 @@ class EngineModelPropertiesTest {
                     expected.add(Status.OK);
                 }
             }
-            assertThat(d.release(client, ids.toArray(ObjectId[]::new))).isEqualTo(expected);
+            List<Status> got = hold
+                    ? EngineDriver.statuses(d.call(client, new Request.ReleaseHeld(ids)))
+                    : d.release(client, ids.toArray(ObjectId[]::new));
+            assertThat(got).isEqualTo(expected);
             assertThat(newNotifications()).isEqualTo(notes);
+        }
+
+        void endHold(long client, int pick) {
+            List<MObject> heldByClient = java.util.stream.Stream.concat(objects.values().stream(), heldGone.stream())
+                    .filter(o -> o.holds.containsKey(client)).sorted(java.util.Comparator.comparingLong(o -> o.offset))
+                    .toList();
+            if (heldByClient.isEmpty()) {
+                assertThat(EngineDriver.statuses(d.call(client, new Request.EndHolds(List.of(8L * pick + 1)))))
+                        .containsExactly(Status.NOT_HELD);
+            } else {
+                MObject o = heldByClient.get(pick % heldByClient.size());
+                if (endHoldOf(o, client)) {
+                    lru.add(new LinkedHashSet<>(List.of(o.id)));
+                }
+                assertThat(EngineDriver.statuses(d.call(client, new Request.EndHolds(List.of(o.offset)))))
+                        .containsExactly(Status.OK);
+            }
+            assertThat(newNotifications()).isEmpty();
         }
 
         void delete(long client, List<ObjectId> ids) {
@@ -385,7 +455,7 @@ class EngineModelPropertiesTest {
                     expected.add(Status.DEFERRED);
                 } else {
                     lruRemove(id);
-                    objects.remove(id);
+                    gone(o);
                     notes.add(o.notification(Notification.Kind.DELETED));
                     expected.add(Status.OK);
                 }
@@ -437,9 +507,16 @@ class EngineModelPropertiesTest {
                 Integer held = o.refs.remove(client);
                 if (held != null && o.refCount() == 0) {
                     if (o.deletePending) {
-                        objects.remove(o.id);
+                        gone(o);
                         expected.add(o.notification(Notification.Kind.DELETED));
-                    } else {
+                    } else if (o.holdCount() == 0) {
+                        released.add(o.id);
+                    }
+                }
+            }
+            for (MObject o : java.util.stream.Stream.concat(objects.values().stream(), heldGone.stream()).toList()) {
+                while (o.holds.containsKey(client)) {
+                    if (endHoldOf(o, client)) {
                         released.add(o.id);
                     }
                 }
