@@ -83,8 +83,12 @@ class BatchedViewEndsTest {
         ObjectId id = id("together");
         put(writer, id, 64, 0, 3);
         assertThat(scopesOfTen(reader, id)).as("batched: one scope").hasSize(1);
-        assertThat(scopesOfTen(writer, id)).as("unbatched: a scope per buffer").hasSize(10);
         assertThat(refCount(reader, id)).isZero();
+        try (QuiverClient unbatched = QuiverClient.connect(store.socket(),
+                ClientOptions.defaults().withBatchedViewEnds(false))) {
+            assertThat(scopesOfTen(unbatched, id)).as("unbatched: a scope per buffer").hasSize(10);
+            assertThat(refCount(unbatched, id)).isZero();
+        }
     }
 
     @Test
