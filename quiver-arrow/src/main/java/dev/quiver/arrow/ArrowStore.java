@@ -122,6 +122,12 @@ public final class ArrowStore {
      *                                  is created then
      */
     public long write(ObjectId id, Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries) {
+        return write(id, schema, batches, dictionaries, STREAM_MEDIA_TYPE);
+    }
+
+    /** {@link #write(ObjectId, Schema, Iterable, DictionaryProvider)} with other metadata (US-ASCII text). */
+    long write(ObjectId id, Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
+               String metadata) {
         Set<Long> missing = missingDictionaries(schema, dictionaries);
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException("no dictionary with id " + missing + " for the schema's "
@@ -129,7 +135,7 @@ public final class ArrowStore {
         }
         ArrowValidation.validateTable(schema, batches, dictionaries); // nothing invalid is stored
         long size = serialize(schema, batches, dictionaries, SegmentChannel.counting());
-        byte[] mediaType = STREAM_MEDIA_TYPE.getBytes(StandardCharsets.US_ASCII);
+        byte[] mediaType = metadata.getBytes(StandardCharsets.US_ASCII);
         try (WritableObject o = client.create(id, size, MemorySegment.ofArray(mediaType))) {
             long written = serialize(schema, batches, dictionaries, SegmentChannel.into(o.data()));
             if (written != size) {

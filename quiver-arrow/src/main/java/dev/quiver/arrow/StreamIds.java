@@ -12,9 +12,24 @@ import java.util.Arrays;
  * as 8 big-endian bytes. Ids of one stream are contiguous and sorted by sequence number, so the store's
  * {@code range} finds a stream's first and last batch in one round trip. Sequence number 2⁶⁴−1 (all ones) is not a
  * batch: it names the writer's lock.
+ *
+ * <p>The name cannot be read back from an id (it is hashed), so each batch also carries it in its metadata, as a
+ * parameter of the Arrow stream media type, quoted as RFC 2045 quotes (names may hold {@code ;} and {@code "}):
+ * <pre>
+ * application/vnd.apache.arrow.stream; stream="NAME"
+ * </pre>
+ * which is how {@link Streams#list} finds streams by name. Batches written without it (by the Python client, or by
+ * earlier versions) are still read as batches; only listing does not see them.
  */
 final class StreamIds {
     private static final int PREFIX = 12;
+    /** What a named batch's metadata starts with. */
+    private static final String METADATA_PREFIX = ArrowStore.STREAM_MEDIA_TYPE + "; stream=\"";
+    /** Longest metadata of a named batch: a 200-character name, every character escaped. */
+    static final int MAX_METADATA = METADATA_PREFIX.length() + 2 * 200 + 1;
+    /** Shortest: a one-character name. */
+    static final int MIN_METADATA = METADATA_PREFIX.length() + 2;
+
     /** The highest sequence number a batch can have, plus one: the lock's. */
     static final long LOCK = -1L;
 
@@ -38,6 +53,34 @@ final class StreamIds {
 
     String name() {
         return name;
+    }
+
+    /** The first 12 bytes of every id of this stream. */
+    byte[] prefix() {
+        return prefix.clone();
+    }
+
+    /** The metadata of this stream's batches. */
+    String batchMetadata() {
+        return METADATA_PREFIX + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    /** The stream name in a batch's metadata, or null if the metadata is not a named batch's. */
+    static String nameIn(String metadata) {
+        if (!metadata.startsWith(METADATA_PREFIX) || !metadata.endsWith("\"")) {
+            return null;
+        }
+        StringBuilder name = new StringBuilder();
+        for (int i = METADATA_PREFIX.length(); i < metadata.length() - 1; i++) {
+            char c = metadata.charAt(i);
+            if (c == '\\' && i + 1 < metadata.length() - 1) {
+                c = metadata.charAt(++i);
+            } else if (c == '"' || c == '\\') {
+                return null; // an unescaped quote inside, or a lone backslash at the end: not ours
+            }
+            name.append(c);
+        }
+        return name.toString();
     }
 
     /** The id of batch {@code seq} (an unsigned number). */

@@ -169,7 +169,7 @@ public final class StreamReader {
     }
 
     /** Whether a listed object is the stream's end marker (8 bytes of data; an Arrow IPC stream is longer). */
-    private static boolean isEndMarker(QuiverClient client, ObjectInfo o) {
+    static boolean isEndMarker(QuiverClient client, ObjectInfo o) {
         return o.state() == ObjectState.SEALED && o.dataSize() == Long.BYTES
                 && o.metadataSize() == StreamWriter.END_MEDIA_TYPE.length() && StreamWriter.isEnd(client, o.id());
     }

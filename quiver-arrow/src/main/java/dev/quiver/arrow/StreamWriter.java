@@ -91,7 +91,8 @@ public final class StreamWriter implements AutoCloseable {
             // Nothing follows an end marker, so only the newest object can be one: one get, not one per batch.
             if (!previous.isEmpty() && isEnd(client, ids.batch(next - 1))) {
                 throw new IllegalStateException("stream '" + name + "' was ended after " + (next - 1)
-                        + " batches; it cannot be appended to (delete it, or use another name)");
+                        + " batches; it cannot be appended to (delete it with quiver streams rm " + name
+                        + ", or use another name)");
             }
             StreamWriter w = new StreamWriter(arrow, ids, retention, lock, next);
             previous.forEach(w::keep);
@@ -103,7 +104,7 @@ public final class StreamWriter implements AutoCloseable {
         }
     }
 
-    private static WritableObject takeLock(QuiverClient client, StreamIds ids) {
+    static WritableObject takeLock(QuiverClient client, StreamIds ids) {
         try {
             return client.create(ids.lock(), 0);
         } catch (ObjectExistsException e) {
@@ -194,7 +195,7 @@ public final class StreamWriter implements AutoCloseable {
     public synchronized long append(VectorSchemaRoot batch, DictionaryProvider dictionaries) {
         requireOpen();
         long seq = next;
-        long bytes = arrow.write(ids.batch(seq), batch, dictionaries);
+        long bytes = arrow.write(ids.batch(seq), batch.getSchema(), List.of(batch), dictionaries, ids.batchMetadata());
         next++;
         keep(new Kept(seq, bytes));
         applyRetention();

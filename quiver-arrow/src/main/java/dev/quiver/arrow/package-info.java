@@ -1,7 +1,8 @@
 /**
  * Arrow data in a Quiver store: tables and record batches written straight into store memory and read back
  * zero-copy ({@link dev.quiver.arrow.ArrowStore}), tensors ({@link dev.quiver.arrow.TensorStore}), streams of batches
- * ({@link dev.quiver.arrow.StreamWriter}, {@link dev.quiver.arrow.StreamReader}) and the key/value shelf
+ * ({@link dev.quiver.arrow.StreamWriter}, {@link dev.quiver.arrow.StreamReader}; listed and deleted with
+ * {@link dev.quiver.arrow.Streams}) and the key/value shelf
  * ({@link dev.quiver.arrow.Shelf}).
  *
  * <h2>JVM flags</h2>

@@ -37,6 +37,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() {
+        inheritFromParent();
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("--timeout must be positive, e.g. 5s or 500ms; got "
                     + timeout.toMillis() + "ms");
@@ -48,5 +49,26 @@ abstract class ClientCommand implements Callable<Integer> {
         } finally {
             out.flush();
         }
+    }
+
+    /**
+     * A subcommand of a client command ({@code quiver streams rm}) takes the options given to its parent
+     * ({@code quiver streams -s SOCKET rm NAME}) where it was not given its own: picocli runs the subcommand only.
+     */
+    private void inheritFromParent() {
+        CommandSpec parentSpec = spec.parent();
+        if (parentSpec == null || !(parentSpec.userObject() instanceof ClientCommand parent)
+                || parentSpec.commandLine().getParseResult() == null) {
+            return;
+        }
+        var mine = spec.commandLine().getParseResult();
+        var theirs = parentSpec.commandLine().getParseResult();
+        if (socket == null) {
+            socket = parent.socket;
+        }
+        if (!mine.hasMatchedOption("--timeout") && theirs.hasMatchedOption("--timeout")) {
+            timeout = parent.timeout;
+        }
+        json |= parent.json;
     }
 }

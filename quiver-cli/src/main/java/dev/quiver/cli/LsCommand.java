@@ -2,6 +2,8 @@ package dev.quiver.cli;
 
 import dev.quiver.arrow.Shelf;
 import dev.quiver.arrow.ShelfEntry;
+import dev.quiver.arrow.StreamInfo;
+import dev.quiver.arrow.Streams;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.Sizes;
@@ -15,11 +17,12 @@ import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code quiver ls}: the shelf's keys, then every object in the store. */
+/** {@code quiver ls}: the shelf's keys, the streams, then every object in the store. */
 @Command(name = "ls", mixinStandardHelpOptions = true,
-        description = {"Lists the shelf's tables (key, rows, size, version, columns), then every object in the store, "
-                + "oldest first.",
-                "--json prints {\"keys\": [...], \"objects\": [...]}; with --keys or --objects, that list alone."})
+        description = {"Lists the shelf's tables (key, rows, size, version, columns), the streams (as quiver streams "
+                + "does), then every object in the store, oldest first.",
+                "--json prints {\"keys\": [...], \"streams\": [...], \"objects\": [...]}; with --keys, --streams "
+                        + "or --objects, that list alone."})
 final class LsCommand extends ClientCommand {
     /** Width of the COLUMNS cell before it is cut. */
     private static final int SCHEMA_WIDTH = 72;
@@ -30,27 +33,33 @@ final class LsCommand extends ClientCommand {
     @Option(names = "--objects", description = "Only the store's objects.")
     boolean objectsOnly;
 
+    @Option(names = "--streams", description = "Only the streams.")
+    boolean streamsOnly;
+
     @Override
     int run(QuiverClient client, PrintWriter out) {
-        if (keysOnly && objectsOnly) {
-            throw new IllegalArgumentException("--keys and --objects exclude each other; give neither for both");
+        int only = (keysOnly ? 1 : 0) + (streamsOnly ? 1 : 0) + (objectsOnly ? 1 : 0);
+        if (only > 1) {
+            throw new IllegalArgumentException("--keys, --streams and --objects exclude each other; give none for all");
         }
-        boolean keys = !objectsOnly;
-        boolean objects = !keysOnly;
+        boolean keys = only == 0 || keysOnly;
+        boolean streams = only == 0 || streamsOnly;
+        boolean objects = only == 0 || objectsOnly;
         List<ShelfEntry> entries = keys ? entries(client) : List.of();
+        List<StreamInfo> streamList = streams ? Streams.list(client) : List.of();
         List<ObjectInfo> listing = objects ? client.list() : List.of();
         if (json) {
             List<Map<String, Object>> k = entries.stream().map(LsCommand::toMap).toList();
+            List<Map<String, Object>> s = streamList.stream().map(StreamsCommand::toMap).toList();
             List<Map<String, Object>> o = listing.stream().map(LsCommand::toMap).toList();
-            if (keysOnly) {
-                out.println(Json.of(k));
-            } else if (objectsOnly) {
-                out.println(Json.of(o));
+            if (only == 1) {
+                out.println(Json.of(keysOnly ? k : streamsOnly ? s : o));
             } else {
-                Map<String, Object> both = new LinkedHashMap<>();
-                both.put("keys", k);
-                both.put("objects", o);
-                out.println(Json.of(both));
+                Map<String, Object> all = new LinkedHashMap<>();
+                all.put("keys", k);
+                all.put("objects", o);
+                all.put("streams", s); // added after the fields of earlier versions
+                out.println(Json.of(all));
             }
             return 0;
         }
@@ -63,7 +72,13 @@ final class LsCommand extends ClientCommand {
             t.print(out);
             out.printf("%d %s on the shelf%n", entries.size(), entries.size() == 1 ? "table" : "tables");
         }
-        if (keys && objects) {
+        if (streams) {
+            if (keys) {
+                out.println();
+            }
+            StreamsCommand.print(streamList, out);
+        }
+        if (objects && (keys || streams)) {
             out.println();
         }
         if (objects) {

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
 @Command(name = "quiver", mixinStandardHelpOptions = true, versionProvider = QuiverCommand.Version.class,
         description = "Quiver: a shared-memory object store for Apache Arrow data.",
         subcommands = {StoreCommand.class, LsCommand.class, StatsCommand.class, WatchCommand.class, TailCommand.class,
-                RmCommand.class, EvictCommand.class, PutCommand.class, GetCommand.class, SiblingCommands.Demo.class,
+                RmCommand.class, EvictCommand.class, PutCommand.class, GetCommand.class, HeadCommand.class,
+                StreamsCommand.class, WhoCommand.class, SiblingCommands.Demo.class,
                 SiblingCommands.Example.class, SiblingCommands.Bench.class, CommandLine.HelpCommand.class})
 public final class QuiverCommand implements Runnable {
     @CommandLine.Spec
@@ -42,7 +43,7 @@ public final class QuiverCommand implements Runnable {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof QuiverException || e instanceof StoreStartException
                     || e instanceof IllegalArgumentException) {
-                cmd.getErr().println("quiver " + cmd.getCommandName() + ": " + e.getMessage());
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
                 return 1;
             }
             throw e;

@@ -363,10 +363,10 @@ final class TableFiles {
             switch (format) {
                 case ARROWS -> writeStream(shelf, key, tmp, progress);
                 case ARROW -> writeFile(shelf, key, tmp, progress);
-                case PARQUET -> writeWithDuckDb(shelf, key, tmp, "FORMAT PARQUET", "Parquet", progress);
+                case PARQUET -> writeWithDuckDb(shelf, key, tmp, "FORMAT PARQUET", "Parquet", progress, -1);
                 case CSV -> writeWithDuckDb(shelf, key, tmp, "FORMAT CSV, HEADER, DELIMITER "
                         + sqlString(out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tsv") ? "\t"
-                        : ","), "CSV", progress);
+                        : ","), "CSV", progress, -1);
             }
             long size = Files.size(tmp);
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -419,11 +419,37 @@ final class TableFiles {
     }
 
     /**
+     * The first {@code rows} rows of the table under {@code key} as CSV with a header line, written by DuckDB as
+     * {@code quiver get} writes CSV files, to {@code out}.
+     */
+    static void writeCsvHead(Shelf shelf, String key, long rows, java.io.Writer out) {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("quiver-head-", ".csv");
+            writeWithDuckDb(shelf, key, tmp, "FORMAT CSV, HEADER, DELIMITER ','", "CSV",
+                    new Progress(null, false, "", "rows"), rows);
+            try (java.io.Reader csv = Files.newBufferedReader(tmp)) {
+                csv.transferTo(out);
+            }
+        } catch (IOException e) {
+            throw new BadFileException("cannot write CSV: " + describe(e), e);
+        } finally {
+            try {
+                if (tmp != null) {
+                    Files.deleteIfExists(tmp);
+                }
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+    }
+
+    /**
      * Through DuckDB: the zero-copy reader is handed over Arrow's C stream interface, DuckDB writes the file
-     * ({@code COPY ... TO} with these options).
+     * ({@code COPY ... TO} with these options), all rows or the first {@code limit} (if not negative).
      */
     private static void writeWithDuckDb(Shelf shelf, String key, Path tmp, String copyOptions, String title,
-                                        Progress progress) {
+                                        Progress progress, long limit) {
         long total = shelf.entry(key).map(e -> e.rows()).orElse(0L);
         BufferAllocator allocator = shelf.allocator();
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -441,7 +467,8 @@ final class TableFiles {
                 throw e;
             }
             db.registerArrowStream("quiver_table", stream);
-            try (DuckDBPreparedStatement copy = db.prepareStatement("COPY (SELECT * FROM quiver_table) TO "
+            try (DuckDBPreparedStatement copy = db.prepareStatement("COPY (SELECT * FROM quiver_table"
+                    + (limit < 0 ? "" : " LIMIT " + limit) + ") TO "
                     + sqlString(tmp) + " (" + copyOptions + ")").unwrap(DuckDBPreparedStatement.class)) {
                 ticker.scheduleAtFixedRate(() -> {
                     try {

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -32,12 +34,26 @@ class ClientTimeoutTest {
                         .as("a running store answers").isZero();
                 store.suspend(); // SIGSTOP: the kernel still accepts the connection, nobody answers it
                 try {
-                    Cli r = assertTimeoutPreemptively(Duration.ofSeconds(60),
-                            () -> Cli.run("stats", "-s", socket.toString(), "--timeout", "1s"));
-                    assertThat(r.exit()).isNotZero();
-                    assertThat(r.out()).isEmpty();
-                    assertThat(r.err().strip()).doesNotContain("\n").startsWith("quiver stats: ")
-                            .contains("did not answer CONNECT within 1 s").contains(socket.toString());
+                    String s = socket.toString();
+                    // each command, as its error names it, with its arguments
+                    for (Map.Entry<String, List<String>> c : List.of(
+                            Map.entry("quiver stats", List.of("stats", "-s", s, "--timeout", "1s")),
+                            Map.entry("quiver who", List.of("who", "-s", s, "--timeout", "1s")),
+                            Map.entry("quiver streams", List.of("streams", "-s", s, "--timeout", "1s")),
+                            Map.entry("quiver streams rm",
+                                    List.of("streams", "rm", "ticks", "-s", s, "--timeout", "1s")),
+                            Map.entry("quiver streams describe", // options given to the parent apply
+                                    List.of("streams", "-s", s, "--timeout", "1s", "describe", "ticks")),
+                            Map.entry("quiver head", List.of("head", "prices", "-s", s, "--timeout", "1s")),
+                            Map.entry("quiver rm", List.of("rm", "--key", "prices", "-s", s, "--timeout", "1s")),
+                            Map.entry("quiver ls", List.of("ls", "-s", s, "--timeout", "1s")))) {
+                        Cli r = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                                () -> Cli.run(c.getValue().toArray(String[]::new)));
+                        assertThat(r.exit()).as(c.getKey()).isNotZero();
+                        assertThat(r.out()).as(c.getKey()).isEmpty();
+                        assertThat(r.err().strip()).as(c.getKey()).doesNotContain("\n").startsWith(c.getKey() + ": ")
+                                .contains("did not answer CONNECT within 1 s").contains(s);
+                    }
                 } finally {
                     store.resume();
                 }
@@ -52,13 +68,22 @@ class ClientTimeoutTest {
     @Test
     void everyClientCommandTakesTimeout() {
         Set<String> withTimeout = new TreeSet<>();
-        new CommandLine(new QuiverCommand()).getSubcommands().forEach((name, sub) -> {
+        collect(new CommandLine(new QuiverCommand()), withTimeout);
+        assertThat(withTimeout).contains("quiver ls", "quiver stats", "quiver watch", "quiver rm", "quiver evict",
+                "quiver put", "quiver get", "quiver tail", "quiver head", "quiver who", "quiver streams",
+                "quiver streams rm", "quiver streams describe");
+    }
+
+    /** Every client command under {@code cli}, by qualified name, each checked for --timeout. */
+    private static void collect(CommandLine cli, Set<String> withTimeout) {
+        cli.getSubcommands().values().forEach(sub -> {
             if (sub.getCommand() instanceof ClientCommand) {
+                String name = sub.getCommandSpec().qualifiedName();
                 assertThat(sub.getCommandSpec().findOption("--timeout")).as(name + " --timeout").isNotNull();
                 withTimeout.add(name);
             }
+            collect(sub, withTimeout);
         });
-        assertThat(withTimeout).contains("ls", "stats", "watch", "rm", "evict", "put", "get", "tail");
     }
 
     @Test

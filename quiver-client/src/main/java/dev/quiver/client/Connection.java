@@ -519,6 +519,7 @@ final class Connection implements AutoCloseable {
             case Request.Hash h -> "HASH";
             case Request.Subscribe s -> "SUBSCRIBE";
             case Request.Stats s -> "STATS";
+            case Request.Clients c -> "CLIENTS";
         };
     }
 

@@ -458,6 +458,17 @@ public final class QuiverClient implements AutoCloseable {
     }
 
     /**
+     * The clients connected to the store (this one included), each with the objects it holds references to and
+     * their bytes: who holds what. One round trip.
+     */
+    public List<ClientInfo> clients() {
+        scopes.flush();
+        Reply.ClientList l = (Reply.ClientList) connection.call(new Request.Clients());
+        return l.clients().stream().map(c -> new ClientInfo(c.clientId(), c.name(), c.pid(), c.subscriber(),
+                c.objects(), c.references(), c.bytes(), c.writing())).toList();
+    }
+
+    /**
      * With {@link ClientOptions#withBatchedViewEnds(boolean) batched view ends}: ends now the views of every buffer
      * closed so far and gives their memory back to the store, instead of within about a millisecond; waits for an
      * ending in progress. A buffer still open holds back the memory of the buffers closed in its generation (obtained

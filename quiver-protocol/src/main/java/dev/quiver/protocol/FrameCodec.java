@@ -36,14 +36,20 @@ public final class FrameCodec {
     public static final int MAX_BATCH = 65_536;
     /** Most entries in one {@link Reply.Listing} frame. */
     public static final int LISTING_CHUNK = 4_096;
+    /**
+     * Longest client name in a {@link Reply.ClientList}, in UTF-8 bytes: with {@link #MAX_BATCH} clients at most, the
+     * reply stays one frame.
+     */
+    public static final int MAX_CLIENT_NAME = 64;
 
     // Request types.
     static final int CONNECT = 0x01, CREATE = 0x02, CREATE_BATCH = 0x03, SEAL = 0x04, ABORT = 0x05, GET = 0x06,
             RELEASE = 0x07, CONTAINS = 0x08, DELETE = 0x09, LIST = 0x0A, EVICT = 0x0B, HASH = 0x0C,
-            SUBSCRIBE = 0x0D, STATS = 0x0E, RANGE = 0x0F, RELEASE_HELD = 0x11, END_HOLDS = 0x12;
+            SUBSCRIBE = 0x0D, STATS = 0x0E, RANGE = 0x0F, CLIENTS = 0x11, RELEASE_HELD = 0x12, END_HOLDS = 0x13;
     // Reply types.
     static final int CONNECTED = 0x81, CREATED = 0x82, CREATED_BATCH = 0x83, STATUSES = 0x84, OBJECTS = 0x85,
-            LISTING = 0x86, EVICTED = 0x87, DIGEST = 0x88, OK = 0x89, STORE_STATS = 0x8A, NOTIFICATION = 0xC0,
+            LISTING = 0x86, EVICTED = 0x87, DIGEST = 0x88, OK = 0x89, STORE_STATS = 0x8A, CLIENT_LIST = 0x8B,
+            NOTIFICATION = 0xC0,
             ERROR = 0xFF;
 
     /** The frame type of a doorbell, in both directions: "look at the rings" (docs/protocol.md, section 12). */
@@ -57,6 +63,8 @@ public final class FrameCodec {
     private static final int ID = ObjectId.SIZE;
     /** One {@link ObjectInfo} in a listing: id, data and metadata sizes, ref count, state, three longs. */
     private static final int LISTING_ENTRY = ID + 8 + 8 + 4 + 1 + 8 + 8 + 8;
+    /** One {@link Reply.Client} but its name: id, pid, subscriber, objects, references, bytes, writing, name length. */
+    private static final int CLIENT_ENTRY = 8 + 8 + 1 + 4 + 8 + 8 + 4 + 2;
 
     private FrameCodec() {}
 
@@ -117,6 +125,7 @@ public final class FrameCodec {
             case Request.Hash h -> ids(frame(HASH, requestId, ID), List.of(h.id()), false);
             case Request.Subscribe s -> frame(SUBSCRIBE, requestId, 0);
             case Request.Stats s -> frame(STATS, requestId, 0);
+            case Request.Clients c -> frame(CLIENTS, requestId, 0);
         };
         return frame.flip();
     }
@@ -175,6 +184,27 @@ public final class FrameCodec {
             case Reply.StoreStats s -> frame(STORE_STATS, requestId, 8 * 7 + 4).putLong(s.capacity())
                     .putLong(s.used()).putLong(s.pinned()).putLong(s.evictable()).putLong(s.objects())
                     .putInt(s.clients()).putLong(s.evictedObjects()).putLong(s.evictedBytes());
+            case Reply.ClientList l -> {
+                List<byte[]> names = new ArrayList<>(entries(l.clients().size()));
+                int bytes = 4;
+                for (Reply.Client c : l.clients()) {
+                    byte[] name = utf8(c.name());
+                    if (name.length > MAX_CLIENT_NAME) {
+                        throw new IllegalArgumentException("client name of " + name.length + " bytes exceeds "
+                                + MAX_CLIENT_NAME + "; cut it (FrameCodec.clientName)");
+                    }
+                    names.add(name);
+                    bytes += CLIENT_ENTRY + name.length;
+                }
+                ByteBuffer out = frame(CLIENT_LIST, requestId, bytes).putInt(l.clients().size());
+                for (int i = 0; i < names.size(); i++) {
+                    Reply.Client c = l.clients().get(i);
+                    out.putLong(c.clientId()).putLong(c.pid()).put((byte) (c.subscriber() ? 1 : 0))
+                            .putInt(c.objects()).putLong(c.references()).putLong(c.bytes()).putInt(c.writing())
+                            .putShort((short) names.get(i).length).put(names.get(i));
+                }
+                yield out;
+            }
             case Reply.Error e -> {
                 byte[] text = utf8(e.message());
                 yield frame(ERROR, requestId, 1 + 2 + text.length).put((byte) e.status().code())
@@ -243,6 +273,7 @@ public final class FrameCodec {
                 case HASH -> new Request.Hash(ObjectId.read(in));
                 case SUBSCRIBE -> new Request.Subscribe();
                 case STATS -> new Request.Stats();
+                case CLIENTS -> new Request.Clients();
                 default -> throw new MalformedFrameException("unknown request type 0x" + Integer.toHexString(type));
             };
             return new Frame<>(requestId, end(in, r));
@@ -307,6 +338,20 @@ public final class FrameCodec {
                 case OK -> new Reply.Ok();
                 case STORE_STATS -> new Reply.StoreStats(in.getLong(), in.getLong(), in.getLong(), in.getLong(),
                         in.getLong(), in.getInt(), in.getLong(), in.getLong());
+                case CLIENT_LIST -> {
+                    int n = count(in, CLIENT_ENTRY);
+                    List<Reply.Client> clients = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        long id = in.getLong(), pid = in.getLong();
+                        boolean subscriber = bool(in);
+                        int objects = in.getInt();
+                        long references = in.getLong(), bytes = in.getLong();
+                        int writing = in.getInt();
+                        clients.add(new Reply.Client(id, string(in), pid, subscriber, objects, references, bytes,
+                                writing));
+                    }
+                    yield new Reply.ClientList(List.copyOf(clients));
+                }
                 case ERROR -> new Reply.Error(Status.of(Byte.toUnsignedInt(in.get())), string(in));
                 case NOTIFICATION -> {
                     int kind = in.get();
@@ -380,6 +425,19 @@ public final class FrameCodec {
     /** The flags of a frame whose header {@link #header} checked. */
     private static int flags(ByteBuffer in) {
         return Short.toUnsignedInt(in.getShort(2));
+    }
+
+    /** A client's name as {@link Reply.ClientList} carries it: cut to {@link #MAX_CLIENT_NAME} bytes of UTF-8. */
+    public static String clientName(String name) {
+        byte[] b = utf8(name);
+        if (b.length <= MAX_CLIENT_NAME) {
+            return name;
+        }
+        int end = MAX_CLIENT_NAME;
+        while ((b[end] & 0xC0) == 0x80) {
+            end--; // not inside a character
+        }
+        return new String(b, 0, end, StandardCharsets.UTF_8);
     }
 
     /** A doorbell frame, ready to write: 12 bytes, no payload, request id 0. */

@@ -53,6 +53,25 @@ public sealed interface Reply {
     record StoreStats(long capacity, long used, long pinned, long evictable, long objects, int clients,
                       long evictedObjects, long evictedBytes) implements Reply {}
 
+    /** Answers {@link Request.Clients}: every connected client, by id. */
+    record ClientList(List<Client> clients) implements Reply {}
+
+    /**
+     * One connected client and what it holds.
+     *
+     * @param clientId   the id the store gave it at connect
+     * @param name       the name it sent in {@code CONNECT} (cut to {@link FrameCodec#MAX_CLIENT_NAME} bytes)
+     * @param pid        the process id it sent in {@code CONNECT}
+     * @param subscriber whether the connection is subscribed to notifications
+     * @param objects    objects it holds references to (those it is writing included)
+     * @param references references it holds, over all those objects (a get of an object held already adds one)
+     * @param bytes      allocated bytes of those objects (whole 64-byte blocks; an object several clients hold
+     *                   counts for each)
+     * @param writing    objects it created and has not sealed or aborted yet
+     */
+    record Client(long clientId, String name, long pid, boolean subscriber, int objects, long references,
+                  long bytes, int writing) {}
+
     /** The request failed; nothing changed. */
     record Error(Status status, String message) implements Reply {}
 

@@ -93,4 +93,7 @@ public sealed interface Request {
 
     /** Memory and object counts. */
     record Stats() implements Request {}
+
+    /** The connected clients, each with what it holds: the {@code ray memory} question, "who holds what". */
+    record Clients() implements Request {}
 }

@@ -98,7 +98,8 @@ class FrameCodecPropertiesTest {
         Gen<byte[]> noise = bytes(0, 300);
         // A known type and zero flags, then noise: gets past the header into every type's parser.
         Gen<byte[]> typed = Generate.pick(List.of(0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B,
-                        0x0C, 0x0D, 0x0E, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0xC0, 0xFF))
+                        0x0C, 0x0D, 0x0E, 0x0F, 0x11, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A,
+                        0x8B, 0xC0, 0xFF))
                 .zip(integers().all(), bytes(0, 300), (type, requestId, payload) -> {
                     ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
                     return b.putShort((short) (int) type).putShort((short) 0).putInt(requestId).put(payload).array();
@@ -184,7 +185,8 @@ class FrameCodecPropertiesTest {
                 longs.map(Request.Evict::new),
                 ids.map(Request.Hash::new),
                 Generate.constant(new Request.Subscribe()),
-                Generate.constant(new Request.Stats()));
+                Generate.constant(new Request.Stats()),
+                Generate.constant(new Request.Clients()));
     }
 
     static Gen<Reply> replies() {
@@ -208,6 +210,9 @@ class FrameCodecPropertiesTest {
                 Generate.constant(new Reply.Ok()),
                 threeLongs.zip(threeLongs, ints, longs, (a, b, clients, c) ->
                         new Reply.StoreStats(a[0], a[1], a[2], b[0], b[1], clients, b[2], c)),
+                lists12(longs.zip(strings40(), threeLongs, booleans().all(), (id, name, a, subscriber) ->
+                        new Reply.Client(id, FrameCodec.clientName(name), a[0], subscriber, (int) a[1], a[2], id ^ a[1],
+                                (int) (a[2] >>> 32)))).map(Reply.ClientList::new),
                 Generate.enumValues(Status.class).zip(strings40(), Reply.Error::new),
                 Generate.enumValues(Reply.Notification.Kind.class).zip(ids, longs, longs, longs,
                         Reply.Notification::new));

@@ -172,6 +172,60 @@ class FrameCodecTest {
     }
 
     @Nested
+    class Clients {
+        @Test
+        void aClientListRoundTripsWithEveryField() {
+            Reply.ClientList list = new Reply.ClientList(List.of(
+                    new Reply.Client(3, "java", 1234, false, 2, 7, 2048, 1),
+                    new Reply.Client(4, "subscription", 1234, true, 0, 0, 0, 0)));
+            FrameCodec.Frame<Reply> back = decodeReply(bodyBytes(list));
+            assertThat(back.message()).isEqualTo(list);
+            assertThat(decodeRequest(bodyBytes(new Request.Clients())).message()).isEqualTo(new Request.Clients());
+        }
+
+        @Test
+        void theLayoutIsTheDocumentedOne() {
+            ByteBuffer frame = FrameCodec.encode(9, new Reply.ClientList(List.of(
+                    new Reply.Client(3, "ab", 5, true, 6, 7, 8, 9))));
+            ByteBuffer b = frame.order(ByteOrder.LITTLE_ENDIAN);
+            assertThat(b.getInt(0)).as("length").isEqualTo(8 + 4 + 43 + 2);
+            assertThat(Short.toUnsignedInt(b.getShort(4))).as("type").isEqualTo(0x8B);
+            assertThat(b.getInt(12)).as("count").isEqualTo(1);
+            assertThat(b.getLong(16)).as("clientId").isEqualTo(3);
+            assertThat(b.getLong(24)).as("pid").isEqualTo(5);
+            assertThat(b.get(32)).as("subscriber").isEqualTo((byte) 1);
+            assertThat(b.getInt(33)).as("objects").isEqualTo(6);
+            assertThat(b.getLong(37)).as("references").isEqualTo(7);
+            assertThat(b.getLong(45)).as("bytes").isEqualTo(8);
+            assertThat(b.getInt(53)).as("writing").isEqualTo(9);
+            assertThat(b.getShort(57)).as("name length").isEqualTo((short) 2);
+            assertThat(new String(new byte[] {b.get(59), b.get(60)}, StandardCharsets.UTF_8)).isEqualTo("ab");
+            assertThat(bodyBytes(new Request.Clients())).containsExactly(0x11, 0, 0, 0, 1, 0, 0, 0);
+        }
+
+        @Test
+        void namesAreCutToTheLimitBetweenCharacters() {
+            String longAscii = "x".repeat(100);
+            assertThat(FrameCodec.clientName(longAscii)).hasSize(FrameCodec.MAX_CLIENT_NAME);
+            String rockets = "🚀".repeat(20); // 4 bytes each: 16 fit in 64
+            assertThat(FrameCodec.clientName(rockets)).isEqualTo("🚀".repeat(16));
+            String offset = "a" + "ü".repeat(40); // 1 + 2k bytes: the 64th byte would split a character
+            assertThat(FrameCodec.clientName(offset)).isEqualTo("a" + "ü".repeat(31));
+            assertThat(FrameCodec.clientName("short")).isEqualTo("short");
+            assertThatThrownBy(() -> FrameCodec.encode(1, new Reply.ClientList(List.of(
+                    new Reply.Client(1, longAscii, 1, false, 0, 0, 0, 0)))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64");
+        }
+
+        @Test
+        void aCountBeyondThePayloadIsRefused() {
+            ByteBuffer body = ByteBuffer.allocate(8 + 4).order(ByteOrder.LITTLE_ENDIAN)
+                    .putShort((short) 0x8B).putShort((short) 0).putInt(1).putInt(2).flip();
+            assertMalformedReply(body).hasMessageContaining("entry count");
+        }
+    }
+
+    @Nested
     class Encoding {
 
         @Test
@@ -222,7 +276,7 @@ class FrameCodecTest {
     class Rejection {
 
         @ParameterizedTest
-        @ValueSource(ints = {0x00, 0x10, 0x13, 0x7F, 0x81, 0x89, 0xC0, 0xFF, 0x0101, 0xFFFF})
+        @ValueSource(ints = {0x00, 0x10, 0x14, 0x7F, 0x81, 0x89, 0xC0, 0xFF, 0x0101, 0xFFFF})
         void unknownRequestTypes(int type) {
             assertMalformedRequest(body(type).zeros(64).build()).hasMessageContaining("unknown request type")
                     .hasMessageContaining(Integer.toHexString(type));
@@ -230,7 +284,7 @@ class FrameCodecTest {
         }
 
         @ParameterizedTest
-        @ValueSource(ints = {0x00, 0x01, 0x0E, 0x80, 0x8B, 0xBF, 0xC1, 0xFE, 0x01FF, 0xFFFF})
+        @ValueSource(ints = {0x00, 0x01, 0x0E, 0x80, 0x8C, 0xBF, 0xC1, 0xFE, 0x01FF, 0xFFFF})
         void unknownReplyTypes(int type) {
             assertMalformedReply(body(type).zeros(64).build()).hasMessageContaining("unknown reply type")
                     .hasMessageContaining(Integer.toHexString(type));

@@ -47,7 +47,8 @@ final class Samples {
                 new Request.Evict(Long.MAX_VALUE),
                 new Request.Hash(B),
                 new Request.Subscribe(),
-                new Request.Stats());
+                new Request.Stats(),
+                new Request.Clients());
     }
 
     /** At least one instance of every reply type. */
@@ -75,6 +76,11 @@ final class Samples {
                 new Reply.Digest(0xCAFEBABEDEADBEEFL),
                 new Reply.Ok(),
                 new Reply.StoreStats(1L << 30, 4096, 1024, 3072, 5, 2, 9, 640),
+                new Reply.ClientList(List.of()),
+                new Reply.ClientList(List.of(new Reply.Client(1, "java", 4242, false, 3, 5, 3 * 1024, 1),
+                        new Reply.Client(2, "subscription", 4242, true, 0, 0, 0, 0),
+                        new Reply.Client(Long.MAX_VALUE, "ü🚀", Long.MIN_VALUE, false, Integer.MAX_VALUE,
+                                Long.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE))),
                 new Reply.Error(Status.STORE_FULL, "store full: needed 128 bytes"),
                 new Reply.Error(Status.PROTOCOL_ERROR, ""),
                 new Reply.Notification(Reply.Notification.Kind.SEALED, A, 5, 6, 7),

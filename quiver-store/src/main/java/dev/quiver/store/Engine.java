@@ -142,6 +142,7 @@ public final class Engine {
             case Request.Hash h -> hash(s, requestId, h.id());
             case Request.Subscribe sub -> subscribe(s, requestId);
             case Request.Stats st -> send(s, requestId, stats());
+            case Request.Clients c -> send(s, requestId, clients());
         }
         retryWaitingCreates();
     }
@@ -291,6 +292,23 @@ public final class Engine {
         long connected = sessions.values().stream().filter(x -> x.connected && !x.suspended).count();
         return new Reply.StoreStats(allocator.capacity(), allocator.used(), allocator.used() - evictableBytes,
                 evictableBytes, objects.size(), (int) connected, evictedObjects, evictedBytes);
+    }
+
+    /** What {@link Request.Clients} answers: every connected client (by id) with what it holds. */
+    public Reply.ClientList clients() {
+        List<Reply.Client> clients = new ArrayList<>();
+        sessions.values().stream().filter(x -> x.connected && !x.suspended)
+                .sorted(Comparator.comparingLong(x -> x.id)).limit(FrameCodec.MAX_BATCH).forEach(x -> {
+                    long references = 0;
+                    long bytes = 0;
+                    for (Map.Entry<ObjectId, Integer> held : x.refs.entrySet()) {
+                        references += held.getValue();
+                        bytes += objects.get(held.getKey()).blockSize;
+                    }
+                    clients.add(new Reply.Client(x.id, FrameCodec.clientName(x.name), x.pid, x.subscriber,
+                            x.refs.size(), references, bytes, x.unsealed.size()));
+                });
+        return new Reply.ClientList(clients);
     }
 
     // ---------------------------------------------------------------------------------------------- requests

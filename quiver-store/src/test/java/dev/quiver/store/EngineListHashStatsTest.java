@@ -142,4 +142,23 @@ class EngineListHashStatsTest {
         assertThat(d.stats()).isEqualTo(new Reply.StoreStats(1 << 20, 1024 + 128, 128, 1024, 2, 1, 1, 64));
         d.checkBooks(b);
     }
+
+    @Test
+    void clientsReportTheReferencesAndBytesEachHolds() {
+        d.created(a, id("unsealed"), 100);          // a: 128 bytes, writing
+        d.putHeld(a, id("held"), 1000);              // a: 1024 bytes
+        d.put(a, id("free"), 64);                    // nobody
+        d.get(b, 0, id("held"));                     // b: the same 1024 bytes
+        d.get(b, 0, id("held"));                     // a second reference, no more bytes
+
+        Reply.ClientList clients = (Reply.ClientList) d.call(b, new Request.Clients());
+
+        assertThat(clients.clients()).containsExactly(
+                new Reply.Client(a, "a", 4242, false, 2, 2, 128 + 1024, 1),
+                new Reply.Client(b, "b", 4242, false, 1, 2, 1024, 0));
+
+        d.engine.disconnect(a);
+        assertThat(((Reply.ClientList) d.call(b, new Request.Clients())).clients())
+                .containsExactly(new Reply.Client(b, "b", 4242, false, 1, 2, 1024, 0));
+    }
 }
