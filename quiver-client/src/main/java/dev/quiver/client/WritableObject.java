@@ -72,7 +72,9 @@ public final class WritableObject implements AutoCloseable {
      */
     public void write(long offset, MemorySegment source) {
         Objects.requireNonNull(source, "source");
-        writer.requireWriting("write to");
+        if (writer.state != State.WRITING) {
+            writer.requireWriting("write to"); // throws, saying why
+        }
         long size = source.byteSize();
         if (offset < 0 || offset > data.byteSize() - size) {
             throw new IndexOutOfBoundsException("cannot write " + size + " bytes at offset " + offset + " of object "
