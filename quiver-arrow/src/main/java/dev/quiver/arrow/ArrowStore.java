@@ -131,7 +131,7 @@ public final class ArrowStore {
         long size = serialize(schema, batches, dictionaries, SegmentChannel.counting());
         byte[] mediaType = STREAM_MEDIA_TYPE.getBytes(StandardCharsets.US_ASCII);
         try (WritableObject o = client.create(id, size, MemorySegment.ofArray(mediaType))) {
-            long written = serialize(schema, batches, dictionaries, SegmentChannel.into(o.data()));
+            long written = serialize(schema, batches, dictionaries, SegmentChannel.into(o, size));
             if (written != size) {
                 throw new IllegalStateException("the stream measured " + size + " bytes but wrote " + written
                         + ": were the batches changed while being written?");
