@@ -66,6 +66,7 @@ public final class BenchWorker {
     private FlightClient flight;
     private final QuiverClient client;
     private QuiverClient ringClient;
+    private QuiverClient batchedClient;
     private final BufferedReader in;
     private final PrintStream out;
     private final ByteBuffer request = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -88,14 +89,27 @@ public final class BenchWorker {
     /** The client of the ring operations, connected on first use; fails if the store made no rings for it. */
     private QuiverClient ringClient() {
         if (ringClient == null) {
-            ringClient = QuiverClient.connect(storeSocket,
-                    ClientOptions.defaults().withTransport(ClientOptions.Transport.RINGS));
-            if (ringClient.transport() != ClientOptions.Transport.RINGS) {
-                throw new IllegalStateException("the store made no command rings for the ring benchmark's client "
-                        + "(see the store's log: its JVM needs --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED)");
-            }
+            ringClient = connectRings(ClientOptions.defaults());
         }
         return ringClient;
+    }
+
+    /** The client of the ring operations with batched view ends, connected on first use. */
+    private QuiverClient batchedClient() {
+        if (batchedClient == null) {
+            batchedClient = connectRings(ClientOptions.defaults().withBatchedViewEnds(true));
+        }
+        return batchedClient;
+    }
+
+    private QuiverClient connectRings(ClientOptions options) {
+        QuiverClient c = QuiverClient.connect(storeSocket, options.withTransport(ClientOptions.Transport.RINGS));
+        if (c.transport() != ClientOptions.Transport.RINGS) {
+            c.close();
+            throw new IllegalStateException("the store made no command rings for the ring benchmark's client "
+                    + "(see the store's log: its JVM needs --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED)");
+        }
+        return c;
     }
 
     public static void main(String[] args) {
@@ -265,6 +279,9 @@ public final class BenchWorker {
         if (ringClient != null) {
             ringClient.close();
         }
+        if (batchedClient != null) {
+            batchedClient.close();
+        }
         if (flight != null) {
             flight.close();
         }
@@ -342,13 +359,14 @@ public final class BenchWorker {
 
         SmallLoop(SmallOp op, long size, int batch) {
             this.op = op;
-            this.client = op.rings() ? ringClient() : BenchWorker.this.client;
+            this.client = op == SmallOp.GET_BATCHED ? batchedClient()
+                    : op.rings() ? ringClient() : BenchWorker.this.client;
             this.size = size;
             this.batch = batch;
             this.payload = arena.allocate(Math.max(size, 1), 64).asSlice(0, size);
             Sums.fill(payload);
             new SecureRandom().nextBytes(idBytes); // the first 12 bytes stay: this worker's id space
-            if (op == SmallOp.GET || op == SmallOp.GET_BATCH || op == SmallOp.GET_RINGS) {
+            if (op == SmallOp.GET || op == SmallOp.GET_BATCH || op == SmallOp.GET_RINGS || op == SmallOp.GET_BATCHED) {
                 List<QuiverClient.ObjectData> objects = new ArrayList<>();
                 for (int i = 0; i < batch * PRESET_BATCHES; i++) {
                     ObjectId id = nextId();
@@ -390,7 +408,7 @@ public final class BenchWorker {
                     }
                     created.add(id);
                 }
-                case GET, GET_RINGS -> {
+                case GET, GET_RINGS, GET_BATCHED -> {
                     ObjectId id = preset.get(next++ % preset.size());
                     try (ObjectBuffer b = client.get(id, QuiverClient.NO_WAIT).orElseThrow()) {
                         blackhole += Sums.sum(b.data());

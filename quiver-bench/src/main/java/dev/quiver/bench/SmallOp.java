@@ -14,6 +14,8 @@ enum SmallOp {
     CREATE_RINGS("createRings", "create + write + seal + release, rings"),
     /** {@link #GET} by a client on the command rings. */
     GET_RINGS("getRings", "get + read + release, rings"),
+    /** {@link #GET_RINGS} with batched view ends: buffers share scopes, releases go back in batches. */
+    GET_BATCHED("getBatched", "get + read + release, rings, batched view ends"),
     /** createAndSeal of a batch: create, copy, seal and release every object, two round trips per batch. */
     CREATE_BATCH("createBatch", "createAndSeal(batch of %d)"),
     /** get of a batch in one round trip, then read and close every buffer (one release message each). */
@@ -48,7 +50,7 @@ enum SmallOp {
 
     /** Whether the operation's client uses the command rings instead of the socket. */
     boolean rings() {
-        return this == CREATE_RINGS || this == GET_RINGS;
+        return this == CREATE_RINGS || this == GET_RINGS || this == GET_BATCHED;
     }
 
     static SmallOp of(String word) {

@@ -2,7 +2,10 @@ package dev.quiver.cli;
 
 import dev.quiver.client.QuiverException;
 import dev.quiver.store.StoreStartException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -52,12 +55,28 @@ public final class QuiverCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** The version from the jar's manifest, or "dev". */
+    /**
+     * The version and git commit this build was made from (version.properties, filled in by the build), and the Java
+     * that runs it: {@code quiver 0.1.0-SNAPSHOT (commit 0123456789ab, modified) on Java 25.0.3+9-LTS}.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = QuiverCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"quiver " + (v == null ? "dev" : v) + " on Java " + Runtime.version()};
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = QuiverCommand.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            String version = known(p.getProperty("version"), "(unknown version)");
+            String commit = known(p.getProperty("commit"), "unknown");
+            String dirty = "true".equals(p.getProperty("dirty")) ? ", with uncommitted changes" : "";
+            return new String[] {"quiver " + version + " (commit " + commit + dirty + ") on Java " + Runtime.version()};
+        }
+
+        /** The value, unless the build left it empty or unfilled (a source tree without git). */
+        private static String known(String value, String otherwise) {
+            return value == null || value.isBlank() || value.startsWith("${") ? otherwise : value;
         }
     }
 }

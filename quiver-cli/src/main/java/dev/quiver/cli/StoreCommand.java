@@ -4,23 +4,34 @@ import dev.quiver.client.DefaultSocket;
 import dev.quiver.store.IdleMode;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreMain;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h] [--idle MODE]}: the store daemon, in the foreground. */
+/**
+ * {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h] [--idle MODE] [--config FILE]}: the store daemon, in the
+ * foreground.
+ */
 @Command(name = "store", sortOptions = false,
         description = {"Runs a store in the foreground.",
                 "The store owns one shared-memory arena and serves clients on a Unix socket until SIGTERM or",
                 "SIGINT (Ctrl-C), which stop it cleanly, remove its files and exit with status 0."})
 final class StoreCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--memory"}, required = true, paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "Size of the arena: bytes or with a unit, like 512m or 4g.")
-    long memory;
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Size of the arena: bytes or with a unit, like 512m or 4g. Required, here or in --config.")
+    Long memory;
 
     @Option(names = {"-s", "--socket"}, paramLabel = "SOCKET", description = {"The Unix socket to serve (default:"
             + " $QUIVER_SOCKET, else $XDG_RUNTIME_DIR/quiver.sock, else /tmp/quiver-$UID/quiver.sock, whose"
@@ -51,6 +62,12 @@ final class StoreCommand implements Callable<Integer> {
                     + " no CPU) or park (sleep at once; least CPU, a doorbell per wake-up)."})
     String idle;
 
+    @Option(names = "--config", paramLabel = "FILE", description = {"Read settings from a properties file: one"
+            + " line per option, its long name without dashes, like memory=4g, socket=/run/quiver/quiver.sock,"
+            + " directory=/dev/hugepages, huge-pages=true, connection-memory=256m, idle=backoff. Options given"
+            + " on the command line override the file."})
+    Path config;
+
     @Option(names = "--help", usageHelp = true, description = "Show this help.")
     boolean help;
 
@@ -59,19 +76,79 @@ final class StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (config != null) {
+            return withConfigFile();
+        }
+        if (memory == null) {
+            spec.commandLine().getErr().println("quiver store: Missing required option: '--memory=SIZE' (give -m,"
+                    + " or memory= in a --config file)");
+            return 2;
+        }
         if (!Files.isDirectory(directory)) { // a usage error (status 2), in one line: the usage would bury it
             spec.commandLine().getErr().println("quiver store: -d " + directory + ": no such directory; create it,"
                     + " or leave -d out to use /dev/shm");
             return 2;
         }
         Path served = socket != null ? socket : DefaultSocket.forStore();
-        StoreConfig config;
+        StoreConfig storeConfig;
         try {
-            config = new StoreConfig(memory, served, directory, hugePages, connectionMemory, IdleMode.parse(idle));
+            storeConfig = new StoreConfig(memory, served, directory, hugePages, connectionMemory, IdleMode.parse(idle));
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("quiver store: " + e.getMessage());
             return 2;
         }
-        return StoreMain.run(config, spec.commandLine().getOut());
+        return StoreMain.run(storeConfig, spec.commandLine().getOut());
+    }
+
+    /**
+     * Parses the command line again with the file's settings as defaults (picocli's properties default provider), so
+     * that the file takes exactly the values and conversions the flags take, and flags override it.
+     */
+    private int withConfigFile() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        Properties settings = new Properties();
+        try (Reader in = Files.newBufferedReader(config)) {
+            settings.load(in);
+        } catch (IOException e) {
+            err.println("quiver store: --config " + config + ": cannot read it: " + e.getMessage());
+            return 2;
+        }
+        List<String> known = new ArrayList<>();
+        for (OptionSpec o : spec.options()) {
+            String key = o.longestName().replaceFirst("^-+", "");
+            if (!o.usageHelp() && !key.equals("config")) {
+                known.add(key);
+            }
+        }
+        for (String key : settings.stringPropertyNames()) {
+            if (!known.contains(key)) {
+                err.println("quiver store: --config " + config + ": unknown setting '" + key + "'; the settings are "
+                        + String.join(", ", known));
+                return 2;
+            }
+        }
+        List<String> flags = new ArrayList<>();
+        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (o.longestName().equals("--config")) {
+                continue;
+            }
+            if (o.arity().max() == 0) {
+                flags.add(o.longestName());
+            } else {
+                o.originalStringValues().forEach(v -> flags.add(o.longestName() + "=" + v));
+            }
+        }
+        StoreCommand fromFile = new StoreCommand();
+        CommandLine line = new CommandLine(fromFile);
+        line.setOut(spec.commandLine().getOut());
+        line.setErr(err);
+        line.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(settings));
+        try {
+            line.parseArgs(flags.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            err.println("quiver store: --config " + config + ": " + e.getMessage());
+            return 2;
+        }
+        return fromFile.call();
     }
 }

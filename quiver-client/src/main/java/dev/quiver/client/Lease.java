@@ -1,58 +1,61 @@
 package dev.quiver.client;
 
 import dev.quiver.protocol.ObjectId;
-import java.lang.foreign.Arena;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One reference to an object held by this client, and the arena that scopes its views. Releasing closes the views
- * (any later access throws instead of reading memory the store may reuse) and gives the reference back, exactly
- * once. It is also the cleaner action of its buffer: it must not refer to the buffer.
+ * One reference to an object held by this client, and the generation whose arena scopes its views
+ * ({@link ViewScopes}). Ending it, exactly once, hands the reference to the generation, which gives it back to the
+ * store once the views have ended. It is also the cleaner action of its buffer: it must not refer to the buffer.
  */
 final class Lease implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
 
     final QuiverClient client;
     final ObjectId id;
-    final Arena views;
+    final ViewScopes.Generation generation;
     private volatile boolean released;
     private volatile boolean pinned;
 
-    Lease(QuiverClient client, ObjectId id) {
+    Lease(QuiverClient client, ObjectId id, ViewScopes.Generation generation) {
         this.client = client;
         this.id = id;
-        this.views = Arena.ofShared();
+        this.generation = generation;
+    }
+
+    /** Returns the reference to the store (once the generation's views end); true the first time only. */
+    boolean release() {
+        return end(ViewScopes.End.RELEASE);
+    }
+
+    /** Aborts the unsealed object (once the generation's views end); true the first time only. */
+    boolean abort() {
+        return end(ViewScopes.End.ABORT);
+    }
+
+    /** Ends the lease without telling the store (the connection is gone); true the first time only. */
+    boolean invalidate() {
+        return end(ViewScopes.End.NOTHING);
     }
 
     /**
-     * Closes the views and returns the reference to the store; true the first time only.
-     *
-     * @throws IllegalStateException if another thread is inside an I/O call on one of the views (a channel read or
-     *                               write holds their memory): nothing changed, release again once it has returned
+     * @throws IllegalStateException if the lease ends its views itself (a generation of its own) and an I/O call in
+     *                               another thread holds one: nothing changed, end it again once that call returned
      */
-    synchronized boolean release() {
-        if (released) {
-            return false;
+    private boolean end(ViewScopes.End end) {
+        boolean wasPinned;
+        synchronized (this) {
+            if (released) {
+                return false;
+            }
+            if (generation.alone) {
+                generation.endViews(id);
+            }
+            released = true;
+            wasPinned = pinned;
         }
-        closeViews();
-        released = true;
-        client.returnLease(this, true);
-        return true;
-    }
-
-    /**
-     * Closes the views without telling the store (the connection is gone or the object was aborted).
-     *
-     * @throws IllegalStateException as {@link #release()}; nothing changed
-     */
-    synchronized boolean invalidate() {
-        if (released) {
-            return false;
-        }
-        closeViews();
-        released = true;
-        client.returnLease(this, false);
+        client.returnLease(this, end, wasPinned);
         return true;
     }
 
@@ -65,25 +68,18 @@ final class Lease implements Runnable {
     }
 
     /** Marks the lease as reachable by raw address; returns false if it was released already. */
-    synchronized boolean pin() {
-        if (released) {
-            return false;
-        }
-        if (!pinned) {
+    boolean pin() {
+        synchronized (this) {
+            if (released) {
+                return false;
+            }
+            if (pinned) {
+                return true;
+            }
             pinned = true;
-            client.pinned(this);
+            client.pinned(this); // inside: a release racing with the pin must see both or neither
         }
         return true;
-    }
-
-    private void closeViews() {
-        try {
-            views.close();
-        } catch (IllegalStateException e) {
-            // The only way a close of an open shared arena fails: an I/O call in another thread holds a view.
-            throw new IllegalStateException("a view of object " + id + " is in use by an I/O call in another thread;"
-                    + " close the buffer once that call has returned", e);
-        }
     }
 
     /** Runs when the buffer became unreachable without being closed. */

@@ -8,8 +8,12 @@ import java.lang.foreign.MemorySegment;
  * memory, mapped in this process. Nothing was copied.
  *
  * <p>Holds one reference to the object, which keeps it from being evicted or freed. {@link #close()} releases it,
- * exactly once; the views are unusable afterwards (access throws {@link IllegalStateException}). They become unusable
- * in the same way when the client is closed or loses its connection, unless the buffer is {@link #pin() pinned}.
+ * exactly once. After close, {@link #data()} and {@link #metadata()} throw {@link IllegalStateException} at once;
+ * views taken from them before stay readable, with the same bytes (the reference is still held), until the client
+ * ends them with the other buffers of their generation, about a millisecond later or at once on
+ * {@link QuiverClient#flush()}, and then throw {@link IllegalStateException} too: never do they read memory the store
+ * has reused. Views become unusable in the same way when the client is closed or loses its connection, unless the
+ * buffer is {@link #pin() pinned}.
  */
 public final class ObjectBuffer implements AutoCloseable {
     private final Lease lease;
@@ -27,13 +31,23 @@ public final class ObjectBuffer implements AutoCloseable {
         return lease.id;
     }
 
-    /** The data bytes, read-only. */
+    /**
+     * The data bytes, read-only.
+     *
+     * @throws IllegalStateException if the buffer is closed
+     */
     public MemorySegment data() {
+        requireOpen();
         return data;
     }
 
-    /** The metadata bytes, read-only (empty if the object has none). */
+    /**
+     * The metadata bytes, read-only (empty if the object has none).
+     *
+     * @throws IllegalStateException if the buffer is closed
+     */
     public MemorySegment metadata() {
+        requireOpen();
         return metadata;
     }
 
@@ -49,9 +63,19 @@ public final class ObjectBuffer implements AutoCloseable {
      */
     public long pin() {
         if (!lease.pin()) {
-            throw new IllegalStateException("buffer of object " + id() + " is closed");
+            throw closed();
         }
         return data.address();
+    }
+
+    private void requireOpen() {
+        if (lease.isReleased()) {
+            throw closed();
+        }
+    }
+
+    private IllegalStateException closed() {
+        return new IllegalStateException("buffer of object " + id() + " is closed");
     }
 
     /** True until closed. */

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: any number of threads may share one client; their requests are pipelined on the one socket.
  *
  * <p>Every buffer pins store memory until closed; a buffer that is garbage-collected unclosed is released then, with
- * a warning in the log. <b>On {@link #close()}</b>: every view this client handed out becomes unusable (access
+ * a warning in the log. With {@link ClientOptions#withBatchedViewEnds(boolean) batched view ends}, closed buffers give
+ * their references back in batches, within about a millisecond or at once on {@link #flush()}; calls whose answer
+ * depends on this client's references (delete, list, range, evict, stats) flush first. <b>On {@link #close()}</b>: every view this client handed out becomes unusable (access
  * throws {@link IllegalStateException}, never reads unmapped memory; a view inside an I/O call at that moment is left
  * mapped instead, see {@link #close()}), unsealed objects are aborted, and the store releases every reference the
  * client still held.
@@ -72,6 +74,7 @@ public final class QuiverClient implements AutoCloseable {
     private final long clientId;
     private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
     private final Set<WritableObject.Writer> writers = ConcurrentHashMap.newKeySet();
+    private final ViewScopes scopes;
     /** The user closed this client. */
     private volatile boolean closed;
     /** Views have been invalidated, by close or by the loss of the connection; pinned buffers may remain. */
@@ -87,6 +90,7 @@ public final class QuiverClient implements AutoCloseable {
         this.options = options;
         this.clientId = hello.clientId();
         this.arenaPath = Path.of(hello.arenaPath());
+        this.scopes = new ViewScopes(this::viewsEnded);
         this.mappingArena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(arenaPath, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             this.arena = ch.map(FileChannel.MapMode.READ_WRITE, 0, hello.capacity(), mappingArena);
@@ -217,8 +221,17 @@ public final class QuiverClient implements AutoCloseable {
      * @throws StoreUnavailableException if the store did not answer by the deadline (the connection is then lost)
      */
     public WritableObject create(ObjectId id, long dataSize, long metadataSize, long waitMillis) {
-        Reply.Created r = (Reply.Created) connection.call(new Request.Create(id, dataSize, metadataSize, waitMillis),
-                waitDeadline(waitMillis));
+        Request.Create request = new Request.Create(id, dataSize, metadataSize, waitMillis);
+        Reply.Created r;
+        try {
+            r = (Reply.Created) connection.call(request, waitDeadline(waitMillis));
+        } catch (StoreFullException e) {
+            if (!scopes.hasPending()) {
+                throw e;
+            }
+            scopes.flush(); // references of buffers closed just now may be what holds the room
+            r = (Reply.Created) connection.call(request, waitDeadline(waitMillis));
+        }
         return writer(id, r.offset(), dataSize, metadataSize);
     }
 
@@ -385,6 +398,7 @@ public final class QuiverClient implements AutoCloseable {
     /** Deletes several objects; one outcome per id, in order. */
     public List<DeleteOutcome> delete(List<ObjectId> ids) {
         checkBatch(ids.size());
+        scopes.flush();
         Reply.Statuses r = (Reply.Statuses) connection.call(new Request.Delete(ids));
         return r.statuses().stream().map(s -> switch (s) {
             case OK -> DeleteOutcome.DELETED;
@@ -396,6 +410,7 @@ public final class QuiverClient implements AutoCloseable {
 
     /** Every object in the store, oldest first. */
     public List<ObjectInfo> list() {
+        scopes.flush();
         return ((Reply.Listing) connection.call(new Request.ListObjects())).objects();
     }
 
@@ -406,6 +421,7 @@ public final class QuiverClient implements AutoCloseable {
      * or the last object of a sequence in one round trip.
      */
     public List<ObjectInfo> range(ObjectId from, ObjectId to, int limit, boolean descending) {
+        scopes.flush();
         return ((Reply.Listing) connection.call(new Request.Range(from, to, limit, descending))).objects();
     }
 
@@ -416,6 +432,7 @@ public final class QuiverClient implements AutoCloseable {
      * @return the bytes freed (whole 64-byte blocks of whole objects)
      */
     public long evict(long bytes) {
+        scopes.flush();
         return ((Reply.Evicted) connection.call(new Request.Evict(bytes))).bytes();
     }
 
@@ -426,9 +443,20 @@ public final class QuiverClient implements AutoCloseable {
 
     /** Memory and object counts. */
     public StoreStats stats() {
+        scopes.flush();
         Reply.StoreStats s = (Reply.StoreStats) connection.call(new Request.Stats());
         return new StoreStats(s.capacity(), s.used(), s.pinned(), s.evictable(), s.objects(), s.clients(),
                 s.evictedObjects(), s.evictedBytes());
+    }
+
+    /**
+     * Ends now the views of every buffer closed so far and gives their references back to the store, instead of
+     * within about a millisecond; waits for an ending in progress. A buffer still open holds back the buffers closed
+     * in its generation (obtained at about the same time) until it is closed too. Calls whose answers depend on this
+     * client's references (delete, list, range, evict, stats) do this first by themselves.
+     */
+    public void flush() {
+        scopes.flush();
     }
 
     /**
@@ -479,9 +507,7 @@ public final class QuiverClient implements AutoCloseable {
             return;
         }
         for (WritableObject.Writer w : writers) {
-            if (!w.invalidate()) {
-                inUse.incrementAndGet();
-            }
+            w.invalidate();
         }
         for (Lease l : leases) {
             if (l.isPinned()) {
@@ -490,9 +516,10 @@ public final class QuiverClient implements AutoCloseable {
             try {
                 l.invalidate();
             } catch (IllegalStateException e) {
-                inUse.incrementAndGet();
+                // an I/O call holds its view: its generation stays open, and endAll below counts it
             }
         }
+        inUse.addAndGet(scopes.endAll(true));
         if (pinned.get() == 0) {
             finishClose();
         } else {
@@ -507,6 +534,7 @@ public final class QuiverClient implements AutoCloseable {
             return;
         }
         connection.close();
+        inUse.addAndGet(scopes.endAll(false));
         if (inUse.get() == 0) {
             try {
                 mappingArena.close();
@@ -523,6 +551,7 @@ public final class QuiverClient implements AutoCloseable {
     /** Called when a buffer is pinned: its memory is now reachable by raw address. */
     void pinned(Lease lease) {
         pinned.incrementAndGet();
+        scopes.pinned(lease.generation);
     }
 
     // ------------------------------------------------------------------------------------------- internals
@@ -531,13 +560,11 @@ public final class QuiverClient implements AutoCloseable {
         return connection;
     }
 
-    /** Called by a lease when it is released or invalidated. */
-    void returnLease(Lease lease, boolean tellStore) {
+    /** Called by a lease when it ends: its generation tells the store once the views have ended. */
+    void returnLease(Lease lease, ViewScopes.End end, boolean wasPinned) {
         leases.remove(lease);
-        if (tellStore && !ending.get() && connection.isOpen()) {
-            releaseAsync(List.of(lease.id));
-        }
-        if (lease.isPinned() && pinned.decrementAndGet() == 0 && ending.get()) {
+        scopes.left(lease.generation, ending.get() ? ViewScopes.End.NOTHING : end, lease.id, wasPinned);
+        if (wasPinned && pinned.decrementAndGet() == 0 && ending.get()) {
             finishClose(); // the last pinned buffer of a closed or lost client: now disconnect and unmap
         }
     }
@@ -559,6 +586,20 @@ public final class QuiverClient implements AutoCloseable {
         leases.add(w.lease);
     }
 
+    /** Ends what this client's closed buffers still hold back, now: aborts ({@link WritableObject#abort()}). */
+    void flushViews() {
+        scopes.flush();
+    }
+
+    /** A generation's views have ended: its references go back to the store. */
+    private void viewsEnded(List<ObjectId> releases, List<ObjectId> aborts) {
+        if (ending.get() || !connection.isOpen()) {
+            return; // the store releases the references and aborts the objects of a closed connection
+        }
+        releaseAsync(releases);
+        aborts.forEach(this::abortAsync);
+    }
+
     void abortAsync(ObjectId id) {
         try {
             connection.send(new Request.Abort(id));
@@ -574,10 +615,11 @@ public final class QuiverClient implements AutoCloseable {
     }
 
     private WritableObject writer(ObjectId id, long offset, long dataSize, long metadataSize) {
-        Lease lease = new Lease(this, id);
-        Arena writeViews = Arena.ofShared();
-        MemorySegment region = view(offset, dataSize + metadataSize, writeViews);
-        WritableObject.Writer w = new WritableObject.Writer(this, lease, writeViews, region);
+        MemorySegment bytes = slice(offset, dataSize + metadataSize);
+        ViewScopes.Generation generation = scopes.enterAlone();
+        Lease lease = new Lease(this, id, generation);
+        MemorySegment region = bytes.reinterpret(generation.arena, null);
+        WritableObject.Writer w = new WritableObject.Writer(this, lease, region);
         writers.add(w);
         if (ending.get()) {
             w.invalidate(); // close() ran meanwhile and may have missed it: never hand out a view it unmapped
@@ -588,8 +630,10 @@ public final class QuiverClient implements AutoCloseable {
     }
 
     private ObjectBuffer reader(ObjectId id, Reply.Location l) {
-        Lease lease = new Lease(this, id);
-        MemorySegment region = view(l.offset(), l.dataSize() + l.metadataSize(), lease.views).asReadOnly();
+        MemorySegment bytes = slice(l.offset(), l.dataSize() + l.metadataSize());
+        ViewScopes.Generation generation = options.batchedViewEnds() ? scopes.enter() : scopes.enterAlone();
+        Lease lease = new Lease(this, id, generation);
+        MemorySegment region = bytes.reinterpret(generation.arena, null).asReadOnly();
         ObjectBuffer b = new ObjectBuffer(lease, region.asSlice(0, l.dataSize()), region.asSlice(l.dataSize()));
         leases.add(lease);
         if (ending.get()) {
@@ -597,11 +641,6 @@ public final class QuiverClient implements AutoCloseable {
         }
         CLEANER.register(b, lease);
         return b;
-    }
-
-    /** A view of arena bytes that lives as long as {@code scope}. */
-    private MemorySegment view(long offset, long size, Arena scope) {
-        return slice(offset, size).reinterpret(scope, null);
     }
 
     private MemorySegment slice(long offset, long size) {

@@ -3,7 +3,6 @@ package dev.quiver.client;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Objects;
@@ -22,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The writable views live only between create and seal or abort, and end with the client (closed, or its
- * connection lost, which discards the unsealed object); afterwards any access throws {@link IllegalStateException}. The creator's reference outlives the seal (other clients may already read the
+ * connection lost, which discards the unsealed object); afterwards any access throws {@link IllegalStateException}.
+ * The creator's reference outlives the seal (other clients may already read the
  * object): {@link #close()} releases it, or aborts the object if it was never sealed. A writer that is
  * garbage-collected without being closed is aborted or released then, with a warning in the log.
  */
@@ -101,7 +101,9 @@ public final class WritableObject implements AutoCloseable {
         writer.seal();
     }
 
-    /** Drops the object as if it had never been created; its memory is free again. */
+    /**
+     * Drops the object as if it had never been created; its memory is free again.
+     */
     public void abort() {
         writer.abort();
     }
@@ -134,25 +136,26 @@ public final class WritableObject implements AutoCloseable {
 
         final QuiverClient client;
         final Lease lease;
-        final Arena writeViews;
         final MemorySegment region;
         /** What {@link WritableObject#write} has already digested. */
         final WrittenRanges written = new WrittenRanges();
         volatile State state = State.WRITING;
         volatile boolean sealed;
 
-        /** {@code region} (data then metadata) must be scoped by {@code writeViews}, which seal and abort close. */
-        Writer(QuiverClient client, Lease lease, Arena writeViews, MemorySegment region) {
+        /**
+         * {@code region} (data then metadata) must be scoped by the arena of the lease's generation, a generation of
+         * its own ({@link ViewScopes#enterAlone()}) which seal and abort close.
+         */
+        Writer(QuiverClient client, Lease lease, MemorySegment region) {
             this.client = client;
             this.lease = lease;
-            this.writeViews = writeViews;
             this.region = region;
         }
 
         synchronized void seal() {
             requireWriting("seal");
             long digest = written.digest(region);
-            writeViews.close(); // first: if an I/O call still holds a view, this throws and nothing has changed
+            lease.generation.endViews(lease.id); // first: if an I/O call still holds a view, this throws and nothing has changed
             state = State.SEALED;
             Reply.Statuses r = (Reply.Statuses) client.connection().call(
                     new Request.Seal(List.of(new Request.SealSpec(lease.id, digest))));
@@ -163,11 +166,15 @@ public final class WritableObject implements AutoCloseable {
 
         synchronized void abort() {
             requireWriting("abort");
-            writeViews.close();
+            StoreUnavailableException lost = client.lostException("cannot abort object " + lease.id);
+            if (lost != null) {
+                throw lost;
+            }
+            lease.generation.endViews(lease.id);
             state = State.ABORTED;
-            lease.invalidate();
+            lease.abort();
             client.writerClosed(this);
-            client.connection().call(new Request.Abort(lease.id));
+            client.flushViews(); // the abort goes now, not in a batch: a waiting create may need the memory
         }
 
         synchronized void close() {
@@ -187,20 +194,14 @@ public final class WritableObject implements AutoCloseable {
         }
 
         /**
-         * Closes the writable views without telling the store: the client is closing or lost its connection.
-         *
-         * @return false if they could not be closed because an I/O call in another thread holds them (still writing)
+         * Ends the writer without telling the store: the client is closing or lost its connection. The views end with
+         * the client's generations.
          */
-        synchronized boolean invalidate() {
+        synchronized void invalidate() {
             if (state == State.WRITING) {
-                try {
-                    writeViews.close();
-                } catch (IllegalStateException e) {
-                    return false;
-                }
                 state = State.DISCONNECTED;
+                lease.invalidate();
             }
-            return true;
         }
 
         /** The user's {@link WritableObject} was garbage-collected without being closed. */
@@ -210,8 +211,12 @@ public final class WritableObject implements AutoCloseable {
                 case WRITING -> {
                     LOG.warn("object {} was created but never sealed, aborted or closed; aborting it now that its "
                             + "WritableObject was garbage-collected", lease.id);
-                    if (invalidate() && client.isConnected()) {
-                        client.abortAsync(lease.id);
+                    try {
+                        lease.generation.endViews(lease.id);
+                        state = State.ABORTED;
+                        lease.abort();
+                    } catch (IllegalStateException e) {
+                        LOG.warn("cannot abort object {}: {}", lease.id, e.getMessage());
                     }
                 }
                 case SEALED -> {
