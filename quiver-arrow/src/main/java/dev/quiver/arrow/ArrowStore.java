@@ -137,7 +137,7 @@ public final class ArrowStore {
         long size = serialize(schema, batches, dictionaries, SegmentChannel.counting());
         byte[] mediaType = metadata.getBytes(StandardCharsets.US_ASCII);
         try (WritableObject o = client.create(id, size, MemorySegment.ofArray(mediaType))) {
-            long written = serialize(schema, batches, dictionaries, SegmentChannel.into(o.data()));
+            long written = serialize(schema, batches, dictionaries, SegmentChannel.into(o, size));
             if (written != size) {
                 throw new IllegalStateException("the stream measured " + size + " bytes but wrote " + written
                         + ": were the batches changed while being written?");

@@ -1,29 +1,33 @@
 package dev.quiver.arrow;
 
+import dev.quiver.client.WritableObject;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 
 /**
- * A channel that writes into a memory segment, front to back; with no segment it only counts, which is how the
- * writer learns the exact size of an object before creating it.
+ * A channel that writes into an object's data, front to back, through {@link WritableObject#write} (so the seal
+ * need not read the bytes again to digest them); with no object it only counts, which is how the writer learns the
+ * exact size of an object before creating it.
  */
 final class SegmentChannel implements WritableByteChannel {
-    private final MemorySegment target;
+    private final WritableObject target;
+    private final long size;
     private long position;
 
-    private SegmentChannel(MemorySegment target) {
+    private SegmentChannel(WritableObject target, long size) {
         this.target = target;
+        this.size = size;
     }
 
-    /** Writes into {@code target}, failing if more bytes come than it holds. */
-    static SegmentChannel into(MemorySegment target) {
-        return new SegmentChannel(target);
+    /** Writes into the data of {@code target}, {@code size} bytes long, failing if more bytes come. */
+    static SegmentChannel into(WritableObject target, long size) {
+        return new SegmentChannel(target, size);
     }
 
     /** Counts bytes and drops them. */
     static SegmentChannel counting() {
-        return new SegmentChannel(null);
+        return new SegmentChannel(null, Long.MAX_VALUE);
     }
 
     long position() {
@@ -34,11 +38,11 @@ final class SegmentChannel implements WritableByteChannel {
     public int write(ByteBuffer src) {
         int n = src.remaining();
         if (target != null) {
-            if (n > target.byteSize() - position) {
-                throw new IllegalStateException("writing past the end of the object (" + target.byteSize()
+            if (n > size - position) {
+                throw new IllegalStateException("writing past the end of the object (" + size
                         + " bytes): the serialized size changed between measuring and writing");
             }
-            MemorySegment.copy(MemorySegment.ofBuffer(src), 0, target, position, n);
+            target.write(position, MemorySegment.ofBuffer(src));
         }
         src.position(src.limit());
         position += n;

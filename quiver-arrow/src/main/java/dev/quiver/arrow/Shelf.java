@@ -274,7 +274,7 @@ public final class Shelf implements AutoCloseable {
         Instant created = Instant.now();
         try (WritableObject o = object) {
             ShelfArrow.Written written = ShelfArrow.serialize(schema, batches, dictionaries,
-                    SegmentChannel.into(o.data()));
+                    SegmentChannel.into(o, size));
             if (!written.equals(measured)) {
                 throw new IllegalStateException("the table measured " + measured + " but wrote " + written
                         + ": were its batches changed while being written?");

@@ -26,6 +26,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -365,6 +366,11 @@ class TableRoundTripTest {
                  ArrowStreamReader standard = new ArrowStreamReader(
                          new ByteArrayInputStream(b.data().toArray(JAVA_BYTE)),
                          allocator)) {
+                // the digest, built from the writer's many pieces (WritableObject.write), is that of the bytes
+                CRC32C crc = new CRC32C();
+                crc.update(b.data().asByteBuffer());
+                crc.update(b.metadata().asByteBuffer());
+                assertThat(client.hash(id)).as("digest of the stored stream").isEqualTo(crc.getValue());
                 assertThat(new String(b.metadata().toArray(JAVA_BYTE),
                         StandardCharsets.US_ASCII)).isEqualTo(ArrowStore.STREAM_MEDIA_TYPE);
                 for (int i = 0; i < t.batchCount(); i++) {

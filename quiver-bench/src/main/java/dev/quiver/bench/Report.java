@@ -107,7 +107,9 @@ final class Report {
         out.println(PUT);
         out.println();
         out.println("The harness process writes one object from a touched source buffer: `create` (one round trip),"
-                + " copy into the writable view, `seal` (CRC-32C of the whole object, then one round trip), `close`."
+                + " `WritableObject.write` into the writable view (the copy, digesting each chunk with CRC-32C while"
+                + " it is in cache; from 4 MiB the calling thread shares the chunks with the client's digest pool),"
+                + " `seal` (combines the chunks' digests, then one round trip), `close`."
                 + " The limit is a plain `MemorySegment.copy` of the same bytes into a mapping of "
                 + o.arenaDirectory() + " whose pages are already touched. Repetitions of the two alternate.");
         out.println();
@@ -279,8 +281,8 @@ final class Report {
                 "- **Arrow Flight**: a gRPC call (HTTP/2 over loopback TCP) per DoGet, then per batch: protobuf and"
                         + " IPC framing, copies into and out of the kernel, and Arrow buffers allocated for each batch"
                         + " on the reading side.",
-                "- **Put**: the copy (the memcpy limit), then the seal's CRC-32C over the whole object on one"
-                        + " thread, plus two round trips (create, seal).",
+                "- **Put**: the copy (the memcpy limit) fused with the CRC-32C digest, which still costs CPU time"
+                        + " (the caller and the digest pool share it), plus two round trips (create, seal).",
                 "- **Table to workers**: Quiver pays one copy into the arena, then per worker a round trip and"
                         + " page faults on first touch, all workers in parallel; the socket pays two copies per"
                         + " worker through the kernel, and the sending process's copies share its CPUs.",

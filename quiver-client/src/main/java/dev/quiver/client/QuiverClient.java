@@ -279,10 +279,11 @@ public final class QuiverClient implements AutoCloseable {
         try {
             for (int i = 0; i < objects.size(); i++) {
                 ObjectData o = objects.get(i);
-                MemorySegment region = slice(created.offsets().get(i), o.data().byteSize() + o.metadata().byteSize());
-                MemorySegment.copy(o.data(), 0, region, 0, o.data().byteSize());
-                MemorySegment.copy(o.metadata(), 0, region, o.data().byteSize(), o.metadata().byteSize());
-                seals.add(new Request.SealSpec(o.id(), Digests.of(region)));
+                long dataSize = o.data().byteSize();
+                MemorySegment region = slice(created.offsets().get(i), dataSize + o.metadata().byteSize());
+                long data = Digests.copy(o.data(), region.asSlice(0, dataSize)); // digested while in cache
+                long metadata = Digests.copy(o.metadata(), region.asSlice(dataSize));
+                seals.add(new Request.SealSpec(o.id(), Digests.combine(data, metadata, o.metadata().byteSize())));
             }
         } catch (RuntimeException e) {
             specs.forEach(spec -> abortAsync(spec.id())); // a source that cannot be read: leave no trace

@@ -5,12 +5,13 @@ import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An object just created: write {@link #data()} (and {@link #metadata()}) in place, then {@link #seal()} it to
- * make it visible, or {@link #abort()} it.
+ * An object just created: write {@link #data()} (and {@link #metadata()}) in place, or copy bytes in with
+ * {@link #write(long, MemorySegment)}, then {@link #seal()} it to make it visible, or {@link #abort()} it.
  *
  * <pre>{@code
  * try (WritableObject o = client.create(id, 1024)) {
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * garbage-collected without being closed is aborted or released then, with a warning in the log.
  */
 public final class WritableObject implements AutoCloseable {
-    private final Writer writer;
+    final Writer writer; // package-private for tests that reach behind the views
     private final MemorySegment data;
     private final MemorySegment metadata;
 
@@ -41,9 +42,50 @@ public final class WritableObject implements AutoCloseable {
         return writer.lease.id;
     }
 
-    /** The data bytes, writable until seal or abort. */
+    /**
+     * The data bytes, writable until seal or abort. Writes through this view cannot be seen by the writer, so once
+     * it is handed out, {@link #seal()} digests every byte of the object again, including what
+     * {@link #write(long, MemorySegment)} wrote; copy bulk data with {@code write} alone to seal without that pass.
+     */
     public MemorySegment data() {
+        writer.written.turnOff();
         return data;
+    }
+
+    /**
+     * Copies all of {@code source} into the data at {@code offset}, computing the content digest of those bytes
+     * while they are still in the CPU's cache, so that {@link #seal()} need not read them again: seal then digests
+     * only the bytes not written this way (and the metadata) and combines. Sources of 4 MiB and more are copied and
+     * digested in chunks by the calling thread and a small shared pool of daemon threads together.
+     *
+     * <p>Calls from several threads at once are safe and run in parallel; they should write disjoint ranges, and all
+     * must return before {@link #seal()}. The digest stays exact whatever is written: if two writes overlap, or
+     * {@link #data()} has been called (before or after), seal digests the whole object from memory instead, as
+     * without this method.
+     *
+     * @param offset where in the data the first byte goes
+     * @param source the bytes to copy (any segment: heap, native, mapped); it must not overlap this object
+     * @throws IndexOutOfBoundsException if {@code offset} is negative or the source would end past the data; nothing
+     *                                   is written then
+     * @throws IllegalStateException     if the object is no longer writable (sealed, aborted, closed); nothing is
+     *                                   written then
+     */
+    public void write(long offset, MemorySegment source) {
+        Objects.requireNonNull(source, "source");
+        if (writer.state != State.WRITING) {
+            writer.requireWriting("write to"); // throws, saying why
+        }
+        long size = source.byteSize();
+        if (offset < 0 || offset > data.byteSize() - size) {
+            throw new IndexOutOfBoundsException("cannot write " + size + " bytes at offset " + offset + " of object "
+                    + id() + ": its data holds " + data.byteSize() + " bytes; write within [0, " + data.byteSize()
+                    + ") or create the object larger");
+        }
+        if (writer.written.isOff()) {
+            MemorySegment.copy(source, 0, data, offset, size); // seal digests everything anyway
+            return;
+        }
+        writer.written.record(offset, size, Digests.copy(source, data.asSlice(offset, size)));
     }
 
     /** The metadata bytes, writable until seal or abort. */
@@ -95,6 +137,8 @@ public final class WritableObject implements AutoCloseable {
         final QuiverClient client;
         final Lease lease;
         final MemorySegment region;
+        /** What {@link WritableObject#write} has already digested. */
+        final WrittenRanges written = new WrittenRanges();
         volatile State state = State.WRITING;
         volatile boolean sealed;
 
@@ -110,7 +154,7 @@ public final class WritableObject implements AutoCloseable {
 
         synchronized void seal() {
             requireWriting("seal");
-            long digest = Digests.of(region);
+            long digest = written.digest(region);
             lease.generation.endViews(lease.id); // first: if an I/O call still holds a view, this throws and nothing has changed
             state = State.SEALED;
             Reply.Statuses r = (Reply.Statuses) client.connection().call(
