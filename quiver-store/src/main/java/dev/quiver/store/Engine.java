@@ -7,6 +7,9 @@ import dev.quiver.protocol.ObjectState;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Status;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -307,7 +310,7 @@ public final class Engine {
      *
      * @param arena a read-only view of the arena, to read shelf objects' metadata once each; or null
      */
-    StoreSnapshot snapshot(java.lang.foreign.MemorySegment arena, double busySeconds, double busyRatio) {
+    StoreSnapshot snapshot(MemorySegment arena, double busySeconds, double busyRatio) {
         long capacity = allocator.capacity();
         long cell = Math.max(1, (capacity + StoreSnapshot.ARENA_CELLS - 1) / StoreSnapshot.ARENA_CELLS);
         long[][] cellBytes = new long[StoreSnapshot.ARENA_CELLS][4]; // w, p, e, d
@@ -391,14 +394,14 @@ public final class Engine {
     }
 
     /** A sealed object's shelf label, read from the arena the first time it is asked for (sealed bytes stay). */
-    private static StoredObject.ShelfLabel shelfLabel(StoredObject o, java.lang.foreign.MemorySegment arena) {
+    private static StoredObject.ShelfLabel shelfLabel(StoredObject o, MemorySegment arena) {
         if (!o.labelRead && arena != null) {
             o.labelRead = true;
             if (o.metadataSize > 0 && o.metadataSize <= StoredObject.ShelfLabel.MAX_METADATA) {
                 byte[] bytes = arena.asSlice(o.offset + o.dataSize, o.metadataSize)
-                        .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                        .toArray(ValueLayout.JAVA_BYTE);
                 o.shelfLabel = StoredObject.ShelfLabel.parse(
-                        new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+                        new String(bytes, StandardCharsets.UTF_8));
             }
         }
         return o.shelfLabel;

@@ -26,21 +26,21 @@ final class EngineMetrics {
 
         static Op of(Request request) {
             return switch (request) {
-                case Request.Connect c -> CONNECT;
-                case Request.Create c -> CREATE;
-                case Request.CreateBatch b -> CREATE_BATCH;
-                case Request.Seal s -> SEAL;
-                case Request.Abort a -> ABORT;
-                case Request.Get g -> GET;
-                case Request.Release r -> RELEASE;
-                case Request.Contains c -> CONTAINS;
-                case Request.Delete d -> DELETE;
-                case Request.ListObjects l -> LIST;
-                case Request.Range r -> RANGE;
-                case Request.Evict e -> EVICT;
-                case Request.Hash h -> HASH;
-                case Request.Subscribe s -> SUBSCRIBE;
-                case Request.Stats s -> STATS;
+                case Request.Connect _ -> CONNECT;
+                case Request.Create _ -> CREATE;
+                case Request.CreateBatch _ -> CREATE_BATCH;
+                case Request.Seal _ -> SEAL;
+                case Request.Abort _ -> ABORT;
+                case Request.Get _ -> GET;
+                case Request.Release _ -> RELEASE;
+                case Request.Contains _ -> CONTAINS;
+                case Request.Delete _ -> DELETE;
+                case Request.ListObjects _ -> LIST;
+                case Request.Range _ -> RANGE;
+                case Request.Evict _ -> EVICT;
+                case Request.Hash _ -> HASH;
+                case Request.Subscribe _ -> SUBSCRIBE;
+                case Request.Stats _ -> STATS;
             };
         }
     }

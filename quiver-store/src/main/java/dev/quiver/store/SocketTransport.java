@@ -7,6 +7,7 @@ import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Sizes;
 import dev.quiver.protocol.Status;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.nio.ByteBuffer;
@@ -105,7 +106,7 @@ final class SocketTransport implements Engine.Outbox {
     private final ConcurrentLinkedQueue<CompletableFuture<StoreSnapshot>> snapshotRequests =
             new ConcurrentLinkedQueue<>();
     /** The arena, read-only, for the snapshots' look at shelf metadata; or null. */
-    private volatile java.lang.foreign.MemorySegment arenaView;
+    private volatile MemorySegment arenaView;
     private final long startNanos = System.nanoTime();
     /** Time the loop spent blocked in the selector waiting for work, and the figures at the previous snapshot. */
     private long blockedNanos;
@@ -383,7 +384,7 @@ final class SocketTransport implements Engine.Outbox {
     }
 
     /** Lets snapshots read shelf objects' metadata from {@code arena} (a read-only view). */
-    void arenaView(java.lang.foreign.MemorySegment arena) {
+    void arenaView(MemorySegment arena) {
         this.arenaView = arena;
     }
 
