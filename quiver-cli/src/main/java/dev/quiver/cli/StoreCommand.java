@@ -7,6 +7,8 @@ import dev.quiver.store.StoreMain;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Reader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h] [--idle MODE] [--config FILE]}: the store daemon, in the
+ * {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h] [--idle MODE] [--http [HOST:]PORT] [--config FILE]}: the
+ * store daemon, in the
  * foreground.
  */
 @Command(name = "store", sortOptions = false,
@@ -62,6 +65,13 @@ final class StoreCommand implements Callable<Integer> {
                     + " no CPU) or park (sleep at once; least CPU, a doorbell per wake-up)."})
     String idle;
 
+    @Option(names = "--http", paramLabel = "[HOST:]PORT",
+            description = {"Serve Prometheus metrics at /metrics and a live status page at / on this port (default:"
+                    + " none). Without HOST, on the loopback address only; a HOST that is not a loopback address"
+                    + " gets a warning in the log, since anyone who reaches it sees the store's clients and keys."
+                    + " Port 0 picks a free port (the serving line says which)."})
+    String http;
+
     @Option(names = "--config", paramLabel = "FILE", description = {"Read settings from a properties file: one"
             + " line per option, its long name without dashes, like memory=4g, socket=/run/quiver/quiver.sock,"
             + " directory=/dev/hugepages, huge-pages=true, connection-memory=256m, idle=backoff. Options given"
@@ -92,7 +102,8 @@ final class StoreCommand implements Callable<Integer> {
         Path served = socket != null ? socket : DefaultSocket.forStore();
         StoreConfig storeConfig;
         try {
-            storeConfig = new StoreConfig(memory, served, directory, hugePages, connectionMemory, IdleMode.parse(idle));
+            storeConfig = new StoreConfig(memory, served, directory, hugePages, connectionMemory, IdleMode.parse(idle))
+                    .withHttp(http == null ? null : httpAddress(http));
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("quiver store: " + e.getMessage());
             return 2;
@@ -150,5 +161,33 @@ final class StoreCommand implements Callable<Integer> {
             return 2;
         }
         return fromFile.call();
+    }
+
+    /** {@code PORT}, {@code HOST:PORT} or {@code [IPv6]:PORT}; without a host, the loopback address. */
+    static InetSocketAddress httpAddress(String value) {
+        int colon = value.lastIndexOf(':');
+        String host = colon < 0 ? null : value.substring(0, colon);
+        String port = value.substring(colon + 1);
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            p = -1;
+        }
+        if (p < 0 || p > 65535 || (host != null && host.isEmpty())) {
+            throw new IllegalArgumentException("--http " + value + ": expected [HOST:]PORT with a port from 0 to"
+                    + " 65535, like 9464 or 127.0.0.1:9464");
+        }
+        if (host == null) {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), p);
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        InetSocketAddress address = new InetSocketAddress(host, p);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("--http " + value + ": unknown host " + host);
+        }
+        return address;
     }
 }

@@ -51,9 +51,12 @@ final class ArenaFile implements AutoCloseable {
     private final LockedFile lock;
     private final long size;
     private final Arena arena;
+    private final MemorySegment mapping;
     private final Duration prefaultTime;
 
-    private ArenaFile(Path path, LockedFile lock, long size, Arena arena, Duration prefaultTime) {
+    private ArenaFile(Path path, LockedFile lock, long size, Arena arena, MemorySegment mapping,
+                      Duration prefaultTime) {
+        this.mapping = mapping;
         this.path = path;
         this.lock = lock;
         this.size = size;
@@ -127,7 +130,7 @@ final class ArenaFile implements AutoCloseable {
             path = directory.resolve(name);
             Files.createLink(path, fresh);
             Files.delete(fresh);
-            return new ArenaFile(path, lock, size, arena, prefaultTime);
+            return new ArenaFile(path, lock, size, arena, mapping, prefaultTime);
         } catch (IOException | RuntimeException e) {
             arena.close();
             Files.deleteIfExists(fresh);
@@ -192,6 +195,11 @@ final class ArenaFile implements AutoCloseable {
 
     long size() {
         return size;
+    }
+
+    /** A read-only view of the whole arena, for the status page's look at shelf objects' metadata. */
+    MemorySegment readOnlyMapping() {
+        return mapping.asReadOnly();
     }
 
     Duration prefaultTime() {

@@ -7,6 +7,9 @@ import dev.quiver.protocol.ObjectState;
 import dev.quiver.protocol.Reply;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Status;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -87,6 +90,10 @@ public final class Engine {
     private long evictedBytes;
     /** Set when memory was freed or became evictable, so waiting creates are retried. */
     private boolean memoryChanged;
+    /** Where request counts, durations and errors go; null when nobody asked for metrics. */
+    private EngineMetrics metrics;
+    /** The type of the request being handled, for counting errors. */
+    private EngineMetrics.Op currentOp = EngineMetrics.Op.CONNECT;
 
     /**
      * @param capacity        usable bytes of the arena, a multiple of 64
@@ -100,6 +107,11 @@ public final class Engine {
         this.outbox = outbox;
         this.nanoClock = nanoClock;
         this.wallClockMillis = wallClockMillis;
+    }
+
+    /** Records request counts, durations and errors in {@code metrics} from now on. */
+    void recordTo(EngineMetrics metrics) {
+        this.metrics = metrics;
     }
 
     /** A new connection; returns the id the transport uses for it from now on. */
@@ -118,6 +130,11 @@ public final class Engine {
         Consumer<Request> hook = faultHook;
         if (hook != null) {
             hook.accept(request);
+        }
+        long start = 0;
+        if (metrics != null) {
+            currentOp = EngineMetrics.Op.of(request);
+            start = nanoClock.getAsLong();
         }
         if (!s.connected && !(request instanceof Request.Connect)) {
             fail(s, requestId, "the first request must be Connect, got " + request.getClass().getSimpleName());
@@ -145,6 +162,9 @@ public final class Engine {
             case Request.Clients c -> send(s, requestId, clients());
         }
         retryWaitingCreates();
+        if (metrics != null) {
+            metrics.request(currentOp, nanoClock.getAsLong() - start);
+        }
     }
 
     /**
@@ -278,6 +298,7 @@ public final class Engine {
             c.session.creates.remove(c);
             unpend(c.session, c.heapBytes);
             waitingCreates.remove(c);
+            currentOp = EngineMetrics.Op.CREATE;
             send(c.session, c.requestId, storeFull(totalBlockSize(c.objects), "after waiting"));
             createExpired = true;
         }
@@ -309,6 +330,119 @@ public final class Engine {
                             x.refs.size(), references, bytes, x.unsealed.size()));
                 });
         return new Reply.ClientList(clients);
+    }
+
+    /**
+     * The state for the metrics and the status page, in one pass over the objects and the clients' references.
+     * Costs time in proportion to the objects, so the transport makes one only when asked (a scrape, a page poll).
+     *
+     * @param arena a read-only view of the arena, to read shelf objects' metadata once each; or null
+     */
+    StoreSnapshot snapshot(MemorySegment arena, double busySeconds, double busyRatio) {
+        long capacity = allocator.capacity();
+        long cell = Math.max(1, (capacity + StoreSnapshot.ARENA_CELLS - 1) / StoreSnapshot.ARENA_CELLS);
+        long[][] cellBytes = new long[StoreSnapshot.ARENA_CELLS][4]; // w, p, e, d
+        long created = 0;
+        long sealed = 0;
+        long deletePending = 0;
+        PriorityQueue<StoredObject> biggest = new PriorityQueue<>(Comparator.comparingLong(o -> o.blockSize));
+        Map<String, StoredObject.ShelfLabel> newest = new TreeMap<>();
+        Map<String, Long> shelfBytes = new HashMap<>();
+        for (StoredObject o : objects.values()) {
+            int kind;
+            if (!o.isSealed()) {
+                created++;
+                kind = 0;
+            } else if (o.deletePending) {
+                deletePending++;
+                kind = 3;
+            } else {
+                sealed++;
+                kind = o.refCount > 0 ? 1 : 2;
+            }
+            for (long at = o.offset, end = o.offset + o.blockSize; at < end; ) {
+                int c = (int) (at / cell);
+                long upTo = Math.min(end, (c + 1) * cell);
+                cellBytes[c][kind] += upTo - at;
+                at = upTo;
+            }
+            biggest.add(o);
+            if (biggest.size() > StoreSnapshot.BIGGEST) {
+                biggest.poll();
+            }
+            StoredObject.ShelfLabel label = o.isVisible() ? shelfLabel(o, arena) : null;
+            if (label != null) {
+                StoredObject.ShelfLabel was = newest.get(label.key());
+                if (was == null || was.version() < label.version()) {
+                    newest.put(label.key(), label);
+                    shelfBytes.put(label.key(), o.dataSize + o.metadataSize);
+                }
+            }
+        }
+        for (StoredObject o : heldBlocks.values()) {
+            if (o.removedWhileHeld) { // gone, but a client's views may still read it: drawn as deleted-but-held
+                for (long at = o.offset, end = o.offset + o.blockSize; at < end; ) {
+                    int c = (int) (at / cell);
+                    long upTo = Math.min(end, (c + 1) * cell);
+                    cellBytes[c][3] += upTo - at;
+                    at = upTo;
+                }
+            }
+        }
+        StringBuilder map = new StringBuilder(StoreSnapshot.ARENA_CELLS);
+        for (long[] b : cellBytes) {
+            long free = cell - b[0] - b[1] - b[2] - b[3];
+            int most = 0;
+            for (int k = 1; k < 4; k++) {
+                most = b[k] > b[most] ? k : most;
+            }
+            map.append(b[most] > free ? "wped".charAt(most) : '.');
+        }
+        List<StoreSnapshot.ObjectSummary> top = new ArrayList<>();
+        while (!biggest.isEmpty()) {
+            StoredObject o = biggest.poll();
+            String state = !o.isSealed() ? "being written" : o.deletePending ? "deleted, still referenced"
+                    : o.refCount > 0 ? "pinned" : "evictable";
+            top.addFirst(new StoreSnapshot.ObjectSummary(o.id.toString(), o.dataSize + o.metadataSize, state,
+                    o.refCount, o.shelfLabel == null ? null : o.shelfLabel.key()));
+        }
+        List<StoreSnapshot.ClientHolding> clients = new ArrayList<>();
+        long waitingGets = 0;
+        for (Session s : sessions.values()) {
+            waitingGets += s.gets.size();
+            if (!s.connected || s.suspended) {
+                continue;
+            }
+            long refs = 0;
+            long bytes = 0;
+            for (Map.Entry<ObjectId, Integer> r : s.refs.entrySet()) {
+                refs += r.getValue();
+                bytes += objects.get(r.getKey()).blockSize;
+            }
+            clients.add(new StoreSnapshot.ClientHolding(s.id, s.name, s.pid, refs, s.refs.size(), bytes,
+                    s.unsealed.size(), s.gets.size(), s.creates.size(), s.subscriber));
+        }
+        List<StoreSnapshot.ShelfKey> shelf = new ArrayList<>();
+        newest.forEach((key, l) -> shelf.add(new StoreSnapshot.ShelfKey(key, l.version(), l.rows(),
+                shelfBytes.get(key))));
+        return new StoreSnapshot(wallClockMillis.getAsLong(), capacity, allocator.used(),
+                allocator.used() - evictableBytes, evictableBytes, allocator.free(), allocator.largestFree(), created,
+                sealed, deletePending, clients.size(), waitingGets, waitingCreates.size(), subscribers.size(),
+                evictedObjects, evictedBytes, busySeconds, busyRatio, map.toString(), clients, top, shelf);
+    }
+
+    /** A sealed object's shelf label, read from the arena the first time it is asked for (sealed bytes stay). */
+    private static StoredObject.ShelfLabel shelfLabel(StoredObject o, MemorySegment arena) {
+        if (!o.labelRead && arena != null) {
+            o.labelRead = true;
+            if (o.metadataSize > 0 && o.metadataSize <= StoredObject.ShelfLabel.MAX_METADATA) {
+                byte[] bytes = arena.asSlice(o.offset + o.dataSize, o.metadataSize)
+                        .toArray(ValueLayout.JAVA_BYTE);
+                o.shelfLabel = StoredObject.ShelfLabel.parse(
+                        new String(bytes, StandardCharsets.UTF_8));
+            }
+        }
+        return o.shelfLabel;
     }
 
     // ---------------------------------------------------------------------------------------------- requests
@@ -819,6 +953,9 @@ public final class Engine {
     }
 
     private void send(Session s, int requestId, Reply reply) {
+        if (metrics != null && reply instanceof Reply.Error e) {
+            metrics.error(currentOp, e.status());
+        }
         outbox.send(s.id, requestId, reply);
     }
 

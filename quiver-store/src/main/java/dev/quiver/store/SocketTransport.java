@@ -7,6 +7,7 @@ import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Sizes;
 import dev.quiver.protocol.Status;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.nio.ByteBuffer;
@@ -21,6 +22,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -99,6 +102,16 @@ final class SocketTransport implements Engine.Outbox {
      */
     private final ByteBuffer scratch = ByteBuffer.allocate(READ_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private volatile boolean running = true;
+    /** Snapshots asked for by other threads (the HTTP server's), made at the end of the next turn. */
+    private final ConcurrentLinkedQueue<CompletableFuture<StoreSnapshot>> snapshotRequests =
+            new ConcurrentLinkedQueue<>();
+    /** The arena, read-only, for the snapshots' look at shelf metadata; or null. */
+    private volatile MemorySegment arenaView;
+    private final long startNanos = System.nanoTime();
+    /** Time the loop spent blocked in the selector waiting for work, and the figures at the previous snapshot. */
+    private long blockedNanos;
+    private long lastSnapshotNanos = startNanos;
+    private long lastSnapshotBlocked;
     private boolean acceptPaused;
     private long acceptResumes;
     /** Where rings are made, or null if this store makes none. */
@@ -257,6 +270,7 @@ final class SocketTransport implements Engine.Outbox {
                 work += flushRingBacklogs();
                 settle();
                 holdMemoryBound();
+                answerSnapshots();
                 ringDoorbells(); // last: every reply of this turn is in its ring
                 if (acceptPaused && System.nanoTime() - acceptResumes >= 0) {
                     acceptPaused = false;
@@ -266,6 +280,8 @@ final class SocketTransport implements Engine.Outbox {
                 block = ringClients.isEmpty() || idler.shouldBlock(work + (canPump() ? 1 : 0));
             }
         } finally {
+            running = false;
+            failSnapshots();
             for (Connection c : connections.values().toArray(Connection[]::new)) {
                 close(c);
             }
@@ -293,6 +309,7 @@ final class SocketTransport implements Engine.Outbox {
         for (Connection c : ringClients) {
             pending |= c.state == State.OPEN && !c.ringStalled && c.rings.hasRequests();
         }
+        long blockedFrom = System.nanoTime();
         if (pending) {
             selector.selectNow();
         } else if (deadline == Long.MAX_VALUE) {
@@ -306,6 +323,7 @@ final class SocketTransport implements Engine.Outbox {
                 selector.select(waitMillis);
             }
         }
+        blockedNanos += System.nanoTime() - blockedFrom;
         for (Connection c : ringClients) {
             if (c.state == State.OPEN) {
                 c.rings.engineAsleep(false);
@@ -363,6 +381,59 @@ final class SocketTransport implements Engine.Outbox {
     void stop() {
         running = false;
         selector.wakeup();
+    }
+
+    /** Lets snapshots read shelf objects' metadata from {@code arena} (a read-only view). */
+    void arenaView(MemorySegment arena) {
+        this.arenaView = arena;
+    }
+
+    /**
+     * Asks the engine thread for a snapshot of the store: it is made at the end of the loop's next turn (the loop is
+     * woken if it sleeps), so the asking thread never touches engine state. Fails if the store stops first.
+     */
+    CompletableFuture<StoreSnapshot> snapshot() {
+        CompletableFuture<StoreSnapshot> f = new CompletableFuture<>();
+        snapshotRequests.add(f);
+        if (!running) {
+            failSnapshots();
+        }
+        selector.wakeup();
+        return f;
+    }
+
+    private void answerSnapshots() {
+        if (snapshotRequests.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long elapsed = now - lastSnapshotNanos;
+        double ratio = elapsed <= 0 ? 0 : 1 - (double) (blockedNanos - lastSnapshotBlocked) / elapsed;
+        StoreSnapshot snapshot;
+        try {
+            snapshot = engine.snapshot(arenaView, (now - startNanos - blockedNanos) / 1e9,
+                    Math.max(0, Math.min(1, ratio)));
+        } catch (RuntimeException e) {
+            LOG.error("making a snapshot for the status page failed", e);
+            CompletableFuture<StoreSnapshot> f;
+            while ((f = snapshotRequests.poll()) != null) {
+                f.completeExceptionally(e);
+            }
+            return;
+        }
+        lastSnapshotNanos = now;
+        lastSnapshotBlocked = blockedNanos;
+        CompletableFuture<StoreSnapshot> f;
+        while ((f = snapshotRequests.poll()) != null) {
+            f.complete(snapshot);
+        }
+    }
+
+    private void failSnapshots() {
+        CompletableFuture<StoreSnapshot> f;
+        while ((f = snapshotRequests.poll()) != null) {
+            f.completeExceptionally(new IllegalStateException("the store has stopped"));
+        }
     }
 
     int connectionCount() {

@@ -1,6 +1,7 @@
 package dev.quiver.store;
 
 import dev.quiver.protocol.Sizes;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 
 /**
@@ -14,9 +15,10 @@ import java.nio.file.Path;
  *                    read, replies not yet read, waiting requests); 0 for the default,
  *                    {@link #defaultConnectionMemory()}
  * @param idle        what the engine does between turns without work while clients use command rings (--idle)
+ * @param http        where to serve metrics and the status page (--http), or null for nowhere
  */
 public record StoreConfig(long memoryBytes, Path socket, Path directory, boolean hugePages, long connectionMemory,
-                          IdleMode idle) {
+                          IdleMode idle, InetSocketAddress http) {
     /** The default arena directory. */
     public static final Path DEFAULT_DIRECTORY = Path.of("/dev/shm");
 
@@ -35,6 +37,12 @@ public record StoreConfig(long memoryBytes, Path socket, Path directory, boolean
     /** The least connection memory a store accepts: a few frames of the largest size. */
     public static final long MIN_CONNECTION_MEMORY = 4L * 8 * (1 << 20) + (1 << 20);
 
+    /** A store without an HTTP port. */
+    public StoreConfig(long memoryBytes, Path socket, Path directory, boolean hugePages, long connectionMemory,
+                       IdleMode idle) {
+        this(memoryBytes, socket, directory, hugePages, connectionMemory, idle, null);
+    }
+
     /** A store with the default idle mode ({@link IdleMode#BACKOFF}). */
     public StoreConfig(long memoryBytes, Path socket, Path directory, boolean hugePages, long connectionMemory) {
         this(memoryBytes, socket, directory, hugePages, connectionMemory, IdleMode.BACKOFF);
@@ -47,12 +55,17 @@ public record StoreConfig(long memoryBytes, Path socket, Path directory, boolean
 
     /** The same configuration with another bound on the connections' memory. */
     public StoreConfig withConnectionMemory(long bytes) {
-        return new StoreConfig(memoryBytes, socket, directory, hugePages, bytes, idle);
+        return new StoreConfig(memoryBytes, socket, directory, hugePages, bytes, idle, http);
     }
 
     /** The same configuration with another idle mode. */
     public StoreConfig withIdle(IdleMode mode) {
-        return new StoreConfig(memoryBytes, socket, directory, hugePages, connectionMemory, mode);
+        return new StoreConfig(memoryBytes, socket, directory, hugePages, connectionMemory, mode, http);
+    }
+
+    /** The same configuration serving metrics and the status page on {@code address} (null: not at all). */
+    public StoreConfig withHttp(InetSocketAddress address) {
+        return new StoreConfig(memoryBytes, socket, directory, hugePages, connectionMemory, idle, address);
     }
 
     /** The bound in effect: the configured one, else 256 MiB or a quarter of the heap, whichever is smaller. */

@@ -38,6 +38,9 @@ public final class StoreMain {
             out.printf("quiver store: serving %s with %s of memory (arena %s, pre-faulted in %d ms, pid %d, idle %s)%n",
                     store.socket(), Sizes.format(store.capacity()), store.arenaPath(),
                     store.prefaultTime().toMillis(), ProcessHandle.current().pid(), config.idle());
+            if (store.httpUrl() != null) {
+                out.printf("quiver store: status page %s, metrics %smetrics%n", store.httpUrl(), store.httpUrl());
+            }
             out.flush();
             store.awaitStop();
             store.close(); // returns once a close begun by a signal has removed the files

@@ -2,7 +2,9 @@ package dev.quiver.store;
 
 import dev.quiver.protocol.RingLayout;
 import dev.quiver.protocol.Sizes;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -40,6 +42,8 @@ public final class StoreServer implements AutoCloseable {
     private final ArenaFile arena;
     private final ServerSocketChannel server;
     private final SocketTransport transport;
+    /** The HTTP port's server, or null. */
+    private StoreHttp http;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Throwable failure;
@@ -84,11 +88,22 @@ public final class StoreServer implements AutoCloseable {
             }
             long capacity = arena.size();
             String arenaPath = arena.path().toString();
-            SocketTransport transport = new SocketTransport(server, config.effectiveConnectionMemory(),
-                    outbox -> new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis),
-                    ringsOf(config, arena), config.idle());
+            PrometheusRegistry registry = config.http() == null ? null : new PrometheusRegistry();
+            EngineMetrics metrics = registry == null ? null : new EngineMetrics(registry);
+            SocketTransport transport = new SocketTransport(server, config.effectiveConnectionMemory(), outbox -> {
+                Engine engine = new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis);
+                engine.recordTo(metrics);
+                return engine;
+            }, ringsOf(config, arena), config.idle());
             StoreServer store = new StoreServer(config, socket, lock, arena, server, transport);
+            if (registry != null) {
+                transport.arenaView(arena.readOnlyMapping());
+                store.http = StoreHttp.start(config.http(), transport, registry);
+            }
             store.thread.start();
+            if (store.http != null) {
+                LOG.info("status page on {}, metrics on {}metrics", store.httpUrl(), store.httpUrl());
+            }
             LOG.info("store serving {} with {} of memory in {} (pre-faulted in {} ms)", socket,
                     Sizes.format(arena.size()), arena.path(), arena.prefaultTime().toMillis());
             return store;
@@ -237,6 +252,21 @@ public final class StoreServer implements AutoCloseable {
         return arena.prefaultTime();
     }
 
+    /** Where metrics and the status page are served ({@link StoreConfig#http()} with the port chosen), or null. */
+    public InetSocketAddress httpAddress() {
+        return http == null ? null : http.address();
+    }
+
+    /** The status page's URL ({@code http://HOST:PORT/}), or null without an HTTP port. */
+    public String httpUrl() {
+        if (http == null) {
+            return null;
+        }
+        // The address as configured (a wildcard 0.0.0.0 is bound as ::), with the port as bound.
+        String host = config.http().getAddress().getHostAddress();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + http.address().getPort() + "/";
+    }
+
     /** The configuration it was started with. */
     public StoreConfig config() {
         return config;
@@ -254,6 +284,9 @@ public final class StoreServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (http != null) {
+            http.close();
+        }
         transport.stop();
         try {
             if (Thread.currentThread() != thread) {

@@ -32,6 +32,41 @@ final class StoredObject {
     /** Its place in the engine's creation order, and (once sealed) in its seal order. */
     AppendLog.Node<StoredObject> created;
     AppendLog.Node<StoredObject> sealed;
+    /** The shelf's label of a sealed object, read from its metadata at the first snapshot that looked. */
+    ShelfLabel shelfLabel;
+    boolean labelRead;
+
+    /** What the shelf writes in its objects' metadata: key, version, rows. */
+    record ShelfLabel(String key, long version, long rows) {
+        private static final String PREFIX = "application/vnd.apache.arrow.stream;";
+        /** Longer metadata is not the shelf's. */
+        static final int MAX_METADATA = 512;
+
+        /** The label in {@code metadata}, or null if it is not a shelf object's. */
+        static ShelfLabel parse(String metadata) {
+            if (!metadata.startsWith(PREFIX)) {
+                return null;
+            }
+            String key = null;
+            long version = -1;
+            long rows = -1;
+            for (String part : metadata.substring(PREFIX.length()).split(";")) {
+                String p = part.strip();
+                try {
+                    if (p.startsWith("shelf-key=")) {
+                        key = p.substring("shelf-key=".length());
+                    } else if (p.startsWith("shelf-version=")) {
+                        version = Long.parseLong(p.substring("shelf-version=".length()));
+                    } else if (p.startsWith("rows=")) {
+                        rows = Long.parseLong(p.substring("rows=".length()));
+                    }
+                } catch (NumberFormatException e) {
+                    return null;
+                }
+            }
+            return key == null || key.isEmpty() || version < 0 ? null : new ShelfLabel(key, version, rows);
+        }
+    }
 
     StoredObject(ObjectId id, long offset, long blockSize, long dataSize, long metadataSize, long creator,
                  long createTimeMillis, long createNanos) {
