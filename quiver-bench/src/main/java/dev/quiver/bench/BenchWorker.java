@@ -138,6 +138,8 @@ public final class BenchWorker {
         return switch (a[0]) {
             case "get" -> timed(Integer.parseInt(a[3]), Integer.parseInt(a[4]), () -> get(client, ObjectId.fromHex(a[1]),
                     Long.parseLong(a[2])));
+            case "getfast" -> timed(Integer.parseInt(a[3]), Integer.parseInt(a[4]), () -> get(batchedClient(),
+                    ObjectId.fromHex(a[1]), Long.parseLong(a[2])));
             case "cold" -> cold(ObjectId.fromHex(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]));
             case "sock" -> timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> viaSocket(Long.parseLong(a[1])));
             case "local" -> {

@@ -42,6 +42,7 @@ final class Charts {
         double[] x = rows.stream().mapToDouble(row -> row.size() / 1024.0).toArray();
         series(c, "private memory: sum (limit)", x, rows, row -> row.local().median() / 1e3);
         series(c, "Quiver get + sum", x, rows, row -> row.quiver().median() / 1e3);
+        series(c, "Quiver get + sum, fast path", x, rows, row -> row.quiverFast().median() / 1e3);
         series(c, "Quiver get + sum, first touch", x, rows, row -> row.quiverFirstTouch().median() / 1e3);
         series(c, "Unix socket copy + sum", x, rows, row -> row.socket().median() / 1e3);
         series(c, "Arrow Flight DoGet + sum", x, rows, row -> row.flight().median() / 1e3);

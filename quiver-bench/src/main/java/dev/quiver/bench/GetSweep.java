@@ -14,6 +14,8 @@ import java.util.List;
  *   <li>private memory: sum of the same bytes in the worker's own touched memory (the limit: no transfer at all);</li>
  *   <li>Quiver get: get (one round trip to the store), sum through the read-only view, release; the worker got the
  *       object before, so its mapping's pages are already in its page table (a long-lived worker);</li>
+ *   <li>Quiver get, fast path: the same by a client on the command rings with batched view ends (requests and
+ *       replies in shared memory; the views of many buffers ended in one step, off the caller's thread);</li>
  *   <li>Quiver get, first touch: the same in a fresh connection (fresh mapping), so every 4 KiB page of the object
  *       takes a page fault on first touch (a new worker process);</li>
  *   <li>Unix socket: the bytes sent by the harness process over a Unix-domain socket into a reused, touched buffer,
@@ -24,7 +26,8 @@ import java.util.List;
  */
 final class GetSweep {
     /** Figures in nanoseconds per get, over the repetitions of one size. */
-    record Row(long size, Summary local, Summary quiver, Summary quiverFirstTouch, Summary socket, Summary flight) {}
+    record Row(long size, Summary local, Summary quiver, Summary quiverFast, Summary quiverFirstTouch, Summary socket,
+               Summary flight) {}
 
     static final long CREATE_WAIT_MILLIS = 30_000;
 
@@ -39,14 +42,16 @@ final class GetSweep {
             long expected = Sums.sum(source.asSlice(0, size));
             ObjectId id = put(client, source, size);
             Timings quiver = ask(o, worker, "get " + id + " " + size + " 2 " + reps).expect(expected, "Quiver", size);
+            Timings fast = ask(o, worker, "getfast " + id + " " + size + " 2 " + reps)
+                    .expect(expected, "Quiver (rings, batched view ends)", size);
             Timings cold = ask(o, worker, "cold " + id + " " + size + " " + Math.min(reps, o.coldRepetitions()))
                     .expect(expected, "Quiver (fresh mapping)", size);
             client.delete(id);
             Timings socket = ask(o, worker, "sock " + size + " 2 " + reps).expect(expected, "the socket", size);
             Timings local = ask(o, worker, "local " + size + " 2 " + reps).expect(expected, "private memory", size);
             Timings flight = ask(o, worker, "flight " + size + " 2 " + reps).expect(expected, "Arrow Flight", size);
-            rows.add(new Row(size, local.summary(), quiver.summary(), cold.summary(), socket.summary(),
-                    flight.summary()));
+            rows.add(new Row(size, local.summary(), quiver.summary(), fast.summary(), cold.summary(),
+                    socket.summary(), flight.summary()));
         }
         return rows;
     }
@@ -57,6 +62,7 @@ final class GetSweep {
         o.progress().accept("get: warming up the worker (" + o.jitWarmup() + " iterations per path)");
         ObjectId id = put(client, source, size);
         ask(o, worker, "get " + id + " " + size + " " + o.jitWarmup() + " 1");
+        ask(o, worker, "getfast " + id + " " + size + " " + o.jitWarmup() + " 1");
         client.delete(id);
         ask(o, worker, "sock " + size + " " + o.jitWarmup() + " 1");
         ask(o, worker, "local " + size + " " + o.jitWarmup() + " 1");

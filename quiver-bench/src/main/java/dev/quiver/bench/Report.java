@@ -77,6 +77,9 @@ final class Report {
         out.println("- **Quiver get**: `get` (one round trip to the store), sum through the read-only view of the"
                 + " shared arena, `close` (release, not waited for). The worker read the object before, so the pages"
                 + " are in its page table: a long-lived worker;");
+        out.println("- **Quiver get, fast path**: the same by a client on the command rings (requests and replies"
+                + " in shared memory) with batched view ends (`ClientOptions.withBatchedViewEnds`: the views of"
+                + " buffers obtained together end in one step, off the caller's thread);");
         out.println("- **Quiver get, first touch**: the same on a new connection, i.e. a fresh mapping of the arena, so"
                 + " every 4 KiB page of the object takes a page fault when first read: a new worker process;");
         out.println("- **Unix socket**: the harness process sends the bytes over a Unix-domain socket into a reused,"
@@ -88,13 +91,16 @@ final class Report {
                 + " loopback TCP and sums each batch's data buffer as it arrives.");
         out.println();
         MarkdownTable t = new MarkdownTable("size", "private memory: sum (limit)", "Quiver get + sum",
-                "Quiver get + sum, first touch", "Unix socket copy + sum", "Arrow Flight DoGet + sum",
-                "socket ÷ Quiver", "Flight ÷ Quiver", "Quiver ÷ limit");
+                "Quiver get + sum, fast path", "Quiver get + sum, first touch", "Unix socket copy + sum",
+                "Arrow Flight DoGet + sum", "socket ÷ Quiver", "socket ÷ fast path", "Flight ÷ Quiver",
+                "Quiver ÷ limit");
         for (GetSweep.Row row : r.get()) {
             t.row(Fmt.size(row.size()), Fmt.time(row.local(), Spread.IQR), Fmt.time(row.quiver(), Spread.IQR),
+                    Fmt.time(row.quiverFast(), Spread.IQR),
                     Fmt.time(row.quiverFirstTouch(), Spread.IQR), Fmt.time(row.socket(), Spread.IQR),
                     Fmt.time(row.flight(), Spread.IQR),
                     Fmt.ratio(row.socket().median() / row.quiver().median()),
+                    Fmt.ratio(row.socket().median() / row.quiverFast().median()),
                     Fmt.ratio(row.flight().median() / row.quiver().median()),
                     Fmt.ratio(row.quiver().median() / row.local().median()));
         }
