@@ -64,7 +64,7 @@ class BenchTest {
         assertThat(rows).extracting(r -> r.get(0))
                 .containsExactlyElementsOf(options.getSizes().stream().map(Fmt::size).toList());
         rows.forEach(BenchTest::assertFigures);
-        assertThat(rows.getFirst()).hasSize(9); // size, five ways of reading, three ratios
+        assertThat(rows.getFirst()).hasSize(11); // size, six ways of reading, four ratios
     }
 
     @Test
