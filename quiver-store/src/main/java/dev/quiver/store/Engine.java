@@ -320,16 +320,32 @@ public final class Engine {
         List<Reply.Client> clients = new ArrayList<>();
         sessions.values().stream().filter(x -> x.connected && !x.suspended)
                 .sorted(Comparator.comparingLong(x -> x.id)).limit(FrameCodec.MAX_BATCH).forEach(x -> {
-                    long references = 0;
-                    long bytes = 0;
-                    for (Map.Entry<ObjectId, Integer> held : x.refs.entrySet()) {
-                        references += held.getValue();
-                        bytes += objects.get(held.getKey()).blockSize;
-                    }
+                    long[] held = holding(x);
                     clients.add(new Reply.Client(x.id, FrameCodec.clientName(x.name), x.pid, x.subscriber,
-                            x.refs.size(), references, bytes, x.unsealed.size()));
+                            x.refs.size(), held[0], held[1], x.unsealed.size()));
                 });
         return new Reply.ClientList(clients);
+    }
+
+    /** A client's references, and the bytes of the blocks they hold: {@code [references, bytes]}. */
+    private long[] holding(Session s) {
+        long references = 0;
+        long bytes = 0;
+        for (Map.Entry<ObjectId, Integer> r : s.refs.entrySet()) {
+            references += r.getValue();
+            bytes += objects.get(r.getKey()).blockSize;
+        }
+        return new long[] {references, bytes};
+    }
+
+    /** Adds an object's block to the arena map's cells, as {@code kind}. */
+    private static void paint(long[][] cellBytes, long cell, StoredObject o, int kind) {
+        for (long at = o.offset, end = o.offset + o.blockSize; at < end; ) {
+            int c = (int) (at / cell);
+            long upTo = Math.min(end, (c + 1) * cell);
+            cellBytes[c][kind] += upTo - at;
+            at = upTo;
+        }
     }
 
     /**
@@ -360,12 +376,7 @@ public final class Engine {
                 sealed++;
                 kind = o.refCount > 0 ? 1 : 2;
             }
-            for (long at = o.offset, end = o.offset + o.blockSize; at < end; ) {
-                int c = (int) (at / cell);
-                long upTo = Math.min(end, (c + 1) * cell);
-                cellBytes[c][kind] += upTo - at;
-                at = upTo;
-            }
+            paint(cellBytes, cell, o, kind);
             biggest.add(o);
             if (biggest.size() > StoreSnapshot.BIGGEST) {
                 biggest.poll();
@@ -381,12 +392,7 @@ public final class Engine {
         }
         for (StoredObject o : heldBlocks.values()) {
             if (o.removedWhileHeld) { // gone, but a client's views may still read it: drawn as deleted-but-held
-                for (long at = o.offset, end = o.offset + o.blockSize; at < end; ) {
-                    int c = (int) (at / cell);
-                    long upTo = Math.min(end, (c + 1) * cell);
-                    cellBytes[c][3] += upTo - at;
-                    at = upTo;
-                }
+                paint(cellBytes, cell, o, 3);
             }
         }
         StringBuilder map = new StringBuilder(StoreSnapshot.ARENA_CELLS);
@@ -413,13 +419,8 @@ public final class Engine {
             if (!s.connected || s.suspended) {
                 continue;
             }
-            long refs = 0;
-            long bytes = 0;
-            for (Map.Entry<ObjectId, Integer> r : s.refs.entrySet()) {
-                refs += r.getValue();
-                bytes += objects.get(r.getKey()).blockSize;
-            }
-            clients.add(new StoreSnapshot.ClientHolding(s.id, s.name, s.pid, refs, s.refs.size(), bytes,
+            long[] held = holding(s);
+            clients.add(new StoreSnapshot.ClientHolding(s.id, s.name, s.pid, held[0], s.refs.size(), held[1],
                     s.unsealed.size(), s.gets.size(), s.creates.size(), s.subscriber));
         }
         List<StoreSnapshot.ShelfKey> shelf = new ArrayList<>();
