@@ -9,6 +9,7 @@ import dev.quiver.protocol.ObjectId;
 import dev.quiver.store.StoreServer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -90,9 +91,14 @@ class WriterLifecycleTest {
     @Test
     void aSealedWriterThatIsGarbageCollectedReleasesItsReference() {
         ObjectId id = ObjectId.random();
-        forgetSealedWriter(id);
+        WritableObject forgotten = writer.create(id, 10);
+        forgotten.seal();
         try (Subscription sub = other.subscribe()) {
             assertThat(other.delete(id)).isEqualTo(DeleteOutcome.DEFERRED); // the forgotten writer still holds it
+            // Reachable until the delete is answered (a collection before it would make it DELETED), then
+            // forgotten: an interpreted frame keeps a local alive until it is overwritten.
+            Reference.reachabilityFence(forgotten);
+            forgotten = null;
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (true) {
                 System.gc();
@@ -105,9 +111,6 @@ class WriterLifecycleTest {
         }
     }
 
-    private void forgetSealedWriter(ObjectId id) {
-        writer.create(id, 10).seal();
-    }
 
     @Test
     void anInterruptDoesNotCostTheClientItsConnection() {
