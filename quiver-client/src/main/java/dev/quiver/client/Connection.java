@@ -507,6 +507,7 @@ final class Connection implements AutoCloseable {
             case Request.CreateBatch c -> "CREATE_BATCH";
             case Request.Seal s -> "SEAL";
             case Request.Abort a -> "ABORT";
+            case Request.Publish p -> "PUBLISH";
             case Request.Get g -> "GET";
             case Request.Release r -> "RELEASE";
             case Request.ReleaseHeld r -> "RELEASE_HELD";

@@ -103,9 +103,27 @@ public final class WritableObject implements AutoCloseable {
 
     /**
      * Drops the object as if it had never been created; its memory is free again.
+     *
+     * @throws IllegalStateException if the object was {@linkplain #publish() published} (seal it instead)
      */
     public void abort() {
         writer.abort();
+    }
+
+    /**
+     * Makes the object gettable now, while this writer goes on writing it: for a log that readers follow as it
+     * grows (a stream's segment), not for ordinary objects. Readers get it as usual and read its bytes in place;
+     * what they may read, and when, is for the writer to publish inside the bytes (with release stores, read with
+     * acquire loads). From now on the object cannot be aborted: {@link #close()} seals it as it is, and if this
+     * client goes away first, the store seals it as it is. The content digest is that of the bytes at seal.
+     */
+    public void publish() {
+        writer.publish();
+    }
+
+    /** True once {@link #publish() published}. */
+    public boolean isPublished() {
+        return writer.published;
     }
 
     /** True between create and seal or abort. */
@@ -141,6 +159,7 @@ public final class WritableObject implements AutoCloseable {
         final WrittenRanges written = new WrittenRanges();
         volatile State state = State.WRITING;
         volatile boolean sealed;
+        volatile boolean published;
 
         /**
          * {@code region} (data then metadata) must be scoped by the arena of the lease's generation, a generation of
@@ -164,8 +183,20 @@ public final class WritableObject implements AutoCloseable {
             client.sealed(this);
         }
 
+        synchronized void publish() {
+            requireWriting("publish");
+            if (!published) {
+                client.connection().call(new Request.Publish(lease.id));
+                published = true;
+            }
+        }
+
         synchronized void abort() {
             requireWriting("abort");
+            if (published) {
+                throw new IllegalStateException("cannot abort object " + lease.id + ": it is published, and readers "
+                        + "may hold it; seal it instead (close() does)");
+            }
             StoreUnavailableException lost = client.lostException("cannot abort object " + lease.id);
             if (lost != null) {
                 throw lost;
@@ -181,9 +212,14 @@ public final class WritableObject implements AutoCloseable {
             switch (state) {
                 case WRITING -> {
                     try {
-                        abort();
+                        if (published) {
+                            seal(); // readers may hold it: it ends as it is
+                            lease.release();
+                        } else {
+                            abort();
+                        }
                     } catch (StoreUnavailableException e) {
-                        // the connection is gone: the store discards the unsealed objects of a lost connection
+                        // the connection is gone: the store discards (or, if published, seals) what it was writing
                     }
                 }
                 case SEALED -> lease.release();
@@ -209,6 +245,18 @@ public final class WritableObject implements AutoCloseable {
         public synchronized void run() {
             switch (state) {
                 case WRITING -> {
+                    if (published) {
+                        LOG.warn("published object {} was never sealed or closed; sealing it as it is now that its "
+                                + "WritableObject was garbage-collected", lease.id);
+                        try {
+                            seal();
+                            lease.release();
+                        } catch (RuntimeException e) {
+                            LOG.warn("cannot seal object {}: {}", lease.id, e.getMessage());
+                        }
+                        client.writerClosed(this);
+                        return;
+                    }
                     LOG.warn("object {} was created but never sealed, aborted or closed; aborting it now that its "
                             + "WritableObject was garbage-collected", lease.id);
                     try {

@@ -45,7 +45,8 @@ public final class FrameCodec {
     // Request types.
     static final int CONNECT = 0x01, CREATE = 0x02, CREATE_BATCH = 0x03, SEAL = 0x04, ABORT = 0x05, GET = 0x06,
             RELEASE = 0x07, CONTAINS = 0x08, DELETE = 0x09, LIST = 0x0A, EVICT = 0x0B, HASH = 0x0C,
-            SUBSCRIBE = 0x0D, STATS = 0x0E, RANGE = 0x0F, CLIENTS = 0x11, RELEASE_HELD = 0x12, END_HOLDS = 0x13;
+            SUBSCRIBE = 0x0D, STATS = 0x0E, RANGE = 0x0F, CLIENTS = 0x11, RELEASE_HELD = 0x12, END_HOLDS = 0x13,
+            PUBLISH = 0x14;
     // Reply types.
     static final int CONNECTED = 0x81, CREATED = 0x82, CREATED_BATCH = 0x83, STATUSES = 0x84, OBJECTS = 0x85,
             LISTING = 0x86, EVICTED = 0x87, DIGEST = 0x88, OK = 0x89, STORE_STATS = 0x8A, CLIENT_LIST = 0x8B,
@@ -101,6 +102,7 @@ public final class FrameCodec {
                 yield out;
             }
             case Request.Abort a -> ids(frame(ABORT, requestId, ID), List.of(a.id()), false);
+            case Request.Publish p -> ids(frame(PUBLISH, requestId, ID), List.of(p.id()), false);
             case Request.Get g -> ids(frame(GET, requestId, 8 + 4 + entries(g.ids().size()) * ID)
                     .putLong(g.timeoutMillis()), g.ids(), true);
             case Request.Release r -> ids(frame(RELEASE, requestId, 4 + entries(r.ids().size()) * ID), r.ids(), true);
@@ -251,6 +253,7 @@ public final class FrameCodec {
                     yield new Request.Seal(specs);
                 }
                 case ABORT -> new Request.Abort(ObjectId.read(in));
+                case PUBLISH -> new Request.Publish(ObjectId.read(in));
                 case GET -> {
                     long timeout = in.getLong();
                     yield new Request.Get(idList(in), timeout);

@@ -46,7 +46,7 @@ public sealed interface Reply {
     /** Answers {@link Request.Hash}. */
     record Digest(long digest) implements Reply {}
 
-    /** Answers {@link Request.Abort} and {@link Request.Subscribe}. */
+    /** Answers {@link Request.Abort}, {@link Request.Publish} and {@link Request.Subscribe}. */
     record Ok() implements Reply {}
 
     /** Answers {@link Request.Stats}. Bytes are allocated bytes, 64-byte aligned. */

@@ -43,6 +43,13 @@ public sealed interface Request {
     record Abort(ObjectId id) implements Request {}
 
     /**
+     * Makes an unsealed object this client created visible to gets while its creator goes on writing it (a stream's
+     * log segment, which readers follow as it grows). Readers take references as usual; the creator can no longer
+     * abort it; if the creator goes away without sealing it, the store seals it as it is.
+     */
+    record Publish(ObjectId id) implements Request {}
+
+    /**
      * Gets sealed objects, taking one reference per entry (a repeated id takes one per occurrence). Answers when
      * all are sealed or the timeout passes; missing ones are then reported absent.
      */

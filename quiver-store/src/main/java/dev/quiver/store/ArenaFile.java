@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,6 +201,16 @@ final class ArenaFile implements AutoCloseable {
     /** A read-only view of the whole arena, for the status page's look at shelf objects' metadata. */
     MemorySegment readOnlyMapping() {
         return mapping.asReadOnly();
+    }
+
+    /**
+     * The content digest of the object at {@code offset} (CRC-32C of its data and then its metadata, which follow each
+     * other in the arena), for objects the store seals itself.
+     */
+    long digest(long offset, long dataSize, long metadataSize) {
+        CRC32C crc = new CRC32C();
+        crc.update(mapping.asSlice(offset, dataSize + metadataSize).asByteBuffer());
+        return crc.getValue();
     }
 
     Duration prefaultTime() {

@@ -19,7 +19,7 @@ import java.util.Locale;
 final class EngineMetrics {
     /** Request types, as the {@code op} label spells them. */
     enum Op {
-        CONNECT, CREATE, CREATE_BATCH, SEAL, ABORT, GET, RELEASE, RELEASE_HELD, END_HOLDS, CONTAINS, DELETE, LIST,
+        CONNECT, CREATE, CREATE_BATCH, SEAL, ABORT, PUBLISH, GET, RELEASE, RELEASE_HELD, END_HOLDS, CONTAINS, DELETE, LIST,
         RANGE, EVICT, HASH, SUBSCRIBE, STATS, CLIENTS;
 
         final String label = name().toLowerCase(Locale.ROOT);
@@ -31,6 +31,7 @@ final class EngineMetrics {
                 case Request.CreateBatch _ -> CREATE_BATCH;
                 case Request.Seal _ -> SEAL;
                 case Request.Abort _ -> ABORT;
+                case Request.Publish _ -> PUBLISH;
                 case Request.Get _ -> GET;
                 case Request.Release _ -> RELEASE;
                 case Request.ReleaseHeld _ -> RELEASE_HELD;

@@ -88,11 +88,13 @@ public final class StoreServer implements AutoCloseable {
             }
             long capacity = arena.size();
             String arenaPath = arena.path().toString();
+            ArenaFile arenaFile = arena;
             PrometheusRegistry registry = config.http() == null ? null : new PrometheusRegistry();
             EngineMetrics metrics = registry == null ? null : new EngineMetrics(registry);
             SocketTransport transport = new SocketTransport(server, config.effectiveConnectionMemory(), outbox -> {
                 Engine engine = new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis);
                 engine.recordTo(metrics);
+                engine.digestWith(arenaFile::digest);
                 return engine;
             }, ringsOf(config, arena), config.idle());
             StoreServer store = new StoreServer(config, socket, lock, arena, server, transport);

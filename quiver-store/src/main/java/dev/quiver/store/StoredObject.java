@@ -18,6 +18,8 @@ final class StoredObject {
     ObjectState state = ObjectState.CREATED;
     /** References from all clients; the creator holds one from create until it releases. */
     int refCount = 1;
+    /** Unsealed and yet gettable (Request.Publish): its creator is still appending to it. */
+    boolean published;
     /** Deleted while referenced: invisible to gets, id reserved, freed when the last reference goes. */
     boolean deletePending;
     /**
@@ -87,6 +89,11 @@ final class StoredObject {
     /** Sealed and not deleted: what gets, contains and hash can see. */
     boolean isVisible() {
         return isSealed() && !deletePending;
+    }
+
+    /** Whether a get finds it: visible, or published while still being written. */
+    boolean isGettable() {
+        return (isSealed() || published) && !deletePending;
     }
 
     ObjectInfo info() {
