@@ -77,6 +77,8 @@ public final class Futex {
 
     /**
      * Sleeps while the int at {@code word[offset]} equals {@code expected}, up to {@code timeoutNanos}.
+     * {@link Thread#interrupt()} does not end the sleep (it sends no signal): keep timeouts bounded, and check for
+     * interrupts between sleeps.
      *
      * @return false if the timeout passed; true otherwise: woken by {@link #wake}, the value already differed, the
      *         sleep was interrupted by a signal, or a spurious wake-up. Callers re-check their condition either way.
