@@ -29,8 +29,9 @@ import java.util.stream.Stream;
  * physical limit (memcpy, summing memory) and the alternatives (a socket copy), in one run, on one machine.
  *
  * <p>Processes: this one (the harness) runs an embedded store, the baselines' servers (a Unix socket, Arrow Flight,
- * and for the streams an Aeron media driver and an embedded Kafka broker) and the put section; worker JVMs ({@link BenchWorker}) are the other
- * processes that read objects, run the small-object loops, take the table and consume the streams.
+ * and for the streams an Aeron media driver and an embedded Kafka broker) and the put section; worker JVMs
+ * ({@link BenchWorker}) are the other processes that read objects, run the small-object loops, take the table and
+ * consume the streams.
  * The harness waits for each worker's answer line, never for a time.
  *
  * <pre>{@code

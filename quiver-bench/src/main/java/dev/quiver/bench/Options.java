@@ -167,9 +167,7 @@ public record Options(boolean quickRun,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
                 tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
-                streamRepetitions,
-                arenaDirectory,
-                stepTimeout, command, chartsDirectory, reportFile, progress);
+                streamRepetitions, arenaDirectory, stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
     /** Render charts into {@code directory}; links in the report are relative to {@code reportFile} if given. */
@@ -178,9 +176,7 @@ public record Options(boolean quickRun,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
                 tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
-                streamRepetitions,
-                arenaDirectory,
-                stepTimeout, command, directory, reportFile, progress);
+                streamRepetitions, arenaDirectory, stepTimeout, command, directory, reportFile, progress);
     }
 
     public Options withProgress(Consumer<String> progress) {
@@ -188,9 +184,7 @@ public record Options(boolean quickRun,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
                 tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
-                streamRepetitions,
-                arenaDirectory,
-                stepTimeout, command, chartsDirectory, reportFile, progress);
+                streamRepetitions, arenaDirectory, stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
     private static List<Long> powersOf4(long from, long to) {

@@ -245,11 +245,12 @@ final class Report {
         out.println("- **Quiver stream**: `StreamWriter.append` in the harness (written into the store), each"
                 + " reader's `StreamReader.next` wakes and reads the batch zero-copy;");
         out.println("- **Aeron IPC** (the floor of a log in shared memory between processes): a media driver embedded"
-                + " in the harness (Aeron " + AeronVersion.VERSION + ", directory in " + o.arenaDirectory() + ", threading mode"
-                + " SHARED: one driver thread that backs off to parking, not on the data path of IPC), an exclusive"
-                + " publication on `aeron:ipc` per run; the harness offers each batch as an uncompressed Arrow IPC stream,"
-                + " each reader's subscription polls (100 spins, 100 yields, then parks of 1–100 µs), joins the"
-                + " fragments of a batch larger than the MTU, copies it out and decodes it into vectors;");
+                + " in the harness (Aeron " + AeronVersion.VERSION + ", directory in " + o.arenaDirectory()
+                + ", threading mode SHARED: one driver thread that backs off to parking, not on the data path of"
+                + " IPC), an exclusive publication on `aeron:ipc` per run; the harness offers each batch as an"
+                + " uncompressed Arrow IPC stream, each reader's subscription polls (100 spins, 100 yields, then parks"
+                + " of 1–100 µs), joins the fragments of a batch larger than the MTU, copies it out and decodes it"
+                + " into vectors;");
         out.println("- **Kafka**: an embedded KRaft broker in the harness process, one partition; the harness's"
                 + " producer sends each batch as an uncompressed Arrow IPC stream (linger 0, acks all), each"
                 + " reader's consumer polls and decodes it.");

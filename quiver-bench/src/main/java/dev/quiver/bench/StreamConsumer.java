@@ -5,15 +5,15 @@ import dev.quiver.arrow.StreamEvent;
 import dev.quiver.arrow.StreamReader;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.kafka.ArrowCodec;
+import io.aeron.Aeron;
+import io.aeron.FragmentAssembler;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import io.aeron.Aeron;
-import io.aeron.FragmentAssembler;
-import io.aeron.Subscription;
-import io.aeron.logbuffer.FragmentHandler;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.IdleStrategy;
 import org.apache.arrow.memory.BufferAllocator;
@@ -33,7 +33,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <pre>
  * stream-quiver NAME COUNT             READY once reading, then OK COUNT SUM_BITS LAST_NS HISTOGRAM
- * stream-aeron DIR CHANNEL ID COUNT   the same, from the stream ID of CHANNEL of the media driver in DIR
+ * stream-aeron DIR CHANNEL ID COUNT    the same, from the stream ID of CHANNEL of the media driver in DIR
  * stream-kafka BOOTSTRAP TOPIC COUNT   the same, from partition 0 of the topic
  * </pre>
  * Aeron and Kafka readers decode each batch's Arrow IPC bytes into vectors (a copy); the Quiver reader's vectors
@@ -82,7 +82,7 @@ final class StreamConsumer {
             try (VectorSchemaRoot root = codec.decode(bytes, allocator)) {
                 c.took(List.of(root));
             }
-                    });
+        });
         IdleStrategy idle = StreamSweep.aeronIdleStrategy();
         try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driverDir.toString()));
              Subscription subscription = aeron.addSubscription(channel, streamId)) {
