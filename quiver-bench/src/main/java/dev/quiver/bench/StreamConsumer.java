@@ -131,7 +131,7 @@ final class StreamConsumer {
     }
 
     /** Records one batch: checks that it is the next one, takes its latency, sums its x. */
-    private void took(List<VectorSchemaRoot> batches) {
+    void took(List<VectorSchemaRoot> batches) {
         long now = System.nanoTime();
         BigIntVector t = (BigIntVector) batches.getFirst().getVector("t");
         if (t.get(SEQUENCE_ROW) != taken) {
@@ -144,7 +144,8 @@ final class StreamConsumer {
         last = now;
     }
 
-    private String answer(int count) {
+    /** The answer line: OK COUNT SUM_BITS LAST_NS HISTOGRAM. */
+    String answer(int count) {
         return "OK " + count + " " + Double.doubleToLongBits(sum) + " " + last + " " + BenchWorker.encode(latencies);
     }
 }

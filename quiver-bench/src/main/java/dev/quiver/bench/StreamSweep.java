@@ -172,7 +172,7 @@ final class StreamSweep {
      * A batch of {@code rows} rows: t (set at each send: the send time and the batch's sequence number), x and y
      * (fixed, so every batch sums alike).
      */
-    private static VectorSchemaRoot batch(BufferAllocator allocator, int rows) {
+    static VectorSchemaRoot batch(BufferAllocator allocator, int rows) {
         VectorSchemaRoot b = VectorSchemaRoot.create(SCHEMA, allocator);
         BigIntVector t = (BigIntVector) b.getVector("t");
         Float8Vector x = (Float8Vector) b.getVector("x");
