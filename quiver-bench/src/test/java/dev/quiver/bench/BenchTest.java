@@ -142,7 +142,7 @@ class BenchTest {
         }
         List<List<String>> figures = tables.get(0);
         assertThat(figures).extracting(r -> r.subList(0, 3)).containsExactlyElementsOf(expected);
-        assertThat(figures.getFirst()).hasSize(9); // batch, readers, transport, 2 throughputs, 4 latencies
+        assertThat(figures.getFirst()).hasSize(10); // batch, readers, transport, 2 throughputs, paced rate, 4 latencies
         figures.forEach(r -> assertFigures(r, 3));
         List<List<String>> ratios = tables.get(1);
         assertThat(ratios).extracting(r -> r.subList(0, 2)).containsExactlyElementsOf(expectedRatios);
@@ -165,6 +165,10 @@ class BenchTest {
         assertThat(markdown).contains(Fmt.count(small.bodyBytes()) + " B", Fmt.count(small.batchBytes()) + " B");
         for (StreamSweep.Row row : results.streams()) {
             assertThat(row.batchesPerSecond().n()).isEqualTo(options.streamRepetitions());
+            assertThat(row.pacedRate().n()).isEqualTo(options.streamRepetitions());
+            // the last of N sends is due (N - 1) / rate after the first: at most N / (N - 1) times the rate
+            assertThat(row.pacedRate().median()).as("the paced runs keep to their pace or fall behind it")
+                    .isPositive().isLessThanOrEqualTo(row.rate() * 1.02);
             assertThat(row.p50().median()).isPositive().isLessThanOrEqualTo(row.max());
         }
         // Aeron's driver directory lives only as long as the run
