@@ -575,6 +575,7 @@ class StreamReader:
         self._start = start     # how to find the first segment while the reader has none
         self.position = start if isinstance(start, int) else 0
         self._seg = None        # _Frames of the segment being read
+        self._schema_message = None
         self._at = HEADER       # offset of its next frame
         self._schema = None
         self._dicts = False
@@ -634,7 +635,7 @@ class StreamReader:
     def close(self):
         """Lets the reader's segment go (batches read keep theirs until they are garbage-collected); ``next`` then
         refuses."""
-        self._seg = None
+        self._let_go()
         self._closed = True
 
     def __enter__(self):
@@ -675,6 +676,9 @@ class StreamReader:
         if first is not None:
             return self._enter(first)
         return None
+
+    def _let_go(self):
+        self._seg = self._schema_message = None  # the last views of the segment held by the reader itself
 
     def _attach(self, seg):
         self._seg, self._at = seg, HEADER
@@ -729,7 +733,7 @@ class StreamReader:
             if ftype == END:
                 self.position = max(self.position, seq)
                 self._end = End(seq)
-                self._seg = None
+                self._let_go()
                 return self._end
             if ftype == NEXT:
                 moved = self._move_on(seg.n)

@@ -73,8 +73,13 @@ def test_round_trip_between_clients_is_zero_copy(client, reader_client):
         assert w.end() == 5
     assert r.next(0) == streams.End(5)
     assert r.next(1000) == streams.End(5)
-    [(n, state)] = segments(client, "round-trip")
-    assert state == "SEALED"
+    del ev, column, b
+    gc.collect()
+    [info] = client.range(streams._Ids("round-trip").first, streams._Ids("round-trip").lock, 10)
+    assert (info.state, info.ref_count) == ("SEALED", 0)  # at the end the reader let its segment go
+    r.close()
+    with pytest.raises(ValueError, match="the reader of stream 'round-trip' is closed"):
+        r.next(0)
 
 
 def test_many_batches_across_several_segments(client, reader_client):
@@ -274,3 +279,25 @@ def test_a_killed_writer_leaves_no_torn_batch_and_a_new_writer_continues(store, 
         w.end()
     assert [n for n, _ in segments(client, "killed")] == [0, 1]
     assert r.next(0) == streams.End(5)
+
+
+WAITING_READER = """
+import sys, quiver
+r = quiver.connect(sys.argv[1]).stream_reader(sys.argv[2], start=int(sys.argv[3]))
+for _ in range(int(sys.argv[4])):
+    print("waiting", flush=True)
+    ev = r.next(-1)
+    print("got", ev.seq, ev.table.column("seq").to_pylist(), flush=True)
+"""
+
+
+def test_a_reader_in_another_process_waiting_for_a_batch_is_woken_when_it_is_appended(store, client):
+    with client.stream_writer("wake", streams.Retention(max_batches=8)) as w:
+        w.append(batch(0))
+        py = start_python(WAITING_READER, store.socket, "wake", 1, 4)  # waits with no time limit
+        for seq in range(1, 5):  # across segments of 2 batches
+            assert expect(py, "waiting", guard=60) == ""
+            w.append(batch(seq))
+            assert expect(py, "got", guard=60) == f"{seq} {[seq] * 3}"
+        assert py.wait(timeout=60) == 0
+        w.end()
