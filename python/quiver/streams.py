@@ -286,18 +286,13 @@ def _await_freed(events, lock, deadline):
             return True
 
 
-def _segments(client, ids):
-    """The stream's segments (ObjectInfo), lowest number first."""
-    return client.range(ids.first, ids.lock, 2 ** 31 - 1)
-
-
 _Kept = collections.namedtuple("_Kept", "n batches size newest_ns")
 
 
 class _Writing:
     """The segment a writer appends to: its WritableObject and a numpy view of its data."""
 
-    def __init__(self, client, obj, n, first_seq, schema):
+    def __init__(self, client, obj, n, schema):
         self.obj, self.n, self.schema = obj, n, schema
         conn = client._conn
         self.arena = conn.arena
@@ -308,7 +303,6 @@ class _Writing:
         self.used = HEADER  # offset of the next frame
         self.batches = 0
         self.newest_ns = 0
-        self.first_seq = first_seq
 
     def write_frame(self, ftype, seq, body_len=0, t=None):
         """Writes a frame's header at ``used`` (its body is in place already) and zeroes its padding; returns its
@@ -408,7 +402,7 @@ class StreamWriter:
         """The segments a stream has (as _Kept), the next seq, the newest segment's schema and the next segment
         number; ValueError if the stream was ended."""
         kept, next_seq, schema = [], 0, None
-        infos = _segments(client, ids)
+        infos = client.range(ids.first, ids.lock, 2 ** 31 - 1)
         for i in range(0, len(infos), _wire.MAX_BATCH):
             chunk = infos[i:i + _wire.MAX_BATCH]
             for info, b in zip(chunk, client.get([o.id for o in chunk], NO_WAIT)):
@@ -500,7 +494,7 @@ class StreamWriter:
         n = self._next_segment
         obj = self.client.create(self._ids.segment(n), size, self._ids.metadata)
         try:
-            seg = _Writing(self.client, obj, n, self.next_seq, schema)
+            seg = _Writing(self.client, obj, n, schema)
             seg.mem[:HEADER] = 0  # store memory is not zeroed on create
             seg.mem[:8] = np.frombuffer(MAGIC, dtype=np.uint8)
             struct.pack_into("<QqQq", seg.mem, _SEGNO, n, self.next_seq, seg.capacity, os.getpid())

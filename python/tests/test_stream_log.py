@@ -3,7 +3,6 @@ writers that die, between clients and processes on a real store."""
 
 import gc
 import signal
-import struct
 import time
 
 import numpy as np
