@@ -589,6 +589,8 @@ class StreamReader:
             raise ValueError(f"start is 'earliest', 'latest' or a sequence number >= 0, got {start!r}")
         r = cls(client, ids, start)
         r._pending = r._attach_first()  # a Lost, for the first call
+        if r._seg is None and r._pending is None:
+            r._start = 0  # no segment yet: the stream starts at batch 0, and what retention drops before is Lost
         return r
 
     @property

@@ -300,3 +300,20 @@ def test_a_reader_in_another_process_waiting_for_a_batch_is_woken_when_it_is_app
             assert expect(py, "got", guard=60) == f"{seq} {[seq] * 3}"
         assert py.wait(timeout=60) == 0
         w.end()
+
+
+@pytest.mark.parametrize("start", ["earliest", "latest"])
+def test_a_reader_opened_before_the_stream_starts_at_batch_0_and_is_told_what_retention_dropped(
+        client, reader_client, start):
+    name = f"before-{start}"
+    r = reader_client.stream_reader(name, start=start)
+    with client.stream_writer(name, streams.Retention(max_batches=8)) as w:  # 2 batches a segment
+        for seq in range(12):
+            w.append(batch(seq))
+        first_kept = reader_client.stream_reader(name).next(0).seq
+        assert first_kept > 0
+        assert r.next(0) == streams.Lost(0, first_kept)
+        for seq in range(first_kept, 12):
+            check(r.next(0), seq)
+        w.end()
+    assert r.next(0) == streams.End(12)
