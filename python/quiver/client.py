@@ -511,8 +511,9 @@ class WritableObject:
     """An object being written: ``data`` (and ``metadata``) are mutable pyarrow Buffers over its place in the arena.
 
     As a context manager it seals on success and aborts on an exception (seals, if it was published). After ``seal``
-    or ``abort`` this handle refuses access; a Buffer taken before stays mapped (pyarrow cannot revoke it), and the creator's reference is
-    released only when it is garbage-collected, so the store never gives those bytes to another object meanwhile.
+    or ``abort`` this handle refuses access; a Buffer taken before stays mapped (pyarrow cannot revoke it), and the
+    creator's reference is released only when it is garbage-collected, so the store never gives those bytes to another
+    object meanwhile.
     Never write after sealing: the bytes are immutable for every reader.
     """
 
@@ -597,9 +598,6 @@ class WritableObject:
     def _drop(self):
         self._data = self._metadata = self._block = None
 
-    def __enter__(self):
-        return self
-
     def close(self):
         """Ends the writing: seals a published object as it is, aborts an unpublished one (an object sealed or aborted
         already is left alone)."""
@@ -608,6 +606,9 @@ class WritableObject:
                 self.seal()
             else:
                 self.abort()
+
+    def __enter__(self):
+        return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None or self._published:

@@ -407,7 +407,7 @@ class StreamWriter:
             chunk = infos[i:i + _wire.MAX_BATCH]
             for info, b in zip(chunk, client.get([o.id for o in chunk], NO_WAIT)):
                 if b is None:
-                    continue  # deleted or evicted meanwhile; a segment nobody publishes (none: this writer has the lock)
+                    continue  # deleted or evicted meanwhile (none is unpublished: this writer has the lock)
                 with b:
                     seg = _Frames(b.data, ids.segno(info.id), f"stream '{ids.name}'")
                     batches, newest, last = 0, 0, None
