@@ -317,3 +317,37 @@ def test_a_reader_opened_before_the_stream_starts_at_batch_0_and_is_told_what_re
             check(r.next(0), seq)
         w.end()
     assert r.next(0) == streams.End(12)
+
+
+ROLLING_WRITER = """
+import sys, pyarrow as pa, quiver
+from quiver import streams
+w = quiver.connect(sys.argv[1]).stream_writer(sys.argv[2])
+print("appended", w.append(pa.record_batch({"seq": pa.array([0] * 3, type=pa.int64())})), flush=True)
+# what a crash in the middle of a roll leaves: the next segment created, its header half written, never published
+nxt = w.client.create(w._ids.segment(w._next_segment), 65536)
+print("rolling", flush=True)
+sys.stdin.readline()  # killed here
+"""
+
+
+def test_a_writer_killed_while_it_rolls_leaves_no_segment_and_a_new_writer_continues(store, client, reader_client):
+    py = start_python(ROLLING_WRITER, store.socket, "rolled")
+    assert expect(py, "appended", guard=60) == "0"
+    assert expect(py, "rolling", guard=60) == ""
+    r = reader_client.stream_reader("rolled")
+    check_seq = r.next(5000)
+    assert check_seq.seq == 0
+    assert segments(client, "rolled") == [(0, "CREATED"), (1, "CREATED")]
+    assert r.next(0) == streams.Timeout(1, True)
+    py.send_signal(signal.SIGKILL)
+    py.wait(timeout=60)
+    wait_until(lambda: segments(client, "rolled") == [(0, "SEALED")])  # the unpublished one is gone
+    assert r.next(0) == streams.Timeout(1, False)
+    with client.stream_writer("rolled") as w:
+        assert w.append(pa.record_batch({"seq": pa.array([1] * 3, type=pa.int64())})) == 1
+        ev = r.next(5000)
+        assert (ev.seq, ev.table.column("seq").to_pylist()) == (1, [1] * 3)
+        w.end()
+    assert [n for n, _ in segments(client, "rolled")] == [0, 1]
+    assert r.next(0) == streams.End(2)
