@@ -128,12 +128,7 @@ public final class ArrowStore {
     /** {@link #write(ObjectId, Schema, Iterable, DictionaryProvider)} with other metadata (US-ASCII text). */
     long write(ObjectId id, Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
                String metadata) {
-        Set<Long> missing = missingDictionaries(schema, dictionaries);
-        if (!missing.isEmpty()) {
-            throw new IllegalArgumentException("no dictionary with id " + missing + " for the schema's "
-                    + "dictionary-encoded columns: pass the DictionaryProvider that holds them");
-        }
-        ArrowValidation.validateTable(schema, batches, dictionaries); // nothing invalid is stored
+        checkWritable(schema, batches, dictionaries);
         long size = serialize(schema, batches, dictionaries, SegmentChannel.counting());
         byte[] mediaType = metadata.getBytes(StandardCharsets.US_ASCII);
         try (WritableObject o = client.create(id, size, MemorySegment.ofArray(mediaType))) {
@@ -145,6 +140,16 @@ public final class ArrowStore {
             o.seal();
         }
         return size;
+    }
+
+    /** Refuses what must not be stored: missing dictionaries, invalid batches (nothing invalid is stored). */
+    static void checkWritable(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries) {
+        Set<Long> missing = missingDictionaries(schema, dictionaries);
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("no dictionary with id " + missing + " for the schema's "
+                    + "dictionary-encoded columns: pass the DictionaryProvider that holds them");
+        }
+        ArrowValidation.validateTable(schema, batches, dictionaries);
     }
 
     /**
@@ -177,6 +182,16 @@ public final class ArrowStore {
      */
     static long serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
                           SegmentChannel out) {
+        return serialize(schema, batches, dictionaries, out, true, true);
+    }
+
+    /**
+     * As {@link #serialize(Schema, Iterable, DictionaryProvider, SegmentChannel)}, leaving out the schema message or
+     * the dictionaries if asked: a stream log writes the schema once per segment, and each batch with its
+     * dictionaries.
+     */
+    static long serialize(Schema schema, Iterable<VectorSchemaRoot> batches, DictionaryProvider dictionaries,
+                          SegmentChannel out, boolean withSchema, boolean withDictionaries) {
         IpcOption option = IpcOption.DEFAULT;
         DictionaryProvider provider = dictionaries == null ? new DictionaryProvider.MapDictionaryProvider()
                 : dictionaries;
@@ -187,8 +202,10 @@ public final class ArrowStore {
             for (Field f : schema.getFields()) {
                 fields.add(DictionaryUtility.toMessageFormat(f, provider, dictionaryIds));
             }
-            MessageSerializer.serialize(channel, new Schema(fields, schema.getCustomMetadata()), option);
-            for (long id : dictionaryIds) {
+            if (withSchema) {
+                MessageSerializer.serialize(channel, new Schema(fields, schema.getCustomMetadata()), option);
+            }
+            for (long id : withDictionaries ? dictionaryIds : Set.<Long>of()) {
                 Dictionary dictionary = provider.lookup(id);
                 if (dictionary == null) {
                     throw new IllegalArgumentException("no dictionary " + id + " for a dictionary-encoded column: "

@@ -8,16 +8,34 @@ import java.nio.channels.WritableByteChannel;
 /**
  * A channel that writes into an object's data, front to back, through {@link WritableObject#write} (so the seal
  * need not read the bytes again to digest them); with no object it only counts, which is how the writer learns the
- * exact size of an object before creating it.
+ * exact size of an object before creating it. A bounded channel writes into a region of memory while the bytes fit
+ * and only counts after that (a stream log's writer tries the current segment first).
  */
 final class SegmentChannel implements WritableByteChannel {
     private final WritableObject target;
+    private final MemorySegment region;
     private final long size;
     private long position;
+    private boolean overflowed;
+
+    private SegmentChannel(WritableObject target, MemorySegment region, long size) {
+        this.target = target;
+        this.region = region;
+        this.size = size;
+    }
 
     private SegmentChannel(WritableObject target, long size) {
-        this.target = target;
-        this.size = size;
+        this(target, null, size);
+    }
+
+    /** Writes into {@code region} while the bytes fit; past its end it only counts ({@link #overflowed()}). */
+    static SegmentChannel bounded(MemorySegment region) {
+        return new SegmentChannel(null, region, region.byteSize());
+    }
+
+    /** True if more bytes came than a bounded channel's region holds: the region's bytes are then incomplete. */
+    boolean overflowed() {
+        return overflowed;
     }
 
     /** Writes into the data of {@code target}, {@code size} bytes long, failing if more bytes come. */
@@ -37,7 +55,13 @@ final class SegmentChannel implements WritableByteChannel {
     @Override
     public int write(ByteBuffer src) {
         int n = src.remaining();
-        if (target != null) {
+        if (region != null) {
+            if (!overflowed && n <= size - position) {
+                MemorySegment.copy(MemorySegment.ofBuffer(src), 0, region, position, n);
+            } else {
+                overflowed = true;
+            }
+        } else if (target != null) {
             if (n > size - position) {
                 throw new IllegalStateException("writing past the end of the object (" + size
                         + " bytes): the serialized size changed between measuring and writing");

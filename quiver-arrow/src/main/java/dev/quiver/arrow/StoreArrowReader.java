@@ -2,6 +2,7 @@ package dev.quiver.arrow;
 
 import dev.quiver.client.ObjectBuffer;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -67,9 +68,50 @@ public final class StoreArrowReader extends ArrowReader {
     private boolean dictionaryChangedAfterBatch;
     private ArrowFormatException failure;
 
+    /** The schema a stream log's segment gave, or null to read it from the messages. */
+    private final Schema givenSchema;
+
+    private StoreArrowReader(IpcMessages messages, ArrowBuf whole, Schema schema, BufferAllocator allocator,
+                             String what) {
+        super(allocator);
+        this.what = what;
+        this.messages = messages;
+        this.validator = new VectorValidator(this::dictionarySize, false);
+        this.whole = whole;
+        this.givenSchema = schema;
+    }
+
+    /**
+     * A reader of one batch of a stream log: the IPC messages of a BATCH frame (dictionaries, one record batch, end
+     * of stream) at {@code [bodyOffset, bodyOffset + bodyLength)} of the segment, under the segment's schema (as
+     * {@link #readSchema(MemorySegment, String)} read it). The buffers are slices of {@code segment}, whose
+     * reference this reader takes over: it goes when the reader and its vectors are all closed.
+     */
+    static StoreArrowReader overFrame(ArrowBuf segment, MemorySegment data, long bodyOffset, long bodyLength,
+                                      Schema schema, BufferAllocator allocator, String what) {
+        IpcMessages messages = new IpcMessages(data.asSlice(bodyOffset, bodyLength), what);
+        ArrowBuf body = segment.slice(bodyOffset, bodyLength);
+        try {
+            return new StoreArrowReader(messages, body, schema, allocator, what);
+        } catch (RuntimeException e) {
+            body.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Reads and checks the Schema message at the start of {@code bytes} (an IPC stream with no batches).
+     *
+     * @throws ArrowFormatException if it is not a valid schema
+     */
+    static Schema readSchema(MemorySegment bytes, String what) {
+        return schemaOf(new IpcMessages(bytes, what));
+    }
+
     private StoreArrowReader(ObjectBuffer object, BufferAllocator allocator) {
         super(allocator);
         this.what = "object " + object.id();
+        this.givenSchema = null;
         this.messages = new IpcMessages(object.data(), what);
         this.validator = new VectorValidator(this::dictionarySize, false);
         long address = object.pin();
@@ -140,6 +182,10 @@ public final class StoreArrowReader extends ArrowReader {
 
     @Override
     protected Schema readSchema() {
+        return givenSchema != null ? givenSchema : schemaOf(messages);
+    }
+
+    private static Schema schemaOf(IpcMessages messages) {
         IpcMessages.Entry e = messages.next();
         if (e == null || e.type() != MessageHeader.Schema) {
             throw messages.invalid(e == null ? "it holds no schema" : "it starts with a " + e.typeName()

@@ -7,11 +7,21 @@ package dev.quiver.arrow;
 public sealed interface StreamEvent {
 
     /**
-     * The next batch, read zero-copy. Close it (or its table) when done: it holds the batch in the store until then.
+     * The next batch, read zero-copy. Close it (or its table) when done: it holds its part of the stream's log in the
+     * store until then.
      *
-     * @param seq the batch's sequence number
+     * @param seq         the batch's sequence number
+     * @param table       the batch, over the log's memory
+     * @param bytes       the size of its Arrow IPC form in the log
+     * @param appendNanos when the writer appended it: nanoseconds since the Unix epoch, by the writer's wall clock
+     *                    (for latency figures: compare with {@code Instant.now()} on the same machine)
      */
-    record Batch(long seq, StoredTable table) implements StreamEvent, AutoCloseable {
+    record Batch(long seq, StoredTable table, long bytes, long appendNanos) implements StreamEvent, AutoCloseable {
+        /** When the writer appended it. */
+        public java.time.Instant appendedAt() {
+            return java.time.Instant.ofEpochSecond(0, appendNanos);
+        }
+
         @Override
         public void close() {
             table.close();
@@ -35,6 +45,11 @@ public sealed interface StreamEvent {
      */
     record End(long batches) implements StreamEvent {}
 
-    /** Batch {@code waitingFor} was not sealed within the timeout; the stream goes on. */
-    record Timeout(long waitingFor) implements StreamEvent {}
+    /**
+     * Batch {@code waitingFor} was not appended within the timeout; the stream goes on.
+     *
+     * @param writerAlive whether a writer had the stream open when the timeout came: false once the writer closed
+     *                    or its process died (a new writer may still come and continue the stream)
+     */
+    record Timeout(long waitingFor, boolean writerAlive) implements StreamEvent {}
 }

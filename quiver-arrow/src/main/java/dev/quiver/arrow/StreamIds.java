@@ -8,29 +8,28 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 
 /**
- * How a stream names its objects: the first 12 bytes of SHA-1("quiver.stream/" + name), then the sequence number
- * as 8 big-endian bytes. Ids of one stream are contiguous and sorted by sequence number, so the store's
- * {@code range} finds a stream's first and last batch in one round trip. Sequence number 2⁶⁴−1 (all ones) is not a
- * batch: it names the writer's lock.
+ * How a stream names its objects: the first 12 bytes of SHA-1("quiver.stream/" + name), then a segment number as 8
+ * big-endian bytes. Ids of one stream are contiguous and sorted by segment number, so the store's {@code range}
+ * finds a stream's first and last segment in one round trip. Number 2⁶⁴−1 (all ones) is not a segment: it names the
+ * writer's lock. docs/stream-log.md has the whole format.
  *
- * <p>The name cannot be read back from an id (it is hashed), so each batch also carries it in its metadata, as a
- * parameter of the Arrow stream media type, quoted as RFC 2045 quotes (names may hold {@code ;} and {@code "}):
+ * <p>The name cannot be read back from an id (it is hashed), so each segment also carries it in its metadata, quoted
+ * as RFC 2045 quotes (names may hold {@code ;} and {@code "}):
  * <pre>
- * application/vnd.apache.arrow.stream; stream="NAME"
+ * application/vnd.quiver.stream-log; stream="NAME"
  * </pre>
- * which is how {@link Streams#list} finds streams by name. Batches written without it (by the Python client, or by
- * earlier versions) are still read as batches; only listing does not see them.
+ * which is how {@link Streams#list} finds streams by name.
  */
 final class StreamIds {
     private static final int PREFIX = 12;
-    /** What a named batch's metadata starts with. */
-    private static final String METADATA_PREFIX = ArrowStore.STREAM_MEDIA_TYPE + "; stream=\"";
-    /** Longest metadata of a named batch: a 200-character name, every character escaped. */
+    /** What a segment's metadata starts with. */
+    private static final String METADATA_PREFIX = StreamLog.MEDIA_TYPE + "; stream=\"";
+    /** Longest metadata of a segment: a 200-character name, every character escaped. */
     static final int MAX_METADATA = METADATA_PREFIX.length() + 2 * 200 + 1;
     /** Shortest: a one-character name. */
     static final int MIN_METADATA = METADATA_PREFIX.length() + 2;
 
-    /** The highest sequence number a batch can have, plus one: the lock's. */
+    /** The highest segment number, plus one: the lock's. */
     static final long LOCK = -1L;
 
     private final String name;
@@ -60,8 +59,8 @@ final class StreamIds {
         return prefix.clone();
     }
 
-    /** The metadata of this stream's batches. */
-    String batchMetadata() {
+    /** The metadata of this stream's segments. */
+    String segmentMetadata() {
         return METADATA_PREFIX + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
@@ -83,22 +82,22 @@ final class StreamIds {
         return name.toString();
     }
 
-    /** The id of batch {@code seq} (an unsigned number). */
-    ObjectId batch(long seq) {
+    /** The id of segment {@code n} (an unsigned number). */
+    ObjectId segment(long seq) {
         return ObjectId.of(ByteBuffer.allocate(ObjectId.SIZE).put(prefix).putLong(seq).array());
     }
 
     ObjectId first() {
-        return batch(0);
+        return segment(0);
     }
 
-    /** Exclusive upper bound of batch ids, and the writer lock's id. */
+    /** Exclusive upper bound of segment ids, and the writer lock's id. */
     ObjectId lock() {
-        return batch(LOCK);
+        return segment(LOCK);
     }
 
-    /** The sequence number in a batch id of this stream. */
-    long seqOf(ObjectId id) {
+    /** The segment number in an id of this stream. */
+    long numberOf(ObjectId id) {
         byte[] b = id.toBytes();
         if (!Arrays.equals(b, 0, PREFIX, prefix, 0, PREFIX)) {
             throw new IllegalArgumentException(id + " is not an object of stream " + name);

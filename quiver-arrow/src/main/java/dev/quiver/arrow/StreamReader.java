@@ -4,32 +4,41 @@ import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.ForeignAllocation;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Reads a stream's batches in order, each zero-copy, with a position of its own: readers are independent of each
- * other and of the writer. {@link #next(Duration)} blocks in the store until the next batch is sealed (the seal wakes
- * it: no polling) or the timeout passes, and tells apart a batch, lost batches, the end of the stream and a timeout.
+ * other and of the writer. The reader follows the writer's published position in the stream's log (docs/stream-log.md)
+ * in shared memory: a batch costs no request to the store. {@link #next(Duration)} spins briefly when it has caught
+ * up, then sleeps until the writer wakes it (a futex on the log segment) or the timeout passes, and tells apart a
+ * batch, lost batches, the end of the stream and a timeout (which says whether a writer is alive).
  *
- * <p>Holds nothing in the store between calls (each batch is released by closing it). Not thread-safe: one
- * reader per thread.
+ * <p>The reader holds the segment it reads (one store reference) until it moves past it or is closed; each batch
+ * holds its segment until the batch is closed. Close the reader when done. Not thread-safe: one reader per thread.
  */
-public final class StreamReader {
+public final class StreamReader implements AutoCloseable {
+    /** How long a reader that caught up spins on the published position before it sleeps. */
+    static final long SPIN_NANOS = 30_000;
+    /** The longest sleep between checks that the writer is still there. */
+    static final long SLICE_NANOS = 100_000_000;
 
     /** Where a new reader starts. */
     public sealed interface Start {
         /** At the oldest batch still kept (or at 0 if none was written yet). */
         Start EARLIEST = new Earliest();
-        /** At the newest batch sealed so far (or at 0 if none was written yet). */
+        /** At the newest batch published so far (or at the next one if none was written yet). */
         Start LATEST = new Latest();
 
         /**
          * At a given sequence number (batches before it are not read; if it is gone, a Lost comes first; beyond the
-         * end of an ended stream, the End comes after the first timeout).
+         * end of an ended stream, the End comes).
          */
         static Start at(long seq) {
             if (seq < 0) {
@@ -45,26 +54,146 @@ public final class StreamReader {
         record At(long seq) implements Start {}
     }
 
+    /**
+     * A segment this reader holds: the store reference goes when the reader has left it and every batch of it is
+     * closed. The batches share one Arrow allocation over the segment, made when the first of them is loaded and
+     * gone with the last; the reader itself holds none, so a reader never closed holds no allocator memory.
+     */
+    private static final class Segment {
+        final long number;
+        final MemorySegment data;
+        private final ObjectBuffer buffer;
+        private final long address;
+        private ArrowBuf batches;
+        private boolean left;
+        Schema schema;
+
+        Segment(long number, ObjectBuffer buffer) {
+            this.number = number;
+            this.buffer = buffer;
+            this.data = buffer.data();
+            this.address = buffer.pin();
+        }
+
+        /** The allocation for one more batch (a reference the batch's reader owns). */
+        synchronized ArrowBuf forBatch(BufferAllocator allocator) {
+            if (batches == null) {
+                batches = allocator.wrapForeignAllocation(new ForeignAllocation(data.byteSize(), address) {
+                    @Override
+                    protected void release0() {
+                        released();
+                    }
+                });
+            } else {
+                batches.getReferenceManager().retain();
+            }
+            return batches;
+        }
+
+        /** The last batch over the segment was closed. */
+        private synchronized void released() {
+            batches = null;
+            if (left) {
+                buffer.close();
+            }
+        }
+
+        /** The reader moved past the segment, or was closed. */
+        synchronized void leave() {
+            left = true;
+            if (batches == null) {
+                buffer.close();
+            }
+        }
+
+        long firstSeq() {
+            return data.get(StreamLog.LONG, StreamLog.FIRST_SEQ);
+        }
+    }
+
     private final ArrowStore arrow;
     private final StreamIds ids;
+    /** The segment read now, or null while waiting for segment {@link #number} to appear. */
+    private Segment segment;
+    private long number;
+    /** Where the next frame starts in {@link #segment}. */
+    private long offset;
     private long next;
     private StreamEvent.End end;
+    private boolean closed;
 
-    private StreamReader(ArrowStore arrow, StreamIds ids, long next) {
+    private StreamReader(ArrowStore arrow, StreamIds ids) {
         this.arrow = arrow;
         this.ids = ids;
-        this.next = next;
     }
 
     /** Opens a reader of stream {@code name}; the stream need not exist yet. */
     public static StreamReader open(ArrowStore arrow, String name, Start start) {
-        StreamIds ids = new StreamIds(name);
-        long next = switch (start) {
-            case Start.At at -> at.seq();
-            case Start.Earliest e -> firstSealed(arrow.client(), ids, false).orElse(0L);
-            case Start.Latest l -> firstSealed(arrow.client(), ids, true).orElse(0L);
-        };
-        return new StreamReader(arrow, ids, next);
+        StreamReader r = new StreamReader(arrow, new StreamIds(name));
+        try {
+            switch (start) {
+                case Start.Earliest e -> r.startAtFirst();
+                case Start.Latest l -> r.startAtLatest();
+                case Start.At at -> r.startAt(at.seq());
+            }
+            return r;
+        } catch (RuntimeException e) {
+            r.close();
+            throw e;
+        }
+    }
+
+    private void startAtFirst() {
+        for (ObjectInfo o : arrow.client().range(ids.first(), ids.lock(), 8, false)) {
+            if (enter(ids.numberOf(o.id()))) {
+                next = segment.firstSeq();
+                return;
+            }
+        }
+        number = 0; // nothing yet: wait for the first segment
+    }
+
+    private void startAtLatest() {
+        for (ObjectInfo o : arrow.client().range(ids.first(), ids.lock(), 8, true)) {
+            if (enter(ids.numberOf(o.id()))) {
+                next = segment.firstSeq();
+                // the last published batch, or after the end of what is published
+                long published = StreamLog.published(segment.data);
+                long lastBatch = -1;
+                for (long at = StreamLog.FRAMES; at < StreamLog.FRAMES + published; ) {
+                    StreamLog.Frame f = frame(at, published);
+                    if (f.type() == StreamLog.BATCH) {
+                        lastBatch = f.seq();
+                    } else if (f.type() == StreamLog.END) {
+                        lastBatch = -1; // ended: the latest place is the end
+                        next = f.seq();
+                    }
+                    at = f.next();
+                }
+                if (lastBatch >= 0) {
+                    next = lastBatch;
+                }
+                return;
+            }
+        }
+        number = 0;
+    }
+
+    /** Positions at {@code seq}: the newest segment starting at or before it. */
+    private void startAt(long seq) {
+        List<ObjectInfo> segments = arrow.client().range(ids.first(), ids.lock(), Integer.MAX_VALUE, true);
+        for (ObjectInfo o : segments) {
+            if (!enter(ids.numberOf(o.id()))) {
+                continue;
+            }
+            if (segment.firstSeq() <= seq || o == segments.getLast()) {
+                next = seq; // batches before it are skipped; one before the oldest kept is a Lost
+                return;
+            }
+            leave();
+        }
+        number = 0;
+        next = seq;
     }
 
     /** The stream's name. */
@@ -78,110 +207,236 @@ public final class StreamReader {
     }
 
     /**
-     * The sequence number of the newest batch sealed so far (an end marker is not a batch), or -1 if the stream
-     * keeps none. For monitoring how far behind a reader is; one or two round trips.
+     * The sequence number of the newest batch published so far, or -1 if the stream keeps none. For monitoring how
+     * far behind a reader is; one or two round trips.
      */
     public long newestSeq() {
-        QuiverClient client = arrow.client();
-        for (ObjectInfo o : client.range(ids.first(), ids.lock(), 8, true)) {
-            if (o.state() == ObjectState.SEALED) {
-                long seq = ids.seqOf(o.id());
-                return isEndMarker(client, o) ? seq - 1 : seq;
-            }
-        }
-        return -1;
-    }
-
-    /**
-     * What the store records of batch {@code seq} (its size, when it was created and how long it took to seal),
-     * while it is kept and sealed. One round trip.
-     */
-    public Optional<ObjectInfo> info(long seq) {
-        if (seq < 0) {
-            throw new IllegalArgumentException("sequence numbers start at 0, got " + seq);
-        }
-        return arrow.client().range(ids.batch(seq), ids.batch(seq + 1), 1, false).stream()
-                .filter(o -> o.state() == ObjectState.SEALED).findFirst();
+        return Streams.newestSeq(arrow.client(), ids);
     }
 
     /**
      * The next event: the next batch (close it when done), the batches lost since the last event, the end of the
      * stream, or a timeout.
      *
-     * @param timeout how long to wait for the next batch to be sealed
+     * @param timeout how long to wait for the next batch
      */
     public StreamEvent next(Duration timeout) {
+        if (closed) {
+            throw new IllegalStateException("the reader of stream '" + ids.name() + "' is closed");
+        }
         if (end != null) {
             return end;
         }
-        QuiverClient client = arrow.client();
-        Optional<ObjectBuffer> got = client.get(ids.batch(next), QuiverClient.NO_WAIT);
-        if (got.isEmpty()) {
-            // Not sealed: not written yet, being written, or already gone. If a later batch exists, the writer has
-            // moved past this one, so it is gone: say exactly which ones.
-            List<ObjectInfo> later = client.range(ids.batch(next), ids.lock(), 1, false);
-            if (!later.isEmpty() && ids.seqOf(later.getFirst().id()) > next) {
-                StreamEvent.Lost lost = new StreamEvent.Lost(next, ids.seqOf(later.getFirst().id()));
-                next = lost.toSeq();
-                return lost;
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        while (true) {
+            if (segment == null) {
+                StreamEvent e = findSegment(deadline);
+                if (e != null) {
+                    return e;
+                }
+                continue;
             }
-            got = client.get(ids.batch(next), Math.max(1, timeout.toMillis()));
-            if (got.isEmpty()) {
-                return afterTimeout(client);
+            long published = StreamLog.published(segment.data);
+            if (offset < StreamLog.FRAMES + published) {
+                StreamEvent e = frameEvent(frame(offset, published));
+                if (e != null) {
+                    return e;
+                }
+                continue;
+            }
+            StreamEvent e = await(published, deadline);
+            if (e != null) {
+                return e;
             }
         }
-        ObjectBuffer b = got.get();
-        if (StreamWriter.isEnd(b)) {
-            try (b) {
-                end = new StreamEvent.End(b.data().get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(
-                        ByteOrder.LITTLE_ENDIAN), 0));
+    }
+
+    /** Acts on one frame; returns the event it makes, or null to go on reading. */
+    private StreamEvent frameEvent(StreamLog.Frame f) {
+        offset = f.next();
+        switch (f.type()) {
+            case StreamLog.SCHEMA -> {
+                readSchema(f);
+                if (f.seq() > next) { // the segment starts later than expected: what lay between is gone
+                    StreamEvent.Lost lost = new StreamEvent.Lost(next, f.seq());
+                    next = f.seq();
+                    return lost;
+                }
+                return null;
             }
-            return end;
+            case StreamLog.BATCH -> {
+                if (f.seq() < next) {
+                    return null; // before the start asked for
+                }
+                if (f.seq() > next) {
+                    throw new ArrowFormatException("stream '" + ids.name() + "' skips from batch " + next + " to "
+                            + f.seq() + " inside segment " + segment.number + ": not a valid log");
+                }
+                next = f.seq() + 1;
+                return new StreamEvent.Batch(f.seq(), load(f), f.bodyLength(), f.appendNanos());
+            }
+            case StreamLog.NEXT -> {
+                leave();
+                number++;
+                return null;
+            }
+            default -> { // END
+                end = new StreamEvent.End(f.seq());
+                leave();
+                return end;
+            }
         }
-        long seq = next++;
-        return new StreamEvent.Batch(seq, StoredTable.load(ids.batch(seq), StoreArrowReader.open(b, arrow.allocator()),
-                arrow.allocator()));
+    }
+
+    private StoredTable load(StreamLog.Frame f) {
+        if (segment.schema == null) {
+            throw new ArrowFormatException("stream '" + ids.name() + "': segment " + segment.number
+                    + " has a batch before its schema");
+        }
+        StoreArrowReader r = StoreArrowReader.overFrame(segment.forBatch(arrow.allocator()), segment.data, f.body(),
+                f.bodyLength(),
+                segment.schema, arrow.allocator(), "batch " + f.seq() + " of stream '" + ids.name() + "'");
+        return StoredTable.load(ids.segment(segment.number), r, arrow.allocator());
+    }
+
+    private void readSchema(StreamLog.Frame f) {
+        if (segment.schema == null) {
+            segment.schema = StoreArrowReader.readSchema(segment.data.asSlice(f.body(), f.bodyLength()),
+                    "the schema of stream '" + ids.name() + "'");
+        }
     }
 
     /**
-     * Nothing was sealed at {@code next} in time. Usually the writer has simply not got there yet: a timeout. But
-     * the batch may have been sealed and removed between the check above and the wait (a reader descheduled for a
-     * moment, a short retention): then a later batch exists and it is a loss. And a reader placed beyond the end
-     * of an ended stream would wait forever: it sees the end.
+     * Caught up with the writer: spins briefly, then sleeps on the segment's wake word in slices. After a slice
+     * with nothing new, checks whether the writer is gone (its segment sealed without NEXT or END), and whether a
+     * new writer continued in a later segment.
      */
-    private StreamEvent afterTimeout(QuiverClient client) {
-        List<ObjectInfo> later = client.range(ids.batch(next), ids.lock(), 1, false);
-        if (!later.isEmpty()) {
-            long seq = ids.seqOf(later.getFirst().id());
-            if (seq > next) {
-                StreamEvent.Lost lost = new StreamEvent.Lost(next, seq);
-                next = seq;
-                return lost;
+    private StreamEvent await(long published, long deadline) {
+        long now = System.nanoTime();
+        long spinUntil = Math.min(deadline, now + SPIN_NANOS);
+        while (now < spinUntil) {
+            if (StreamLog.published(segment.data) != published) {
+                return null;
             }
-            return new StreamEvent.Timeout(next);
+            Thread.onSpinWait();
+            now = System.nanoTime();
         }
-        List<ObjectInfo> before = client.range(ids.first(), ids.batch(next), 1, true);
-        if (!before.isEmpty() && isEndMarker(client, before.getFirst())) {
-            end = new StreamEvent.End(ids.seqOf(before.getFirst().id()));
-            return end;
+        if (now >= deadline) {
+            return timeout();
         }
-        return new StreamEvent.Timeout(next);
-    }
-
-    /** Whether a listed object is the stream's end marker (8 bytes of data; an Arrow IPC stream is longer). */
-    static boolean isEndMarker(QuiverClient client, ObjectInfo o) {
-        return o.state() == ObjectState.SEALED && o.dataSize() == Long.BYTES
-                && o.metadataSize() == StreamWriter.END_MEDIA_TYPE.length() && StreamWriter.isEnd(client, o.id());
-    }
-
-    /** The sequence number of the first (or last) sealed batch, if any. */
-    private static Optional<Long> firstSealed(QuiverClient client, StreamIds ids, boolean last) {
-        // Only a batch being written (at most one) or gone can be unsealed: a few entries are plenty.
-        for (ObjectInfo o : client.range(ids.first(), ids.lock(), 8, last)) {
-            if (o.state() == ObjectState.SEALED) {
-                return Optional.of(ids.seqOf(o.id()));
+        long slice = Math.min(SLICE_NANOS, deadline - now);
+        StreamLog.sleep(segment.data, published, slice);
+        if (StreamLog.published(segment.data) != published) {
+            return null;
+        }
+        if (System.nanoTime() - now >= slice) { // a whole slice with nothing new
+            if (moveOnIfAbandoned()) {
+                return null;
+            }
+            if (System.nanoTime() >= deadline) {
+                return timeout();
             }
         }
-        return Optional.empty();
+        return null;
+    }
+
+    /** If the writer left this segment without NEXT (it died, or closed) and a later segment exists, moves there. */
+    private boolean moveOnIfAbandoned() {
+        List<ObjectInfo> here = arrow.client().range(ids.segment(segment.number), ids.lock(), 2, false);
+        boolean sealed = !here.isEmpty() && here.getFirst().state() == ObjectState.SEALED;
+        if (sealed && StreamLog.published(segment.data) == offset - StreamLog.FRAMES && here.size() > 1) {
+            leave();
+            number = ids.numberOf(here.get(1).id());
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Waits for segment {@link #number} to be published (a get that the store wakes), or finds that it is gone and
+     * a later one exists (a Lost, or a new writer's segment after a crash).
+     */
+    private StreamEvent findSegment(long deadline) {
+        QuiverClient client = arrow.client();
+        if (enter(number)) {
+            return afterEnter();
+        }
+        List<ObjectInfo> later = client.range(ids.segment(number), ids.lock(), 1, false);
+        if (!later.isEmpty() && ids.numberOf(later.getFirst().id()) > number) {
+            if (enter(ids.numberOf(later.getFirst().id()))) {
+                return afterEnter();
+            }
+            return null; // gone meanwhile: look again
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            return timeout();
+        }
+        long wait = Math.max(1, Math.min(SLICE_NANOS, left) / 1_000_000);
+        Optional<ObjectBuffer> got = client.get(ids.segment(number), wait);
+        if (got.isPresent()) {
+            take(number, got.get());
+            return afterEnter();
+        }
+        return System.nanoTime() >= deadline ? timeout() : null;
+    }
+
+    /** Entered a segment while looking for {@link #next}: anything before its first batch is gone. */
+    private StreamEvent afterEnter() {
+        long first = segment.firstSeq();
+        if (first > next) {
+            StreamEvent.Lost lost = new StreamEvent.Lost(next, first);
+            next = first;
+            return lost;
+        }
+        return null;
+    }
+
+    /** Takes segment {@code n} if the store has it published; false if not. */
+    private boolean enter(long n) {
+        Optional<ObjectBuffer> got = arrow.client().get(ids.segment(n), QuiverClient.NO_WAIT);
+        if (got.isEmpty()) {
+            return false;
+        }
+        take(n, got.get());
+        return true;
+    }
+
+    private void take(long n, ObjectBuffer buffer) {
+        Segment s;
+        try {
+            StreamLog.checkHeader(buffer.data(), n, ids.name());
+            s = new Segment(n, buffer);
+        } catch (RuntimeException e) {
+            buffer.close();
+            throw e;
+        }
+        segment = s;
+        number = n;
+        offset = StreamLog.FRAMES;
+    }
+
+    /** Lets go of the current segment (its batches still open keep it). */
+    private void leave() {
+        if (segment != null) {
+            segment.leave();
+            segment = null;
+        }
+    }
+
+    private StreamLog.Frame frame(long at, long published) {
+        return StreamLog.Frame.read(segment.data, at, published, ids.name());
+    }
+
+    /** A timeout, saying whether a writer is alive (one or two round trips). */
+    private StreamEvent.Timeout timeout() {
+        return new StreamEvent.Timeout(next, Streams.writerAlive(arrow.client(), ids));
+    }
+
+    /** Lets go of the segment this reader holds. Batches still open keep theirs. */
+    @Override
+    public void close() {
+        closed = true;
+        leave();
     }
 }

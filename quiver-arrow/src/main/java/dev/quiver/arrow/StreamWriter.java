@@ -9,61 +9,103 @@ import dev.quiver.client.Subscription;
 import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
-import dev.quiver.protocol.ObjectState;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * Appends Arrow batches to a named stream: each batch is one sealed object, numbered 0, 1, 2, ... Readers
- * ({@link StreamReader}) see a batch only once it is sealed, so never half-written.
+ * Appends Arrow batches to a named stream, numbered 0, 1, 2, ...: a log in the store's shared memory that readers
+ * ({@link StreamReader}) follow without asking the store for each batch. The log is a sequence of segments (store
+ * objects the writer creates and publishes); each batch is written in place as one framed Arrow IPC record batch,
+ * then made visible by publishing the segment's position (a release store) and waking sleeping readers (a futex).
+ * A batch is never seen half-written. The format is in docs/stream-log.md.
  *
  * <p><b>One writer per stream.</b> A writer holds the stream's lock object for as long as it is open; a second writer
  * is refused with {@link StreamWriterConflictException}, or waits for the first to let go
  * ({@link #open(ArrowStore, String, Retention, Duration)}). The lock is sealed and deleted at once while its writer
  * still holds it, so the store keeps its id reserved (invisible to gets) until the writer releases it: when the writer
  * closes, or its process dies and the store drops its references, the lock is freed and subscribers are notified
- * ({@code DELETED}). When a writer's process dies, the store also aborts any batch it was writing, and a new writer
- * continues after the last sealed batch.
+ * ({@code DELETED}). When a writer's process dies, the store seals the segment it was writing as it is: every batch
+ * published stays readable, and a new writer continues after the last one, in a new segment.
  *
- * <p>{@link #end()} writes an explicit end-of-stream marker in the next sequence number: readers see
- * {@link StreamEvent.End}, which a timeout can never be mistaken for. The writer never waits for readers; old
- * batches go according to the {@link Retention}, and readers that fall behind are told what they lost.
+ * <p>{@link #end()} writes an explicit end of stream: readers see {@link StreamEvent.End}, which a timeout can never
+ * be mistaken for. The writer never waits for readers; old segments go according to the {@link Retention}, and
+ * readers that fall behind are told exactly what they lost. Not thread-safe beyond its synchronized methods: one
+ * writer thread is the intended use.
  */
 public final class StreamWriter implements AutoCloseable {
-    /** The metadata of a stream's end-of-stream marker object (whose data is the batch count, 8 bytes LE). */
-    public static final String END_MEDIA_TYPE = "application/vnd.quiver.stream-end";
+    /** Smallest and largest usual segment; a batch larger than that gets a segment of its own size. */
+    static final long MIN_SEGMENT = 64 << 10;
+    static final long MAX_SEGMENT = 1 << 20;
 
-    private record Kept(long seq, long bytes) {}
+    /** What retention counts of one segment. */
+    private static final class Kept {
+        final long number;
+        long batches;
+        long bytes;
+        long newestNanos;
+
+        Kept(long number) {
+            this.number = number;
+        }
+    }
+
+    /** The segment being appended to. */
+    private static final class Current {
+        final WritableObject object;
+        final MemorySegment data;
+        final long number;
+        final Schema schema;
+        final Kept kept;
+        /** Frame bytes published after {@link StreamLog#FRAMES}. */
+        long position;
+
+        Current(WritableObject object, long number, Schema schema, Kept kept) {
+            this.object = object;
+            this.data = object.data();
+            this.number = number;
+            this.schema = schema;
+            this.kept = kept;
+        }
+    }
 
     private final ArrowStore arrow;
     private final StreamIds ids;
     private final Retention retention;
     private final WritableObject lock;
+    private final long segmentBytes;
+    private final long segmentBatches;
+    /** A segment holding this many bytes of batches takes no more (a quarter of the byte retention). */
+    private final long segmentBatchBytes;
+    private final byte[] metadata;
     private final ArrayDeque<Kept> kept = new ArrayDeque<>();
+    private long keptBatches;
     private long keptBytes;
+    private Current current;
+    private long nextNumber;
     private long next;
     private boolean ended;
 
-    private StreamWriter(ArrowStore arrow, StreamIds ids, Retention retention, WritableObject lock, long next) {
+    private StreamWriter(ArrowStore arrow, StreamIds ids, Retention retention, WritableObject lock) {
         this.arrow = arrow;
         this.ids = ids;
         this.retention = retention;
         this.lock = lock;
-        this.next = next;
+        this.segmentBytes = Math.clamp(retention.maxBytes() / 4, MIN_SEGMENT, MAX_SEGMENT);
+        this.segmentBatches = Math.max(1, retention.maxBatches() / 4);
+        this.segmentBatchBytes = Math.max(1, retention.maxBytes() / 4);
+        this.metadata = ids.segmentMetadata().getBytes(StandardCharsets.US_ASCII);
     }
 
     /**
      * Opens stream {@code name} for writing: a new stream starts at 0, an existing one continues after its last
-     * sealed batch (a writer that died mid-batch left nothing behind).
+     * published batch (a writer that died mid-batch left nothing of that batch behind).
      *
      * @throws StreamWriterConflictException if another writer has the stream open
      * @throws IllegalStateException         if the stream was ended
@@ -77,30 +119,53 @@ public final class StreamWriter implements AutoCloseable {
             // end is announced to subscribers (an unsealed object's abort is not), which is what waiting writers watch.
             lock.seal();
             client.delete(ids.lock());
-            List<ObjectInfo> existing = client.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false);
-            long next = 0;
-            List<Kept> previous = new ArrayList<>();
-            for (ObjectInfo o : existing) {
-                if (o.state() != ObjectState.SEALED) {
-                    continue;
-                }
-                long seq = ids.seqOf(o.id());
-                previous.add(new Kept(seq, o.dataSize())); // as append counts: the Arrow IPC bytes
-                next = seq + 1;
-            }
-            // Nothing follows an end marker, so only the newest object can be one: one get, not one per batch.
-            if (!previous.isEmpty() && isEnd(client, ids.batch(next - 1))) {
-                throw new IllegalStateException("stream '" + name + "' was ended after " + (next - 1)
-                        + " batches; it cannot be appended to (delete it with quiver streams rm " + name
-                        + ", or use another name)");
-            }
-            StreamWriter w = new StreamWriter(arrow, ids, retention, lock, next);
-            previous.forEach(w::keep);
+            StreamWriter w = new StreamWriter(arrow, ids, retention, lock);
+            w.resume();
             w.applyRetention();
             return w;
         } catch (RuntimeException e) {
             lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Reads the segments a previous writer left (all sealed: this writer holds the lock, so any earlier writer is
+     * gone) to continue after the last published batch and to count them for retention.
+     */
+    private void resume() {
+        QuiverClient client = arrow.client();
+        for (ObjectInfo o : client.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false)) {
+            long number = ids.numberOf(o.id());
+            nextNumber = number + 1;
+            Optional<ObjectBuffer> got = client.get(o.id(), QuiverClient.NO_WAIT);
+            if (got.isEmpty()) {
+                continue; // evicted or deleted since the range
+            }
+            try (ObjectBuffer b = got.get()) {
+                MemorySegment data = b.data();
+                StreamLog.checkHeader(data, number, ids.name());
+                long published = StreamLog.published(data);
+                Kept k = new Kept(number);
+                for (long at = StreamLog.FRAMES; at < StreamLog.FRAMES + published; ) {
+                    StreamLog.Frame f = StreamLog.Frame.read(data, at, published, ids.name());
+                    switch (f.type()) {
+                        case StreamLog.SCHEMA, StreamLog.NEXT -> next = f.seq();
+                        case StreamLog.BATCH -> {
+                            next = f.seq() + 1;
+                            k.batches++;
+                            k.bytes += f.bodyLength();
+                            k.newestNanos = f.appendNanos();
+                        }
+                        case StreamLog.END -> throw new IllegalStateException("stream '" + ids.name()
+                                + "' was ended after " + f.seq() + " batches; it cannot be appended to (delete it "
+                                + "with quiver streams rm " + ids.name() + ", or use another name)");
+                        default -> { }
+                    }
+                    at = f.next();
+                }
+                keep(k);
+            }
         }
     }
 
@@ -191,15 +256,93 @@ public final class StreamWriter implements AutoCloseable {
         return append(batch, null);
     }
 
-    /** Appends the root's current batch, with the dictionaries of its dictionary-encoded columns. */
+    /**
+     * Appends the root's current batch, with the dictionaries of its dictionary-encoded columns; returns its sequence
+     * number. The batch is copied into the log (its Arrow IPC form) and visible to readers when this returns.
+     *
+     * @throws IllegalArgumentException if the batch is invalid (nothing is appended)
+     * @throws dev.quiver.client.StoreFullException if a new segment does not fit in the store
+     */
     public synchronized long append(VectorSchemaRoot batch, DictionaryProvider dictionaries) {
         requireOpen();
+        Schema schema = batch.getSchema();
+        ArrowStore.checkWritable(schema, List.of(batch), dictionaries); // nothing invalid goes into the log
+        Current c = current;
+        if (c == null || (c.schema != schema && !c.schema.equals(schema)) || c.kept.batches >= segmentBatches
+                || c.kept.bytes >= segmentBatchBytes) {
+            c = roll(schema, dictionaries, 0);
+        }
+        long at = StreamLog.FRAMES + c.position;
+        long room = c.data.byteSize() - at - 2L * StreamLog.FRAME_HEADER; // keeps room for a NEXT frame
+        SegmentChannel body = SegmentChannel.bounded(c.data.asSlice(at + StreamLog.FRAME_HEADER, Math.max(0, room)));
+        long bodyLength = ArrowStore.serialize(schema, List.of(batch), dictionaries, body, false, true);
+        if (body.overflowed()) {
+            c = roll(schema, dictionaries, bodyLength);
+            at = StreamLog.FRAMES + c.position;
+            body = SegmentChannel.bounded(c.data.asSlice(at + StreamLog.FRAME_HEADER, bodyLength));
+            if (ArrowStore.serialize(schema, List.of(batch), dictionaries, body, false, true) != bodyLength
+                    || body.overflowed()) {
+                throw new IllegalStateException("the batch's serialized size changed between two passes: was it "
+                        + "changed while being appended?");
+            }
+        }
         long seq = next;
-        long bytes = arrow.write(ids.batch(seq), batch.getSchema(), List.of(batch), dictionaries, ids.batchMetadata());
+        c.position += StreamLog.writeFrameHeader(c.data, at, StreamLog.BATCH, seq, bodyLength);
+        StreamLog.publish(c.data, c.position);
         next++;
-        keep(new Kept(seq, bytes));
+        c.kept.batches++;
+        c.kept.bytes += bodyLength;
+        c.kept.newestNanos = StreamLog.epochNanos();
+        keptBatches++;
+        keptBytes += bodyLength;
         applyRetention();
         return seq;
+    }
+
+    /**
+     * Starts segment {@code number} for batches of {@code schema}, big enough for a body of {@code bodyLength}, and
+     * moves the log on to it: the new segment is published before the old one says NEXT, so readers find it.
+     */
+    private Current roll(Schema schema, DictionaryProvider dictionaries, long bodyLength) {
+        long schemaLength = ArrowStore.serialize(schema, List.of(), dictionaries, SegmentChannel.counting(), true,
+                false);
+        long needed = StreamLog.FRAMES + StreamLog.align(StreamLog.FRAME_HEADER + schemaLength)
+                + StreamLog.align(StreamLog.FRAME_HEADER + bodyLength) + StreamLog.FRAME_HEADER;
+        long number = nextNumber;
+        WritableObject o = arrow.client().create(ids.segment(number), Math.max(segmentBytes, needed),
+                MemorySegment.ofArray(metadata));
+        Current c;
+        try {
+            Kept k = new Kept(number);
+            c = new Current(o, number, schema, k);
+            StreamLog.writeHeader(c.data, number, next);
+            SegmentChannel out = SegmentChannel.bounded(c.data.asSlice(StreamLog.FRAMES + StreamLog.FRAME_HEADER,
+                    schemaLength));
+            ArrowStore.serialize(schema, List.of(), dictionaries, out, true, false);
+            c.position = StreamLog.writeFrameHeader(c.data, StreamLog.FRAMES, StreamLog.SCHEMA, next, schemaLength);
+            StreamLog.publish(c.data, c.position);
+            o.publish();
+            keep(k);
+        } catch (RuntimeException e) {
+            o.close(); // aborted if not published yet, sealed as it is if it was
+            throw e;
+        }
+        nextNumber = number + 1;
+        Current old = current;
+        current = c;
+        if (old != null) {
+            finish(old, StreamLog.NEXT);
+        }
+        return c;
+    }
+
+    /** Writes NEXT or END as the segment's last frame, publishes it, seals the segment and lets it go. */
+    private void finish(Current c, int type) {
+        long at = StreamLog.FRAMES + c.position;
+        c.position += StreamLog.writeFrameHeader(c.data, at, type, next, 0);
+        StreamLog.publish(c.data, c.position);
+        c.object.seal();
+        c.object.close();
     }
 
     /**
@@ -208,10 +351,11 @@ public final class StreamWriter implements AutoCloseable {
      */
     public synchronized long end() {
         requireOpen();
-        MemorySegment count = MemorySegment.ofArray(new byte[8]);
-        count.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, next);
-        arrow.client().createAndSeal(ids.batch(next), count,
-                MemorySegment.ofArray(END_MEDIA_TYPE.getBytes(StandardCharsets.US_ASCII)));
+        if (current == null) {
+            current = roll(new Schema(List.of()), null, 0); // the end needs a segment to be written in
+        }
+        finish(current, StreamLog.END);
+        current = null;
         ended = true;
         lock.close();
         return next;
@@ -220,25 +364,48 @@ public final class StreamWriter implements AutoCloseable {
     /** Gives up the writer's role without ending the stream: another writer may continue it. */
     @Override
     public synchronized void close() {
+        if (current != null) {
+            current.object.close(); // seals it as it is
+            current = null;
+        }
         lock.close();
         ended = true;
     }
 
+    /** The data of the segment being written, for tests that tear a frame the way a crash mid-append does. */
+    MemorySegment currentSegmentForTests() {
+        return current == null ? null : current.data;
+    }
+
+    /** Where the next frame would start in {@link #currentSegmentForTests()}. */
+    long nextFrameOffsetForTests() {
+        return current == null ? -1 : StreamLog.FRAMES + current.position;
+    }
+
     private void keep(Kept k) {
         kept.addLast(k);
+        keptBatches += k.batches;
         keptBytes += k.bytes;
     }
 
-    /** Deletes the oldest batches beyond the retention (deferred by the store while a reader holds one). */
+    /**
+     * Deletes the oldest segments while the rest still exceed the retention (deferred by the store while a reader
+     * holds one). The segment being written is never deleted.
+     */
     private void applyRetention() {
-        List<ObjectId> drop = new ArrayList<>();
-        while (kept.size() > retention.maxBatches() || (keptBytes > retention.maxBytes() && kept.size() > 1)) {
-            Kept k = kept.removeFirst();
-            keptBytes -= k.bytes;
-            drop.add(ids.batch(k.seq));
-        }
-        if (!drop.isEmpty()) {
-            arrow.client().delete(drop); // an evicted batch is "not found": gone either way
+        long ageLimit = retention.maxAge().isZero() ? Long.MIN_VALUE
+                : StreamLog.epochNanos() - retention.maxAge().toNanos();
+        while (kept.size() > 1) {
+            Kept oldest = kept.getFirst();
+            boolean over = keptBatches > retention.maxBatches() || keptBytes > retention.maxBytes()
+                    || (oldest.newestNanos != 0 && oldest.newestNanos < ageLimit);
+            if (!over) {
+                return;
+            }
+            kept.removeFirst();
+            keptBatches -= oldest.batches;
+            keptBytes -= oldest.bytes;
+            arrow.client().delete(List.of(ids.segment(oldest.number))); // evicted already: gone either way
         }
     }
 
@@ -246,20 +413,5 @@ public final class StreamWriter implements AutoCloseable {
         if (ended) {
             throw new IllegalStateException("the writer of stream '" + ids.name() + "' is closed");
         }
-    }
-
-    /** Whether the object is a stream's end marker. */
-    static boolean isEnd(QuiverClient client, ObjectId id) {
-        Optional<ObjectBuffer> b = client.get(id, QuiverClient.NO_WAIT);
-        if (b.isEmpty()) {
-            return false;
-        }
-        try (ObjectBuffer o = b.get()) {
-            return isEnd(o);
-        }
-    }
-
-    static boolean isEnd(ObjectBuffer o) {
-        return new String(o.metadata().toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII).equals(END_MEDIA_TYPE);
     }
 }

@@ -6,6 +6,7 @@ import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -22,15 +23,12 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *
  * <pre>{@code
  * for (StreamInfo s : Streams.list(client)) { ... }     // by name, with writer, sequence numbers and bytes
- * Streams.schema(client, "ticks");                       // the schema of its newest batch
+ * Streams.schema(client, "ticks");                       // the schema of its newest segment
  * Streams.delete(client, "ticks");                       // refused while a writer has it open
  * }</pre>
  *
- * <p>Everything is read from the stream's objects (see {@link StreamWriter} for their layout): the store keeps no
- * other stream state. A stream is listed by the name its batches carry in their metadata, so a stream with no batch
- * kept (only its end marker, or a writer that has appended nothing yet) is not listed, nor are streams whose batches
- * do not carry their name (written by the Python client); {@link #info}, {@link #schema} and {@link #delete} find
- * those by name all the same.
+ * <p>Everything is read from the stream's log segments (docs/stream-log.md) and its writer's lock: the store keeps
+ * no other stream state. A stream is listed by the name its segments carry in their metadata.
  */
 public final class Streams {
     private static final int GET_BATCH = 4096;
@@ -41,30 +39,29 @@ public final class Streams {
     private Streams() {}
 
     /**
-     * Every stream whose batches carry its name, sorted by name. One {@code LIST}, one batched get of the newest
-     * batch of each stream (released at once), then one {@code RANGE} per stream.
+     * Every stream with a segment in the store, sorted by name. One {@code LIST}, one batched get of one segment of
+     * each candidate (released at once), then a look at each stream's segments.
      */
     public static List<StreamInfo> list(QuiverClient client) {
-        Map<String, ObjectInfo> newest = new HashMap<>(); // per id prefix: the newest object that may be a named batch
+        Map<String, ObjectInfo> probe = new HashMap<>(); // per id prefix: one object that may be a segment
         Map<String, ObjectInfo> locks = new HashMap<>();
         for (ObjectInfo o : client.list()) {
             String hex = o.id().toString();
             String prefix = hex.substring(0, PREFIX_HEX);
             if (hex.endsWith(LOCK_SUFFIX)) {
                 locks.put(prefix, o);
-            } else if (o.state() == ObjectState.SEALED && o.metadataSize() >= StreamIds.MIN_METADATA
-                    && o.metadataSize() <= StreamIds.MAX_METADATA) {
-                newest.merge(prefix, o, (a, b) -> a.id().compareTo(b.id()) >= 0 ? a : b);
+            } else if (o.metadataSize() >= StreamIds.MIN_METADATA && o.metadataSize() <= StreamIds.MAX_METADATA) {
+                probe.putIfAbsent(prefix, o);
             }
         }
-        List<ObjectInfo> probes = List.copyOf(newest.values());
+        List<ObjectInfo> probes = List.copyOf(probe.values());
         TreeMap<String, StreamIds> named = new TreeMap<>();
         for (int i = 0; i < probes.size(); i += GET_BATCH) {
             List<ObjectId> ids = probes.subList(i, Math.min(probes.size(), i + GET_BATCH)).stream()
                     .map(ObjectInfo::id).toList();
             for (ObjectBuffer b : client.get(ids, QuiverClient.NO_WAIT)) {
                 if (b == null) {
-                    continue; // deleted since the listing
+                    continue; // deleted since the listing, or not published yet
                 }
                 try (b) {
                     StreamIds s = named(b);
@@ -76,12 +73,12 @@ public final class Streams {
         }
         List<StreamInfo> streams = new ArrayList<>(named.size());
         for (StreamIds s : named.values()) {
-            streams.add(info(client, s, locks.get(s.batch(0).toString().substring(0, PREFIX_HEX))));
+            streams.add(info(client, s, locks.get(s.first().toString().substring(0, PREFIX_HEX))));
         }
         return streams;
     }
 
-    /** The stream an object is a named batch of, or null. */
+    /** The stream an object is a segment of, or null. */
     private static StreamIds named(ObjectBuffer b) {
         String name = StreamIds.nameIn(new String(b.metadata().toArray(ValueLayout.JAVA_BYTE),
                 StandardCharsets.US_ASCII));
@@ -92,82 +89,126 @@ public final class Streams {
             StreamIds s = new StreamIds(name);
             return Arrays.equals(s.prefix(), Arrays.copyOf(b.id().toBytes(), PREFIX_HEX / 2)) ? s : null;
         } catch (IllegalArgumentException e) {
-            return null; // not a valid stream name: not a stream's batch
+            return null; // not a valid stream name: not a stream's segment
         }
     }
 
     /**
-     * The stream of that name, if the store holds anything of it (a batch, its end marker, or a live writer's lock).
-     * One {@code LIST} and one {@code RANGE}.
+     * The stream of that name, if the store holds anything of it (a segment, or a live writer's lock). One
+     * {@code LIST}, then a look at its segments.
      *
      * @throws IllegalArgumentException if the name is not a valid stream name
      */
     public static Optional<StreamInfo> info(QuiverClient client, String name) {
         StreamIds ids = new StreamIds(name);
-        ObjectInfo lock = client.list().stream().filter(o -> o.id().equals(ids.lock())).findFirst().orElse(null);
-        StreamInfo info = info(client, ids, lock);
+        StreamInfo info = info(client, ids, lockOf(client, ids));
         return info.batches() == 0 && !info.ended() && !info.writer() ? Optional.empty() : Optional.of(info);
     }
 
-    private static StreamInfo info(QuiverClient client, StreamIds ids, ObjectInfo lock) {
-        // A lock being created, or sealed and held: a live writer. Sealed and unreferenced, its writer died.
-        boolean writer = lock != null && (lock.state() == ObjectState.CREATED || lock.refCount() > 0);
-        long batches = 0;
-        long first = -1;
-        long last = -1;
-        long bytes = 0;
-        long length = -1;
-        for (ObjectInfo o : client.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false)) {
-            if (o.state() != ObjectState.SEALED) {
-                continue; // a batch being written
-            }
-            long seq = ids.seqOf(o.id());
-            if (StreamReader.isEndMarker(client, o)) {
-                length = seq;
-                continue;
-            }
-            batches++;
-            first = first < 0 ? seq : first;
-            last = seq;
-            bytes += o.dataSize();
-        }
-        return new StreamInfo(ids.name(), writer, batches, first, last, bytes, length >= 0, length);
+    private static ObjectInfo lockOf(QuiverClient client, StreamIds ids) {
+        return client.list().stream().filter(o -> o.id().equals(ids.lock())).findFirst().orElse(null);
     }
 
-    /**
-     * The schema of the stream's newest batch kept; empty if it keeps none. A few round trips.
-     *
-     * @throws IllegalArgumentException if the name is not a valid stream name
-     * @throws ArrowFormatException     if the batch's bytes do not start with an Arrow schema
-     */
-    public static Optional<Schema> schema(QuiverClient client, String name) {
-        StreamIds ids = new StreamIds(name);
-        // Newest first: the end marker and a batch being written (one at most of each) precede the newest batch.
-        for (ObjectInfo o : client.range(ids.first(), ids.lock(), 8, true)) {
-            if (o.state() != ObjectState.SEALED) {
-                continue;
-            }
+    /** Whether a writer has the stream open: it is writing a segment, or holds the lock. */
+    static boolean writerAlive(QuiverClient client, StreamIds ids) {
+        List<ObjectInfo> newest = client.range(ids.first(), ids.lock(), 1, true);
+        if (!newest.isEmpty() && newest.getFirst().state() == ObjectState.CREATED) {
+            return true; // a segment being written: the store seals it the moment its writer goes
+        }
+        return isHeld(lockOf(client, ids));
+    }
+
+    /** A lock being created, or sealed and held: a live writer. Sealed and unreferenced, its writer died. */
+    private static boolean isHeld(ObjectInfo lock) {
+        return lock != null && (lock.state() == ObjectState.CREATED || lock.refCount() > 0);
+    }
+
+    /** What the frames of the segments kept say. */
+    private static final class Tally {
+        long batches;
+        long first = -1;
+        long last = -1;
+        long bytes;
+        long length = -1;
+        Schema schema;
+    }
+
+    private static Tally tally(QuiverClient client, StreamIds ids, List<ObjectInfo> segments, boolean schemaOnly) {
+        Tally t = new Tally();
+        for (ObjectInfo o : segments) {
             Optional<ObjectBuffer> got = client.get(o.id(), QuiverClient.NO_WAIT);
             if (got.isEmpty()) {
-                continue; // removed since the range
+                continue; // not published yet, or removed since the range
             }
             try (ObjectBuffer b = got.get()) {
-                if (!StreamWriter.isEnd(b)) {
-                    return Optional.of(ShelfArrow.readSchema(b.data()));
+                MemorySegment data = b.data();
+                StreamLog.checkHeader(data, ids.numberOf(o.id()), ids.name());
+                long published = StreamLog.published(data);
+                for (long at = StreamLog.FRAMES; at < StreamLog.FRAMES + published; ) {
+                    StreamLog.Frame f = StreamLog.Frame.read(data, at, published, ids.name());
+                    switch (f.type()) {
+                        case StreamLog.SCHEMA -> {
+                            if (schemaOnly) {
+                                t.schema = StoreArrowReader.readSchema(data.asSlice(f.body(), f.bodyLength()),
+                                        "the schema of stream '" + ids.name() + "'");
+                            }
+                        }
+                        case StreamLog.BATCH -> {
+                            t.batches++;
+                            t.first = t.first < 0 ? f.seq() : t.first;
+                            t.last = f.seq();
+                            t.bytes += f.bodyLength();
+                        }
+                        case StreamLog.END -> t.length = f.seq();
+                        default -> { }
+                    }
+                    at = f.next();
+                }
+                if (schemaOnly && t.schema != null && !t.schema.getFields().isEmpty()) {
+                    return t;
                 }
             }
         }
-        return Optional.empty();
+        return t;
+    }
+
+    private static StreamInfo info(QuiverClient client, StreamIds ids, ObjectInfo lock) {
+        Tally t = tally(client, ids, client.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false), false);
+        return new StreamInfo(ids.name(), isHeld(lock), t.batches, t.first, t.last, t.bytes, t.length >= 0,
+                t.length);
+    }
+
+    /** The sequence number of the newest batch published, or -1 if none is kept. */
+    static long newestSeq(QuiverClient client, StreamIds ids) {
+        for (ObjectInfo o : client.range(ids.first(), ids.lock(), 8, true)) {
+            Tally t = tally(client, ids, List.of(o), false);
+            if (t.last >= 0) {
+                return t.last;
+            }
+        }
+        return -1;
     }
 
     /**
-     * Deletes a stream: every batch kept and its end marker (a batch a reader holds is freed when the reader releases
-     * it). Refused while a writer has the stream open. While deleting, this takes the stream's writer lock itself, so
-     * no writer can start meanwhile; writers waiting for the stream are let in when it is done.
+     * The schema of the stream's newest segment with batches of a schema; empty if it keeps none. A few round trips.
      *
-     * @return the number of objects deleted (batches, and the end marker if there was one)
+     * @throws IllegalArgumentException if the name is not a valid stream name
+     * @throws ArrowFormatException     if a segment's bytes are not a valid log
+     */
+    public static Optional<Schema> schema(QuiverClient client, String name) {
+        StreamIds ids = new StreamIds(name);
+        Tally t = tally(client, ids, client.range(ids.first(), ids.lock(), 8, true), true);
+        return t.schema == null || t.schema.getFields().isEmpty() ? Optional.empty() : Optional.of(t.schema);
+    }
+
+    /**
+     * Deletes a stream: every segment kept (one a reader holds is freed when the reader lets it go). Refused while a
+     * writer has the stream open. While deleting, this takes the stream's writer lock itself, so no writer can start
+     * meanwhile; writers waiting for the stream are let in when it is done.
+     *
+     * @return the number of segments deleted
      * @throws StreamWriterConflictException if a writer has the stream open (nothing is deleted)
-     * @throws StreamNotFoundException       if the store holds no batch and no end marker of the stream
+     * @throws StreamNotFoundException       if the store holds no segment of the stream
      * @throws IllegalArgumentException      if the name is not a valid stream name
      */
     public static int delete(QuiverClient client, String name) {
@@ -185,7 +226,7 @@ public final class Streams {
                     .filter(o -> o.state() == ObjectState.SEALED).map(ObjectInfo::id).toList();
             if (doomed.isEmpty()) {
                 throw new StreamNotFoundException("no stream named '" + name + "' in the store at "
-                        + client.socket() + ": it has no batch and no end marker there");
+                        + client.socket() + ": it has no segment there");
             }
             for (int i = 0; i < doomed.size(); i += GET_BATCH) {
                 client.delete(doomed.subList(i, Math.min(doomed.size(), i + GET_BATCH)));

@@ -121,7 +121,7 @@ public final class StreamConsumerChild {
                 if (t.waitingFor() != expected) {
                     fail("timeout waiting for " + t.waitingFor() + " while at " + expected);
                 }
-                out("timeout " + t.waitingFor());
+                out("timeout " + t.waitingFor() + " writer=" + t.writerAlive());
             }
             case StreamEvent.End end -> {
                 // At its position; or, for a reader placed beyond the end that read nothing, before it.

@@ -115,8 +115,10 @@ class StreamProcessTest {
         ChildJvm slow = consumer("start=0", "delay=20");
         assertThat(slow.expect("ready", WAIT)).startsWith("position=0");
         Consumed first = readUntil(slow, "batch ");
-        assertThat(first.lost()).containsExactly(new long[] {0, written - keep});
-        assertThat(first.seqs()).containsExactly(written - keep);
+        // Retention drops whole segments (a quarter of it each): between 3/4 of keep and keep batches are left.
+        long oldestKept = first.seqs().getFirst();
+        assertThat(oldestKept).isBetween(written - keep, written - keep * 3 / 4);
+        assertThat(first.lost()).containsExactly(new long[] {0, oldestKept});
         // It holds that batch now, and stays far behind while the producer writes as many again. Rounds on the
         // stream nobody reads are interleaved, so that both kinds see the same load of the machine; they count as
         // rounds alone too. The best round of each kind counts: other load slows some rounds, not the producer.
@@ -141,7 +143,7 @@ class StreamProcessTest {
         assertThat(got.lost().stream().filter(l -> l[0] >= written).mapToLong(l -> l[1] - l[0]).sum())
                 .as("batches it lost while the producer went on").isPositive();
         assertThat(got.seqs()).as("it reads the batches still kept at the end")
-                .endsWith(range(total - keep, total).toArray(Long[]::new));
+                .endsWith(range(total - keep * 3 / 4, total).toArray(Long[]::new));
         assertThat(Long.parseLong(got.end().get("read")) + Long.parseLong(got.end().get("lost"))).isEqualTo(total);
         assertThat(slow.waitFor(WAIT)).isZero();
     }
@@ -156,25 +158,27 @@ class StreamProcessTest {
         step(c, "next", "batch 0 ");
         step(c, "next", "batch 1 "); // and holds it
 
-        send(producer, "append 20", "appended from=3 to=22"); // retention keeps 18..22; 1 goes when released
+        // One batch per segment (a quarter of 5, at least 1): retention keeps 18..22; 1 goes when released.
+        send(producer, "append 20", "appended from=3 to=22");
         assertThat(keptSeqs()).containsExactly(18L, 19L, 20L, 21L, 22L);
         step(c, "next", "lost 2 18");
         step(c, "next", "batch 18 "); // and holds it
 
-        // The store evicts what nobody holds: 19..22. The consumer, caught up with what is left, times out...
+        // The store evicts what nobody holds: segments 19..21 (the reader holds 18, the writer is appending to 22).
+        // The consumer learns of it when it moves on from 18.
         assertThat(parent.evict(Long.MAX_VALUE)).isPositive();
-        assertThat(keptSeqs()).containsExactly(18L);
-        step(c, "next 100", "timeout 19");
-        // ... and learns of the eviction as soon as the writer moves on.
+        assertThat(keptSeqs()).containsExactly(18L, 22L);
+        step(c, "next", "lost 19 22");
+        step(c, "next", "batch 22 ");
+        step(c, "next 100", "timeout 23 writer=true");
         send(producer, "append 2", "appended from=23 to=24");
-        step(c, "next", "lost 19 23");
         step(c, "next", "batch 23 ");
         step(c, "next", "batch 24 ");
-        step(c, "next 100", "timeout 25");
+        step(c, "next 100", "timeout 25 writer=true");
         send(producer, "end", "ended batches=25");
         Map<String, String> end = fields(step(c, "next", "end "));
-        assertThat(end).containsEntry("batches", "25").containsEntry("read", "5").containsEntry("lost", "20");
-        // read {0, 1, 18, 23, 24} + lost [2, 18) and [19, 23) = [0, 25), disjoint: asserted in the child, line by line.
+        assertThat(end).containsEntry("batches", "25").containsEntry("read", "6").containsEntry("lost", "19");
+        // read {0, 1, 18, 22, 23, 24} + lost [2, 18) and [19, 22) = [0, 25), disjoint: asserted in the child.
         c.send("exit");
         c.expect("bye", WAIT);
         assertThat(c.waitFor(WAIT)).isZero();
@@ -197,16 +201,14 @@ class StreamProcessTest {
         assertThat(lastSeq).isEqualTo(14);
         assertThat(checksum).isEqualTo(expected(0, 15));
 
-        // The consumer holds batch 14. Deleting it is deferred until that reference goes: when the store drops the
-        // killed process's references, the deletion completes and the store says so.
-        ObjectId held = ids.batch(lastSeq);
-        assertThat(info(held).orElseThrow().refCount()).isEqualTo(1);
-        assertThat(parent.delete(held)).isEqualTo(DeleteOutcome.DEFERRED);
+        // The consumer holds the segment it reads (and batch 14 in it), next to the writer's own reference. When the
+        // store drops the killed process's references, only the writer's is left.
+        ObjectId held = ids.segment(0);
+        assertThat(info(held).orElseThrow().refCount()).isEqualTo(2);
         int clients = parent.stats().clients();
         first.kill();
-        awaitEvent(ObjectEvent.Kind.DELETED, held);
-        assertThat(parent.stats().clients()).isEqualTo(clients - 1);
-        assertNoReferencesButTheWritersLock(true);
+        awaitClients(clients - 1);
+        assertThat(info(held).orElseThrow().refCount()).as("the writer's reference").isEqualTo(1);
 
         // The producer goes on while the consumer is down, and after it is back.
         send(producer, "append 20", "appended from=40 to=59");
@@ -226,7 +228,7 @@ class StreamProcessTest {
     }
 
     @Test
-    void aProducerKilledBetweenCreateAndSealLeavesNoPartialBatchAndANewProducerContinues() {
+    void aProducerKilledMidAppendLeavesNoTornBatchReadersLearnItDiedAndANewProducerContinues() {
         ObjectId marker = ObjectId.forName("marker");
         parent.createAndSeal(marker, MemorySegment.ofArray(new byte[8]), MemorySegment.ofArray(new byte[0]));
         ChildJvm c = consumer("start=earliest", "mode=step");
@@ -238,25 +240,24 @@ class StreamProcessTest {
             step(c, "next", "batch " + i + " ");
         }
         send(dying, "hold marker", "holding marker");
-        send(dying, "create-next 4096", "created seq=10");
-
-        ObjectId partial = ids.batch(10);
-        assertThat(info(partial).orElseThrow().state()).isEqualTo(ObjectState.CREATED);
-        step(c, "next 200", "timeout 10"); // not a batch: it is not sealed
+        send(dying, "tear", "torn seq=10"); // half a frame after the published position: never published
+        step(c, "next 200", "timeout 10 writer=true"); // not a batch
         assertThatThrownBy(() -> StreamWriter.open(new ArrowStore(parent, allocator), STREAM, Retention.ALL))
                 .as("the producer holds the writer lock").isInstanceOf(StreamWriterConflictException.class);
+        ObjectId segment = ids.segment(0);
+        assertThat(info(segment).orElseThrow().state()).as("published, being written").isEqualTo(ObjectState.CREATED);
 
-        // SIGKILL between create and seal. The store learns of it by EOF: the marker the process held goes, and in
-        // the same step its half-written batch and its writer lock are aborted.
+        // SIGKILL in the middle of the append. The store learns of it by EOF: the marker the process held goes, and
+        // in the same step its segment is sealed as it is (what was published stays) and its writer lock goes.
         assertThat(parent.delete(marker)).isEqualTo(DeleteOutcome.DEFERRED);
         dying.kill();
         awaitEvent(ObjectEvent.Kind.DELETED, marker);
-        assertThat(info(partial)).as("no partial batch").isEmpty();
+        assertThat(info(segment).orElseThrow().state()).as("sealed by the store").isEqualTo(ObjectState.SEALED);
         assertThat(info(ids.lock())).as("no writer lock").isEmpty();
-        assertThat(keptSeqs()).containsExactlyElementsOf(range(0, 10));
-        step(c, "next 200", "timeout 10");
+        step(c, "next 200", "timeout 10 writer=false"); // the reader learns that the writer is gone
 
-        // A reader waits for batch 10; a new producer continues the stream at 10, and its seal wakes the reader.
+        // A reader waits for batch 10; a new producer continues the stream at 10, in a new segment, and the reader
+        // moves over to it: it never reads the torn frame.
         c.send("next 60000");
         ChildJvm next = producer("all");
         send(next, "open", "opened next=10");
@@ -269,6 +270,7 @@ class StreamProcessTest {
         assertThat(got.end()).containsEntry("batches", "20").containsEntry("read", "20")
                 .containsEntry("checksum", String.valueOf(expected(0, 20)));
         assertThat(c.waitFor(WAIT)).isZero();
+        assertThat(keptSeqs()).as("the dead writer's segment and the new one").containsExactly(0L, 1L);
     }
 
     @Test
@@ -297,7 +299,7 @@ class StreamProcessTest {
                 .containsEntry("checksum", String.valueOf(expected(9, 15)));
 
         // Joining after the end: at the latest, the end at once; at the earliest, everything and then the end;
-        // beyond the end, the end (after one timeout's wait), not a wait forever.
+        // beyond the end, the end, not a wait forever.
         ChildJvm lateLatest = consumer("start=latest");
         ChildJvm lateEarliest = consumer("start=earliest");
         ChildJvm beyond = consumer("start=40", "timeout=100");
@@ -412,10 +414,19 @@ class StreamProcessTest {
         return LongStream.range(from, to).boxed().toList();
     }
 
-    /** Sequence numbers of the stream's objects the store lists (sealed or not; deleted ones left out). */
+    /** Numbers of the stream's segments the store lists (sealed or not; deleted ones left out). */
     private List<Long> keptSeqs() {
         return parent.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false).stream()
-                .map(o -> ids.seqOf(o.id())).toList();
+                .map(o -> ids.numberOf(o.id())).toList();
+    }
+
+    /** Waits until the store counts {@code n} clients: each check is a round trip, no sleep. */
+    private void awaitClients(int n) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (parent.stats().clients() != n) {
+            assertThat(System.nanoTime()).as(n + " clients within " + WAIT).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
     }
 
     private Optional<ObjectInfo> info(ObjectId id) {

@@ -4,7 +4,6 @@ import static dev.quiver.arrow.StreamChildSupport.out;
 
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
-import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -33,15 +32,14 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * close [NAME]         StreamWriter.close (no end)                → closed
  *                      (NAME: another stream than STREAM, which is the default)
  * hold NAME            get ObjectId.forName(NAME) and keep it     → holding NAME
- * create-next BYTES    create the object of the next batch with the client API, write half of it, do NOT seal
- *                      (a producer that dies between create and seal) → created seq=S
+ * tear                 write part of the next batch's frame into the log, do NOT publish it
+ *                      (a producer that dies in the middle of an append) → torn seq=S
  * exit                 close the client and end                   → bye
  * </pre>
  * Every failure answers {@code error CLASS MESSAGE}.
  */
 public final class StreamProducerChild {
     private static final List<ObjectBuffer> HELD = new ArrayList<>();
-    private static final List<WritableObject> WRITING = new ArrayList<>();
 
     private StreamProducerChild() {}
 
@@ -106,14 +104,14 @@ public final class StreamProducerChild {
                             HELD.add(client.get(ObjectId.forName(w[1]), QuiverClient.NO_WAIT).orElseThrow());
                             out("holding " + w[1]);
                         }
-                        case "create-next" -> {
-                            long seq = writer.nextSeq();
-                            ObjectId id = new StreamIds(stream).batch(seq);
-                            WritableObject o = client.create(id, Long.parseLong(w[1]), MemorySegment.ofArray(
-                                    ArrowStore.STREAM_MEDIA_TYPE.getBytes(StandardCharsets.US_ASCII)));
-                            o.data().asSlice(0, o.data().byteSize() / 2).fill((byte) 0x5A);
-                            WRITING.add(o);
-                            out("created seq=" + seq);
+                        case "tear" -> {
+                            // What a crash mid-append leaves: a frame's header and part of its body written after
+                            // the published position, never published.
+                            MemorySegment data = writer.currentSegmentForTests();
+                            long at = writer.nextFrameOffsetForTests();
+                            StreamLog.writeFrameHeader(data, at, StreamLog.BATCH, writer.nextSeq(), 4096);
+                            data.asSlice(at + StreamLog.FRAME_HEADER, 2048).fill((byte) 0x5A);
+                            out("torn seq=" + writer.nextSeq());
                         }
                         case "exit" -> {
                             writers.values().forEach(StreamWriter::close);

@@ -95,10 +95,10 @@ class StreamTest {
     void aTimeoutIsNotTheEnd() {
         try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
             StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
-            assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.Timeout(0));
+            assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.Timeout(0, true));
             append(w, 0, 3);
             expectBatch(r, 0);
-            assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.Timeout(1));
+            assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.Timeout(1, true));
             w.end();
             assertThat(r.next(SHORT)).isEqualTo(new StreamEvent.End(1));
         }
@@ -286,7 +286,7 @@ class StreamTest {
             append(b, 1, 1);
             StreamReader ra = StreamReader.open(arrow, "a", StreamReader.Start.LATEST);
             expectBatch(ra, 0);
-            assertThat(ra.next(SHORT)).isEqualTo(new StreamEvent.Timeout(1));
+            assertThat(ra.next(SHORT)).isEqualTo(new StreamEvent.Timeout(1, true));
         }
     }
 

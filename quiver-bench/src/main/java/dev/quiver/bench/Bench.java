@@ -29,8 +29,9 @@ import java.util.stream.Stream;
  * physical limit (memcpy, summing memory) and the alternatives (a socket copy), in one run, on one machine.
  *
  * <p>Processes: this one (the harness) runs an embedded store, the baselines' servers (a Unix socket, Arrow Flight,
- * and for the streams an embedded Kafka broker) and the put section; worker JVMs ({@link BenchWorker}) are the other
- * processes that read objects, run the small-object loops, take the table and consume the streams.
+ * and for the streams an Aeron media driver and an embedded Kafka broker) and the put section; worker JVMs
+ * ({@link BenchWorker}) are the other processes that read objects, run the small-object loops, take the table and
+ * consume the streams.
  * The harness waits for each worker's answer line, never for a time.
  *
  * <pre>{@code
@@ -123,7 +124,7 @@ public final class Bench {
                     List<TableHandover.Row> table = TableHandover.run(o, client,
                             startWorkers(o, "table-worker-", o.tableWorkers(), args, TableHandover.WORKER_ENV, workers),
                             dir);
-                    List<StreamSweep.Row> streams = StreamSweep.run(o, client, clients.getFirst(), dir);
+                    List<StreamSweep.Row> streams = StreamSweep.run(o, client, clients, dir);
                     BenchWorker.drain(client);
                     return new Results(o, machine, start.truncatedTo(ChronoUnit.SECONDS).toString(), loadAtStart,
                             Machine.loadAverage(), store.capacity(), store.prefaultTime(), WorkerProcess.jvmFlags(),
@@ -169,7 +170,7 @@ public final class Bench {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

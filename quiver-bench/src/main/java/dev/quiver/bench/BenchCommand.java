@@ -43,6 +43,11 @@ public final class BenchCommand implements Callable<Integer> {
             + " subscriber takes them (e.g. --listing 2000000).")
     int listing;
 
+    @Option(names = "--wakeups", paramLabel = "ROUNDS", description = "Instead of the report: measure how fast one"
+            + " process wakes another that waits in shared memory, ROUNDS times each way: spinning, futex wait/wake,"
+            + " a Unix-socket doorbell (e.g. --wakeups 20000).")
+    int wakeups;
+
     @Spec
     CommandSpec spec;
 
@@ -55,6 +60,18 @@ public final class BenchCommand implements Callable<Integer> {
                 err.flush();
             });
             return 0;
+        }
+        if (wakeups > 0) {
+            try {
+                WakeupLatency.run(wakeups, spec.commandLine().getOut(), line -> {
+                    err.println("bench: " + line);
+                    err.flush();
+                });
+                return 0;
+            } catch (BenchException e) {
+                err.println("quiver bench: " + e.getMessage());
+                return 1;
+            }
         }
         Options options = (quick ? Options.quick() : Options.full())
                 .withCommand(command())

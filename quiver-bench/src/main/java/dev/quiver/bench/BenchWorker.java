@@ -49,7 +49,8 @@ import org.apache.arrow.vector.BigIntVector;
  * local SIZE WARMUP REPS       sum of SIZE bytes of private memory -> OK SUM T1 .. TREPS
  * flight SIZE WARMUP REPS      Arrow Flight DoGet of SIZE bytes (as int64 batches) + sum -> OK SUM T1 .. TREPS
  * table-store ID, table-socket PATH    take a table and compute on it: see {@link TableWorker}
- * stream-quiver NAME COUNT, stream-kafka BOOTSTRAP TOPIC COUNT    read a stream: see {@link StreamConsumer}
+ * stream-quiver NAME COUNT, stream-aeron DIR CHANNEL ID COUNT, stream-kafka BOOTSTRAP TOPIC COUNT
+ *                              read a stream: see {@link StreamConsumer}
  * small OP SIZE BATCH WARMUP_MS DURATION_MS MAX_CALLS
  *                              warm up, answer SET, wait for GO, run -> DONE CALLS OBJECTS ELAPSED_NS HISTOGRAM
  * quit
@@ -151,6 +152,8 @@ public final class BenchWorker {
             case "table-store" -> new TableWorker(client, allocator()).fromStore(ObjectId.fromHex(a[1]));
             case "table-socket" -> new TableWorker(client, allocator()).fromSocket(Path.of(a[1]));
             case "stream-quiver" -> StreamConsumer.fromQuiver(client, allocator(), a[1], Integer.parseInt(a[2]), out);
+            case "stream-aeron" -> StreamConsumer.fromAeron(Path.of(a[1]), allocator(), a[2], Integer.parseInt(a[3]),
+                    Integer.parseInt(a[4]), out);
             case "stream-kafka" -> StreamConsumer.fromKafka(allocator(), a[1], a[2], Integer.parseInt(a[3]), out);
             case "small" -> small(SmallOp.of(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]),
                     Long.parseLong(a[4]) * 1_000_000, Long.parseLong(a[5]) * 1_000_000, Long.parseLong(a[6]));

@@ -5,11 +5,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** A Markdown table: first column left-aligned (labels), the others right-aligned (figures) unless all text. */
+/**
+ * A Markdown table: the first column left-aligned (labels; more with {@link #labels(int)}), the others right-aligned
+ * (figures) unless all text.
+ */
 final class MarkdownTable {
     private final List<String> header;
     private final List<List<String>> rows = new ArrayList<>();
     private boolean text;
+    private int labels = 1;
 
     MarkdownTable(String... header) {
         this.header = List.of(header);
@@ -18,6 +22,12 @@ final class MarkdownTable {
     /** Left-aligns every column: a table of words, not figures. */
     MarkdownTable text() {
         text = true;
+        return this;
+    }
+
+    /** Left-aligns the first {@code n} columns: labels such as a size, a count and a name. */
+    MarkdownTable labels(int n) {
+        labels = n;
         return this;
     }
 
@@ -34,7 +44,7 @@ final class MarkdownTable {
         out.println(line(header));
         List<String> rule = new ArrayList<>();
         for (int i = 0; i < header.size(); i++) {
-            rule.add(i == 0 || text ? "---" : "---:");
+            rule.add(i < labels || text ? "---" : "---:");
         }
         out.println(line(rule));
         rows.forEach(r -> out.println(line(r)));

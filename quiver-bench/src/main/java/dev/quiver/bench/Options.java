@@ -32,9 +32,9 @@ import java.util.function.Consumer;
  * @param tableBatchRows     rows per record batch of that table
  * @param tableWorkers       numbers of worker processes it is handed to
  * @param tableRepetitions   repetitions of each handover
- * @param streamBatchRows    rows per batch of the streams (section 5)
- * @param streamBatches      batches per run of a stream
- * @param streamRate         batches per second of the paced (latency) runs
+ * @param streamLoads        the batch sizes of the streams (section 5), each with its batches per run and paced rate
+ * @param streamReaders      numbers of reader processes of the streams (each reader receives every batch)
+ * @param streamKafkaReaders those of the reader counts that Kafka runs with too (the slowest transport to set up)
  * @param streamRepetitions  repetitions of each stream run
  * @param arenaDirectory     where the store's arena and the baseline's mapping live
  * @param stepTimeout        how long to wait for one answer of a worker process before giving up
@@ -50,7 +50,8 @@ public record Options(boolean quickRun,
                       long smallObjectSize, int batchSize, List<Integer> clientProcesses,
                       Duration smallWarmup, Duration smallDuration, int smallRepetitions, long smallObjectBudget,
                       long tableRows, int tableBatchRows, List<Integer> tableWorkers, int tableRepetitions,
-                      int streamBatchRows, int streamBatches, int streamRate, int streamRepetitions,
+                      List<StreamLoad> streamLoads, List<Integer> streamReaders, List<Integer> streamKafkaReaders,
+                      int streamRepetitions,
                       Path arenaDirectory, Duration stepTimeout,
                       String command, Path chartsDirectory, Path reportFile, Consumer<String> progress) {
     private static final long KIB = 1024;
@@ -65,14 +66,26 @@ public record Options(boolean quickRun,
         putSizes = List.copyOf(putSizes);
         clientProcesses = List.copyOf(clientProcesses);
         tableWorkers = List.copyOf(tableWorkers);
-        if (getSizes.isEmpty() || putSizes.isEmpty() || clientProcesses.isEmpty() || tableWorkers.isEmpty()) {
-            throw new IllegalArgumentException("need at least one get size, one put size and one client and worker count");
+        streamLoads = List.copyOf(streamLoads);
+        streamReaders = List.copyOf(streamReaders);
+        streamKafkaReaders = List.copyOf(streamKafkaReaders);
+        if (getSizes.isEmpty() || putSizes.isEmpty() || clientProcesses.isEmpty() || tableWorkers.isEmpty()
+                || streamLoads.isEmpty() || streamReaders.isEmpty()) {
+            throw new IllegalArgumentException("need at least one get size, one put size, one stream load and one"
+                    + " client, worker and reader count");
         }
         if (tableRows < 1 || tableBatchRows < 1) {
             throw new IllegalArgumentException("the table needs at least one row and one row per batch");
         }
-        if (streamBatchRows < 1 || streamBatches < 1 || streamRate < 1) {
-            throw new IllegalArgumentException("streams need at least one row per batch, one batch and a rate of 1/s");
+        // the stream readers are the small-object section's client processes
+        int processes = clientProcesses.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        if (streamReaders.stream().anyMatch(n -> n < 1 || n > processes)) {
+            throw new IllegalArgumentException("stream readers " + streamReaders + ": each count must be between 1"
+                    + " and the most client processes (" + processes + "), which are the readers");
+        }
+        if (streamKafkaReaders.isEmpty() || !streamReaders.containsAll(streamKafkaReaders)) {
+            throw new IllegalArgumentException("Kafka's stream readers " + streamKafkaReaders + " must be some of the"
+                    + " stream reader counts " + streamReaders);
         }
         if (minRepetitions < 1 || maxRepetitions < minRepetitions || smallRepetitions < 1 || coldRepetitions < 1
                 || tableRepetitions < 1 || streamRepetitions < 1) {
@@ -92,7 +105,8 @@ public record Options(boolean quickRun,
                 256, 100, List.of(1, 4),
                 Duration.ofSeconds(1), Duration.ofSeconds(2), 5, 256 * MIB,
                 10_000_000, 1_000_000, List.of(1, 2, 4), 5,
-                1_000, 2_000, 200, 3,
+                List.of(new StreamLoad(StreamLoad.ROWS_1_KIB, 20_000, 10_000), new StreamLoad(1_000, 2_000, 200)),
+                List.of(1, 3), List.of(1, 3), 3,
                 SHM, Duration.ofMinutes(15),
                 "dev.quiver.bench.Bench", null, null, line -> { });
     }
@@ -106,9 +120,27 @@ public record Options(boolean quickRun,
                 256, 100, List.of(1, 4),
                 Duration.ofMillis(100), Duration.ofMillis(200), 3, 64 * MIB,
                 1_000_000, 1_000_000, List.of(1, 2, 4), 2,
-                1_000, 200, 200, 2,
+                List.of(new StreamLoad(StreamLoad.ROWS_1_KIB, 1_000, 10_000), new StreamLoad(1_000, 100, 200)),
+                List.of(1, 3), List.of(1), 2,
                 SHM, Duration.ofMinutes(2),
                 "dev.quiver.bench.Bench --quick", null, null, line -> { });
+    }
+
+    /**
+     * One batch size of the streams: batches of {@code batchRows} rows (int64 t, float64 x, float64 y), {@code batches}
+     * of them per run, sent as fast as possible (throughput) and paced at {@code rate} per second (latency).
+     */
+    public record StreamLoad(int batchRows, int batches, int rate) {
+        /** Rows whose record batch body is about 1 KiB: 3 columns × (42 × 8 bytes of values + 8 of validity). */
+        public static final int ROWS_1_KIB = 42;
+
+        public StreamLoad {
+            // two rows at least: column t carries each batch's send time and sequence number
+            if (batchRows < 2 || batches < 1 || rate < 1) {
+                throw new IllegalArgumentException("a stream load needs at least two rows per batch, one batch and a"
+                        + " rate of 1/s; got " + batchRows + " rows, " + batches + " batches, " + rate + "/s");
+            }
+        }
     }
 
     /** Timed repetitions for one size: {@code bytesPerSize / size}, within the bounds. */
@@ -134,9 +166,8 @@ public record Options(boolean quickRun,
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
-                tableBatchRows, tableWorkers, tableRepetitions, streamBatchRows, streamBatches, streamRate,
-                streamRepetitions, arenaDirectory,
-                stepTimeout, command, chartsDirectory, reportFile, progress);
+                tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
+                streamRepetitions, arenaDirectory, stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
     /** Render charts into {@code directory}; links in the report are relative to {@code reportFile} if given. */
@@ -144,18 +175,16 @@ public record Options(boolean quickRun,
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
-                tableBatchRows, tableWorkers, tableRepetitions, streamBatchRows, streamBatches, streamRate,
-                streamRepetitions, arenaDirectory,
-                stepTimeout, command, directory, reportFile, progress);
+                tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
+                streamRepetitions, arenaDirectory, stepTimeout, command, directory, reportFile, progress);
     }
 
     public Options withProgress(Consumer<String> progress) {
         return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
-                tableBatchRows, tableWorkers, tableRepetitions, streamBatchRows, streamBatches, streamRate,
-                streamRepetitions, arenaDirectory,
-                stepTimeout, command, chartsDirectory, reportFile, progress);
+                tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
+                streamRepetitions, arenaDirectory, stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
     private static List<Long> powersOf4(long from, long to) {

@@ -1,10 +1,12 @@
 package dev.quiver.bench;
 
 import dev.quiver.bench.Summary.Spread;
+import io.aeron.AeronVersion;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /** Writes {@link Results} as the Markdown report: machine, the five sections, charts, what limits each figure. */
 final class Report {
@@ -15,6 +17,8 @@ final class Report {
     static final String SMALL = "## 3. Small objects";
     static final String TABLE_TO_WORKERS = "## 4. A table handed to N worker processes";
     static final String STREAMS = "## 5. A stream of record batches to another process";
+    /** A ratio cell whose baseline did not run with these settings (Kafka with 3 readers in a quick run). */
+    static final String NOT_RUN = "not run";
 
     private Report() {}
 
@@ -218,38 +222,84 @@ final class Report {
         Options o = r.options();
         out.println(STREAMS);
         out.println();
-        out.println(String.format(Locale.ROOT, "The harness process sends %s record batches of %s rows (int64 t, float64"
-                        + " x, float64 y; %s each as an Arrow IPC stream) to a worker process, which takes each as"
-                        + " Arrow vectors and checks the count and the sum of x:",
-                Fmt.count(o.streamBatches()), Fmt.count(o.streamBatchRows()), Fmt.size(r.streams().getFirst()
-                        .batchBytes())));
+        out.println("The harness process sends record batches (int64 t, float64 x, float64 y) to 1 or more reader"
+                + " processes (worker JVMs, each with its own connection; every reader receives every batch), which"
+                + " take each batch as Arrow vectors, check that it is the next in sequence, and check the count and"
+                + " the sum of x. The batches:");
         out.println();
-        out.println("- **Quiver stream**: `StreamWriter.append` in the harness (written into the store, sealed), the"
-                + " worker's `StreamReader.next` wakes on the seal and reads the batch zero-copy;");
+        List<StreamSweep.Row> firstOfEachSize = r.streams().stream()
+                .filter(x -> x.transport().equals(StreamSweep.QUIVER) && x.readers() == o.streamReaders().getFirst())
+                .toList();
+        for (int i = 0; i < firstOfEachSize.size(); i++) {
+            StreamSweep.Row row = firstOfEachSize.get(i);
+            Options.StreamLoad load = o.streamLoads().get(i);
+            out.println(String.format(Locale.ROOT, "- **%s**: %s rows, a record batch body of %s B; %s B as an Arrow"
+                            + " IPC stream (schema, batch, end), what Aeron and Kafka carry and what MB/s counts;"
+                            + " %s batches per run, paced at %s batches/s for the latency;",
+                    Fmt.size(row.batchBytes()), Fmt.count(load.batchRows()), Fmt.count(row.bodyBytes()),
+                    Fmt.count(row.batchBytes()), Fmt.count(load.batches()), Fmt.count(load.rate())));
+        }
+        out.println();
+        out.println("The transports:");
+        out.println();
+        out.println("- **Quiver stream**: `StreamWriter.append` in the harness (written into the store), each"
+                + " reader's `StreamReader.next` wakes and reads the batch zero-copy;");
+        out.println("- **Aeron IPC** (the floor of a log in shared memory between processes): a media driver embedded"
+                + " in the harness (Aeron " + AeronVersion.VERSION + ", directory in " + o.arenaDirectory()
+                + ", threading mode SHARED: one driver thread that backs off to parking, not on the data path of"
+                + " IPC), an exclusive publication on `aeron:ipc` per run; the harness offers each batch as an"
+                + " uncompressed Arrow IPC stream, each reader's subscription polls (100 spins, 100 yields, then parks"
+                + " of 1–100 µs), joins the fragments of a batch larger than the MTU, copies it out and decodes it"
+                + " into vectors;");
         out.println("- **Kafka**: an embedded KRaft broker in the harness process, one partition; the harness's"
-                + " producer sends each batch as an uncompressed Arrow IPC stream (linger 0, acks all), the worker's"
-                + " consumer polls and decodes it.");
+                + " producer sends each batch as an uncompressed Arrow IPC stream (linger 0, acks all), each"
+                + " reader's consumer polls and decodes it.");
         out.println();
-        out.println(String.format(Locale.ROOT, "Throughput: as fast as the producer sends, from its first send until"
-                + " the worker has the last batch. Latency: paced at %s batches/s, from each batch's send (its t, the"
-                + " producer's clock) until the worker has it; p50 and p99 as median (min–max) over %d repetitions,"
-                + " p99.9 and max over all:", Fmt.count(o.streamRate()), o.streamRepetitions()));
-        out.println();
-        StreamSweep.Row quiver = r.streams().stream().filter(x -> x.transport().equals(StreamSweep.QUIVER))
-                .findFirst().orElseThrow();
-        MarkdownTable t = new MarkdownTable("transport", "batches/s", "MB/s", "p50", "p99", "p99.9 (all)",
-                "max (all)", "throughput ÷ Quiver", "p50 ÷ Quiver");
+        MarkdownTable t = new MarkdownTable("batch", "readers", "transport", "batches/s", "MB/s",
+                "paced: sent/s", "p50", "p99", "p99.9 (all)", "max (all)").labels(3);
         for (StreamSweep.Row row : r.streams()) {
             Summary mbps = Summary.of(row.batchesPerSecond().median() * row.batchBytes() / 1e6,
                     row.batchesPerSecond().min() * row.batchBytes() / 1e6,
                     row.batchesPerSecond().max() * row.batchBytes() / 1e6);
-            t.row(row.transport(), Fmt.number(row.batchesPerSecond(), Spread.RANGE), Fmt.number(mbps, Spread.RANGE),
-                    Fmt.time(row.p50(), Spread.RANGE), Fmt.time(row.p99(), Spread.RANGE), Fmt.time(row.p999()),
-                    Fmt.time(row.max()),
-                    Fmt.ratio(row.batchesPerSecond().median() / quiver.batchesPerSecond().median()),
-                    Fmt.ratio(row.p50().median() / quiver.p50().median()));
+            t.row(Fmt.size(row.batchBytes()), row.readers(), row.transport(),
+                    Fmt.number(row.batchesPerSecond(), Spread.RANGE), Fmt.number(mbps, Spread.RANGE),
+                    Fmt.number(row.pacedRate(), Spread.RANGE), Fmt.time(row.p50(), Spread.RANGE), Fmt.time(row.p99(), Spread.RANGE), Fmt.time(row.p999()),
+                    Fmt.time(row.max()));
         }
-        t.print(out);
+        captioned(out, String.format(Locale.ROOT, "Readers are worker processes (separate JVMs), as in the product."
+                + " Throughput (batches/s, MB/s): as fast as the producer sends, from its first send until every"
+                + " reader has the last batch. Latency: paced at the batch size's rate, from each batch's send (its"
+                + " t, the producer's clock) until a reader has it, every reader's batches pooled; p50 and p99 as"
+                + " median (min–max) over %d repetitions, p99.9 and max over all. Paced: sent/s is the rate the paced"
+                + " producer reached: below the target where a send takes longer than the pace allows (a Quiver"
+                + " append returns once the batch is in the store; Aeron's offer and Kafka's send return at once"
+                + " unless back-pressured, so their batches can queue on the way, inside the latency):",
+                o.streamRepetitions()), t);
+        MarkdownTable ratios = new MarkdownTable("batch", "readers", "Quiver ÷ Kafka, batches/s",
+                "Quiver ÷ Aeron, batches/s", "Quiver p50 ÷ Aeron p50", "Quiver p50 ÷ Kafka p50").labels(2);
+        for (StreamSweep.Row quiver : r.streams()) {
+            if (!quiver.transport().equals(StreamSweep.QUIVER)) {
+                continue;
+            }
+            StreamSweep.Row aeron = peer(r, quiver, StreamSweep.AERON).orElseThrow();
+            Optional<StreamSweep.Row> kafka = peer(r, quiver, StreamSweep.KAFKA);
+            ratios.row(Fmt.size(quiver.batchBytes()), quiver.readers(),
+                    kafka.map(k -> Fmt.ratio(quiver.batchesPerSecond().median() / k.batchesPerSecond().median()))
+                            .orElse(NOT_RUN),
+                    Fmt.ratio(quiver.batchesPerSecond().median() / aeron.batchesPerSecond().median()),
+                    Fmt.ratio(quiver.p50().median() / aeron.p50().median()),
+                    kafka.map(k -> Fmt.ratio(quiver.p50().median() / k.p50().median())).orElse(NOT_RUN));
+        }
+        String kafkaReaders = o.streamKafkaReaders().equals(o.streamReaders()) ? ""
+                : " (Kafka ran with " + o.streamKafkaReaders() + " reader(s) only)";
+        captioned(out, "Ratios of medians of this run" + kafkaReaders + ". Throughput: above 1 means Quiver is"
+                + " faster. Latency: above 1 means Quiver's p50 is higher (slower) by that factor:", ratios);
+    }
+
+    /** The row of {@code transport} with the same batch size and readers as {@code row}, if it ran. */
+    private static Optional<StreamSweep.Row> peer(Results r, StreamSweep.Row row, String transport) {
+        return r.streams().stream().filter(x -> x.transport().equals(transport) && x.readers() == row.readers()
+                && x.batchBytes() == row.batchBytes()).findFirst();
     }
 
     /** A caption line, a blank line, the table. */
@@ -292,9 +342,12 @@ final class Report {
                 "- **Table to workers**: Quiver pays one copy into the arena, then per worker a round trip and"
                         + " page faults on first touch, all workers in parallel; the socket pays two copies per"
                         + " worker through the kernel, and the sending process's copies share its CPUs.",
-                "- **Streams**: Quiver pays the batch's copy into the store, a seal, and the reader's wake-up and"
-                        + " round trip; Kafka pays the producer's request to the broker, the broker's log append, and"
-                        + " the consumer's fetch, each a copy through a TCP socket.",
+                "- **Streams**: Quiver pays the batch's copy into the store, a seal, and each reader's wake-up and"
+                        + " round trip; Aeron pays one copy into its log, the reader's poll (and its backing off when"
+                        + " idle), a copy out and the decode; Kafka pays the producer's request to the broker, the"
+                        + " broker's log append, and each consumer's fetch, each a copy through a TCP socket. With"
+                        + " several readers, they share the machine's CPUs with the producer and the store, driver"
+                        + " or broker.",
                 "- **Small objects**: round trips per call (create+seal: two; get: one; a batch: two or one for the"
                         + " whole batch) and the store's single engine thread, which serves every client.")) {
             out.println(line);

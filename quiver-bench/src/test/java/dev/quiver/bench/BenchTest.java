@@ -8,8 +8,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -121,14 +123,58 @@ class BenchTest {
     }
 
     @Test
-    void streamSectionComparesQuiverWithKafka() {
+    void streamSectionComparesQuiverWithAeronAndKafkaAtEachSizeAndReaderCount() throws IOException {
         List<List<List<String>>> tables = report.tables(Report.STREAMS);
-        assertThat(tables).hasSize(1);
-        assertThat(tables.getFirst()).extracting(r -> r.get(0)).containsExactly(StreamSweep.QUIVER, StreamSweep.KAFKA);
-        tables.getFirst().forEach(BenchTest::assertFigures);
+        assertThat(tables).hasSize(2); // figures, ratios
+        List<String> sizes = results.streams().stream().map(r -> Fmt.size(r.batchBytes())).distinct().toList();
+        assertThat(sizes).hasSize(options.streamLoads().size());
+        List<List<String>> expected = new ArrayList<>();
+        List<List<String>> expectedRatios = new ArrayList<>();
+        for (String size : sizes) {
+            for (int readers : options.streamReaders()) {
+                for (String transport : List.of(StreamSweep.QUIVER, StreamSweep.AERON, StreamSweep.KAFKA)) {
+                    if (!transport.equals(StreamSweep.KAFKA) || options.streamKafkaReaders().contains(readers)) {
+                        expected.add(List.of(size, String.valueOf(readers), transport));
+                    }
+                }
+                expectedRatios.add(List.of(size, String.valueOf(readers)));
+            }
+        }
+        List<List<String>> figures = tables.get(0);
+        assertThat(figures).extracting(r -> r.subList(0, 3)).containsExactlyElementsOf(expected);
+        assertThat(figures.getFirst()).hasSize(10); // batch, readers, transport, 2 throughputs, paced rate, 4 latencies
+        figures.forEach(r -> assertFigures(r, 3));
+        List<List<String>> ratios = tables.get(1);
+        assertThat(ratios).extracting(r -> r.subList(0, 2)).containsExactlyElementsOf(expectedRatios);
+        assertThat(ratios.getFirst()).hasSize(6); // batch, readers, 4 ratios
+        for (List<String> r : ratios) {
+            if (options.streamKafkaReaders().contains(Integer.parseInt(r.get(1)))) {
+                assertFigures(r, 2);
+            } else { // the Kafka ratios say that Kafka did not run, the Aeron ones are figures
+                assertThat(List.of(r.get(2), r.get(5))).as("row %s", r).containsOnly(Report.NOT_RUN);
+                assertFigures(r.subList(0, 5), 3);
+            }
+        }
+        assertThat(markdown).contains("Quiver ÷ Kafka, batches/s", "Quiver p50 ÷ Aeron p50",
+                "Readers are worker processes");
+
+        // the ~1 KiB batch: its record batch body is about 1 KiB, and the report prints its real sizes
+        StreamSweep.Row small = results.streams().getFirst();
+        assertThat(small.bodyBytes()).isBetween(900L, 1100L);
+        assertThat(small.batchBytes()).isGreaterThan(small.bodyBytes());
+        assertThat(markdown).contains(Fmt.count(small.bodyBytes()) + " B", Fmt.count(small.batchBytes()) + " B");
         for (StreamSweep.Row row : results.streams()) {
             assertThat(row.batchesPerSecond().n()).isEqualTo(options.streamRepetitions());
+            assertThat(row.pacedRate().n()).isEqualTo(options.streamRepetitions());
+            // the last of N sends is due (N - 1) / rate after the first: at most N / (N - 1) times the rate
+            assertThat(row.pacedRate().median()).as("the paced runs keep to their pace or fall behind it")
+                    .isPositive().isLessThanOrEqualTo(row.rate() * 1.02);
             assertThat(row.p50().median()).isPositive().isLessThanOrEqualTo(row.max());
+        }
+        // Aeron's driver directory lives only as long as the run
+        try (Stream<Path> left = Files.list(options.arenaDirectory())) {
+            assertThat(left).noneMatch(p -> p.getFileName().toString()
+                    .startsWith("quiver-bench-" + ProcessHandle.current().pid()));
         }
     }
 
@@ -146,7 +192,12 @@ class BenchTest {
     }
 
     private static void assertFigures(List<String> row) {
-        for (String cell : row.subList(1, row.size())) {
+        assertFigures(row, 1);
+    }
+
+    /** Every cell after the first {@code labels} cells of the row is a figure. */
+    private static void assertFigures(List<String> row, int labels) {
+        for (String cell : row.subList(labels, row.size())) {
             assertThat(cell).as("a cell of row %s", row).matches(FIGURE);
         }
     }

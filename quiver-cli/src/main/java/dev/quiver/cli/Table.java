@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain text table with aligned columns; numbers right-aligned. */
+/** A plain text table with aligned columns; numbers, sizes (12 KiB) and durations (38 µs) right-aligned. */
 public final class Table {
     private final List<String> headers;
     private final List<List<String>> rows = new ArrayList<>();
@@ -29,7 +29,7 @@ public final class Table {
             width[i] = headers.get(i).length();
             for (List<String> r : rows) {
                 width[i] = Math.max(width[i], r.get(i).length());
-                numeric[i] &= r.get(i).matches("-?[0-9.,]+( [KMGTP]?i?B)?");
+                numeric[i] &= r.get(i).matches("-?[0-9.,]+( [KMGTP]?i?B| [nµm]?s)?");
             }
         }
         print(out, headers, width, numeric);

@@ -5,14 +5,11 @@ import dev.quiver.arrow.StreamEvent;
 import dev.quiver.arrow.StreamReader;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.StoreUnavailableException;
-import dev.quiver.protocol.ObjectInfo;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
@@ -31,12 +28,12 @@ import picocli.CommandLine.TypeConversionException;
  * </pre>
  *
  * With {@code --json}, one JSON object per line: {@code {"event":"batch","seq":..,"rows":..,"bytes":..,"lag":..,
- * "ageMillis":..,"sealedAt":".."}}, {@code {"event":"lost","fromSeq":..,"toSeq":..,"count":..}} (toSeq exclusive),
- * {@code {"event":"end","batches":..}}. Bytes and age are {@code -} (null) for a batch deleted while being read.
+ * "ageMillis":..,"appendedAt":".."}}, {@code {"event":"lost","fromSeq":..,"toSeq":..,"count":..}} (toSeq exclusive),
+ * {@code {"event":"end","batches":..}}.
  */
 @Command(name = "tail", mixinStandardHelpOptions = true,
-        description = {"Follows a stream: one line per batch as it is sealed, with its rows, bytes, lag",
-                "(batches sealed after it) and age (time since its seal); a LOST line for batches",
+        description = {"Follows a stream: one line per batch as it is appended, with its rows, bytes, lag",
+                "(batches appended after it) and age (time since its append); a LOST line for batches",
                 "removed before they were read; END when the writer ends the stream.",
                 "Exits 0 at the end of the stream, or after N batches."})
 final class TailCommand extends ClientCommand {
@@ -58,8 +55,8 @@ final class TailCommand extends ClientCommand {
 
     @Override
     int run(QuiverClient client, PrintWriter out) {
-        try (BufferAllocator allocator = new RootAllocator()) {
-            StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), stream, from);
+        try (BufferAllocator allocator = new RootAllocator();
+             StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), stream, from)) {
             for (long batches = 0; count < 0 || batches < count; ) {
                 switch (reader.next(POLL)) {
                     case StreamEvent.Batch b -> {
@@ -87,18 +84,15 @@ final class TailCommand extends ClientCommand {
 
     private void batch(PrintWriter out, StreamReader reader, StreamEvent.Batch b) {
         long rows = b.table().rowCount();
-        Optional<ObjectInfo> info = reader.info(b.seq());
         long lag = Math.max(0, reader.newestSeq() - b.seq());
-        Long bytes = info.map(ObjectInfo::dataSize).orElse(null);
-        Double sealedAtMillis = info.map(i -> i.createTimeMillis() + i.constructNanos() / 1e6).orElse(null);
-        Double ageMillis = sealedAtMillis == null ? null
-                : Math.max(0, Math.round((System.currentTimeMillis() - sealedAtMillis) * 10) / 10.0);
-        String sealedAt = sealedAtMillis == null ? null : Instant.ofEpochMilli(Math.round(sealedAtMillis)).toString();
+        long bytes = b.bytes();
+        double appendedAtMillis = b.appendNanos() / 1e6;
+        double ageMillis = Math.max(0, Math.round((System.currentTimeMillis() - appendedAtMillis) * 10) / 10.0);
+        String appendedAt = b.appendedAt().toString();
         print(out, fields("event", "batch", "seq", b.seq(), "rows", rows, "bytes", bytes, "lag", lag,
-                        "ageMillis", ageMillis, "sealedAt", sealedAt),
-                String.format(Locale.ROOT, "seq=%d rows=%d bytes=%s lag=%d age=%s", b.seq(), rows,
-                        bytes == null ? "-" : bytes.toString(), lag,
-                        ageMillis == null ? "-" : String.format(Locale.ROOT, "%.1fms", ageMillis)));
+                        "ageMillis", ageMillis, "appendedAt", appendedAt),
+                String.format(Locale.ROOT, "seq=%d rows=%d bytes=%d lag=%d age=%.1fms", b.seq(), rows, bytes, lag,
+                        ageMillis));
     }
 
     private static Map<String, Object> fields(Object... keysAndValues) {

@@ -260,6 +260,7 @@ public final class StreamToTopic implements AutoCloseable {
         if (!closed) {
             closed = true;
             producer.close(Duration.ofSeconds(5));
+            reader.close(); // lets go of the segment it was reading
         }
     }
 }

@@ -263,7 +263,10 @@ public final class TopicToStream implements AutoCloseable {
             String cannot = "cannot resume stream '" + stream + "' from topic '" + topic + "' without writing records "
                     + "twice: ";
             String todo = ". Bridge into a new stream (another name): this one cannot tell what it holds";
-            StreamEvent e = StreamReader.open(arrow, stream, StreamReader.Start.at(newest)).next(Duration.ZERO);
+            StreamEvent e;
+            try (StreamReader newestReader = StreamReader.open(arrow, stream, StreamReader.Start.at(newest))) {
+                e = newestReader.next(Duration.ZERO); // the batch keeps its segment after the reader lets go
+            }
             if (!(e instanceof StreamEvent.Batch b)) {
                 throw new KafkaBridgeException(cannot + "its newest batch, " + newest + ", is gone (evicted?), and "
                         + "with it the record of which offsets the stream holds" + todo);

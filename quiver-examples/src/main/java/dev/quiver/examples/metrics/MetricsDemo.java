@@ -261,7 +261,12 @@ public final class MetricsDemo implements Callable<Integer> {
     /** Reads the bridged stream zero-copy into DuckDB and the windows until it ends; shows progress. */
     private long load(PrintWriter o, ArrowStore arrow, String stream, DuckDbSink duck, WindowedAggregator agg)
             throws InterruptedException {
-        StreamReader reader = StreamReader.open(arrow, stream, StreamReader.Start.EARLIEST);
+        try (StreamReader reader = StreamReader.open(arrow, stream, StreamReader.Start.EARLIEST)) {
+            return load(o, reader, duck, agg);
+        }
+    }
+
+    private long load(PrintWriter o, StreamReader reader, DuckDbSink duck, WindowedAggregator agg) {
         long loaded = 0;
         long rows = 0;
         long nextProgress = System.nanoTime();

@@ -27,28 +27,29 @@ public class StreamsExample {
                 for (long price = 100; price < 103; price++) {
                     tick.setSafe(0, price);
                     batch.setRowCount(1);
-                    w.append(batch);        // each batch is one sealed object: readers never see it half-written
+                    w.append(batch);        // into the stream's log in shared memory: never seen half-written
                 }
                 w.end();                    // an explicit end of stream
             }
 
             // Any number of independent readers, in any process: from the earliest batch kept, the latest, or a given
             // one.
-            StreamReader r = StreamReader.open(arrow, "ticks", StreamReader.Start.EARLIEST);
-            while (true) {
-                switch (r.next(Duration.ofSeconds(5))) {   // blocks until the next batch is sealed (woken by the seal)
-                    case StreamEvent.Batch b -> {
-                        try (b) {                           // b.table(): zero-copy vectors over store memory
-                            BigIntVector read = (BigIntVector) b.table().batches().getFirst().getVector("tick");
-                            System.out.println("batch " + b.seq() + ": tick " + read.get(0));
+            try (StreamReader r = StreamReader.open(arrow, "ticks", StreamReader.Start.EARLIEST)) {
+                while (true) {
+                    switch (r.next(Duration.ofSeconds(5))) {   // blocks until the next batch is appended (woken at once)
+                        case StreamEvent.Batch b -> {
+                            try (b) {                           // b.table(): zero-copy vectors over store memory
+                                BigIntVector read = (BigIntVector) b.table().batches().getFirst().getVector("tick");
+                                System.out.println("batch " + b.seq() + ": tick " + read.get(0));
+                            }
                         }
+                        case StreamEvent.Lost l -> System.out.println("lost " + l.fromSeq() + ".." + (l.toSeq() - 1));
+                        case StreamEvent.End e -> {
+                            System.out.println("the writer ended the stream after " + e.batches() + " batches");
+                            return;
+                        }
+                        case StreamEvent.Timeout t -> System.out.println("nothing new yet: not the end");
                     }
-                    case StreamEvent.Lost l -> System.out.println("lost " + l.fromSeq() + ".." + (l.toSeq() - 1));
-                    case StreamEvent.End e -> {
-                        System.out.println("the writer ended the stream after " + e.batches() + " batches");
-                        return;
-                    }
-                    case StreamEvent.Timeout t -> System.out.println("nothing new yet: not the end");
                 }
             }
         }

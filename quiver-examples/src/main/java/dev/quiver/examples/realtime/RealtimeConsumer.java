@@ -3,6 +3,7 @@ package dev.quiver.examples.realtime;
 import dev.quiver.arrow.ArrowStore;
 import dev.quiver.arrow.StreamEvent;
 import dev.quiver.arrow.StreamReader;
+import dev.quiver.cli.DurationConverter;
 import dev.quiver.client.QuiverClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,24 +16,31 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 
 /**
  * A consumer process of {@code quiver demo realtime}: reads the stream from its first batch to its end, each batch
- * zero-copy, training an online linear regression ({@link SgdRegressor}) on every row. Prints {@code PROGRESS rows}
- * lines and one {@code RESULT rows batches lost checksum intercept slope p50_us p99_us max_us} line, where the
- * latencies run from the moment the producer appended a batch to the moment this consumer got it.
+ * zero-copy, training an online linear regression ({@link SgdRegressor}) on every row. Arguments: {@code socket stream
+ * expectedRows [warmup]} (a duration such as {@code 1s}, default {@value #DEFAULT_WARMUP}). Prints {@code PROGRESS
+ * rows} lines, one {@code RESULT rows batches lost checksum intercept slope} line and two {@code PHASE} lines
+ * ({@link Latencies.Phase}: warm-up, then steady state), whose latencies run from the moment the producer appended a
+ * batch to the moment this consumer got it.
  */
 public final class RealtimeConsumer {
+    /** The batches appended in this first stretch of the stream are warm-up; {@code quiver demo realtime} says why. */
+    public static final String DEFAULT_WARMUP = "2s";
+
     private RealtimeConsumer() {}
 
     public static void main(String[] args) {
         Path socket = Path.of(args[0]);
         String stream = args[1];
         long expectedRows = Long.parseLong(args[2]);
+        long warmupNanos = new DurationConverter().convert(args.length > 3 ? args[3] : DEFAULT_WARMUP).toNanos();
 
         SgdRegressor model = new SgdRegressor();
         RowChecksum checksum = new RowChecksum();
         long rows = 0;
         long batches = 0;
         long lost = 0;
-        long[] latencies = new long[1024];
+        long[] appended = new long[1024];  // per batch: the producer's append time, and when this consumer had it
+        long[] received = new long[1024];
         long reportEvery = Math.max(1, expectedRows / 10);
         try (QuiverClient client = QuiverClient.connect(socket); BufferAllocator allocator = new RootAllocator()) {
             StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), stream,
@@ -45,7 +53,7 @@ public final class RealtimeConsumer {
                 }
                 switch (e) {
                     case StreamEvent.Batch b -> {
-                        long received = System.nanoTime();
+                        long got = System.nanoTime();
                         try (b) {
                             VectorSchemaRoot root = b.table().batches().getFirst();
                             BigIntVector row = (BigIntVector) root.getVector("row");
@@ -56,10 +64,12 @@ public final class RealtimeConsumer {
                                 model.learn(x.get(i), y.get(i));
                                 checksum.add(row.get(i), x.get(i), y.get(i));
                             }
-                            if (batches == latencies.length) {
-                                latencies = Arrays.copyOf(latencies, latencies.length * 2);
+                            if (batches == appended.length) {
+                                appended = Arrays.copyOf(appended, appended.length * 2);
+                                received = Arrays.copyOf(received, received.length * 2);
                             }
-                            latencies[(int) batches] = received - producedNs.get(0);
+                            appended[(int) batches] = producedNs.get(0);
+                            received[(int) batches] = got;
                             if ((rows + root.getRowCount()) / reportEvery != rows / reportEvery) {
                                 System.out.printf("PROGRESS %d%n", rows + root.getRowCount());
                             }
@@ -74,14 +84,8 @@ public final class RealtimeConsumer {
                 }
             }
         }
-        long[] sorted = Arrays.copyOf(latencies, (int) batches);
-        Arrays.sort(sorted);
-        System.out.printf("RESULT %d %d %d %s %.6f %.6f %.1f %.1f %.1f%n", rows, batches, lost, checksum,
-                model.intercept(), model.weight(), percentile(sorted, 0.50) / 1e3, percentile(sorted, 0.99) / 1e3,
-                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e3);
-    }
-
-    private static double percentile(long[] sorted, double p) {
-        return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1, Math.round(p * (sorted.length - 1)))];
+        System.out.printf("RESULT %d %d %d %s %.6f %.6f%n", rows, batches, lost, checksum, model.intercept(),
+                model.weight());
+        Latencies.analyse(appended, received, (int) batches, warmupNanos).forEach(p -> System.out.println(p.toLine()));
     }
 }

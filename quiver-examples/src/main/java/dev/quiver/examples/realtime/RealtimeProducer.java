@@ -14,12 +14,17 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 
 /**
  * The producer process of {@code quiver demo realtime}: breaks a data frame of y = 4 + 3x + noise (x uniform on
- * [0, 10), noise standard normal) into batches of 1..maxBatch rows and appends each to the stream, as fast as it can,
- * then ends the stream. Prints {@code PROGRESS rows batches} lines and one {@code PRODUCED rows batches checksum
- * nanos} line. Columns: row (int64), x, y (float64), produced_ns (int64, System.nanoTime() just before the append,
- * comparable across processes on one machine).
+ * [0, 10), noise standard normal) into batches of 1..maxBatch rows and appends each to the stream at a steady rate
+ * ({@link Pacer}), then ends the stream. Arguments: {@code socket stream rows maxBatch seed [batchesPerSecond]}
+ * (default {@value #DEFAULT_RATE}). Prints {@code PROGRESS rows batches} lines, one {@code PRODUCED rows batches
+ * checksum nanos} line and one {@code PACE batchesPerSecond firstAppendNanos lastAppendNanos restarts} line (restarts:
+ * how often the producer was more than a period late). Columns: row (int64), x, y (float64), produced_ns (int64,
+ * System.nanoTime() just before the append, comparable across processes on one machine).
  */
 public final class RealtimeProducer {
+    /** Batches per second when none is given; {@code quiver demo realtime --rate} says why this one. */
+    public static final int DEFAULT_RATE = 100;
+
     private RealtimeProducer() {}
 
     public static void main(String[] args) {
@@ -28,10 +33,14 @@ public final class RealtimeProducer {
         long rows = Long.parseLong(args[2]);
         int maxBatch = Integer.parseInt(args[3]);
         long seed = Long.parseLong(args[4]);
+        int rate = args.length > 5 ? Integer.parseInt(args[5]) : DEFAULT_RATE;
 
         SplittableRandom random = new SplittableRandom(seed);
         RowChecksum checksum = new RowChecksum();
+        Pacer pacer = new Pacer(rate);
         long batches = 0;
+        long firstAppend = 0;
+        long lastAppend = 0;
         long start = System.nanoTime();
         try (QuiverClient client = QuiverClient.connect(socket);
              BufferAllocator allocator = new RootAllocator();
@@ -54,7 +63,9 @@ public final class RealtimeProducer {
                     y.set(i, yi);
                     checksum.add(next + i, xi, yi);
                 }
-                long now = System.nanoTime();
+                long now = pacer.awaitNext();  // the batch is ready; append it when it is due
+                firstAppend = batches == 0 ? now : firstAppend;
+                lastAppend = now;
                 for (int i = 0; i < n; i++) {
                     producedNs.set(i, now);
                 }
@@ -69,5 +80,6 @@ public final class RealtimeProducer {
             writer.end();
         }
         System.out.printf("PRODUCED %d %d %s %d%n", rows, batches, checksum, System.nanoTime() - start);
+        System.out.printf("PACE %d %d %d %d%n", rate, firstAppend, lastAppend, pacer.restarts());
     }
 }
