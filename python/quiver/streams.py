@@ -624,7 +624,7 @@ class StreamReader:
                 if ev is not None:
                     return ev
                 if now >= deadline:
-                    return Timeout(self.position, self._alive)
+                    return Timeout(self.position, self._alive or self._lock_held())
                 check_at = now + _SLICE
             self._wait(deadline)
 
@@ -795,6 +795,12 @@ class StreamReader:
         if later and self._at >= HEADER + seg.published():  # drained: frames published before the new segment came
             return self._move_on(seg.n)
         return None
+
+    def _lock_held(self):
+        """Whether a writer holds the stream's lock (one that has not written a segment yet): a LIST, since a held lock
+        is delete-pending and RANGE leaves it out; asked only when a wait ends in a timeout, as Java's reader does."""
+        lock = self._ids.lock
+        return any(o.id == lock and (o.state == "CREATED" or o.ref_count > 0) for o in self.client.list())
 
     def __iter__(self):
         """Batches until the end (Lost events are yielded too; timeouts are waited through)."""

@@ -61,6 +61,7 @@ def test_round_trip_between_clients_is_zero_copy(client, reader_client):
     r = reader_client.stream_reader("round-trip")
     assert r.next(0) == streams.Timeout(0, False)  # no stream yet, no writer
     with client.stream_writer("round-trip") as w:
+        assert r.next(0) == streams.Timeout(0, True)  # a writer that holds the lock, before its first segment
         for seq in range(5):
             assert w.append(batch(seq, rows=seq + 1)) == seq
             ev = r.next(5000)
