@@ -174,6 +174,7 @@ class FrameCodecPropertiesTest {
                 lists12(ids.zip(longs, longs, Request.CreateSpec::new)).zip(longs, Request.CreateBatch::new),
                 lists12(ids.zip(longs, Request.SealSpec::new)).map(Request.Seal::new),
                 ids.map(Request.Abort::new),
+                ids.map(Request.Publish::new),
                 lists12(ids).zip(longs, Request.Get::new),
                 lists12(ids).map(Request.Release::new),
                 lists12(ids).map(Request.ReleaseHeld::new),

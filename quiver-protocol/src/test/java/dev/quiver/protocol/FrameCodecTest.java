@@ -276,7 +276,7 @@ class FrameCodecTest {
     class Rejection {
 
         @ParameterizedTest
-        @ValueSource(ints = {0x00, 0x10, 0x14, 0x7F, 0x81, 0x89, 0xC0, 0xFF, 0x0101, 0xFFFF})
+        @ValueSource(ints = {0x00, 0x10, 0x15, 0x7F, 0x81, 0x89, 0xC0, 0xFF, 0x0101, 0xFFFF})
         void unknownRequestTypes(int type) {
             assertMalformedRequest(body(type).zeros(64).build()).hasMessageContaining("unknown request type")
                     .hasMessageContaining(Integer.toHexString(type));

@@ -30,6 +30,7 @@ final class Samples {
                 new Request.Seal(List.of(new Request.SealSpec(A, 0x0123456789ABCDEFL),
                         new Request.SealSpec(C, -1))),
                 new Request.Abort(C),
+                new Request.Publish(C),
                 new Request.Get(List.of(), 0),
                 new Request.Get(List.of(A, A, B, C), -1),
                 new Request.Get(List.of(B), Long.MAX_VALUE),
