@@ -510,9 +510,10 @@ class ObjectBuffer:
 class WritableObject:
     """An object being written: ``data`` (and ``metadata``) are mutable pyarrow Buffers over its place in the arena.
 
-    As a context manager it seals on success and aborts on an exception. After ``seal`` or ``abort`` this handle
-    refuses access; a Buffer taken before stays mapped (pyarrow cannot revoke it), and the creator's reference is
-    released only when it is garbage-collected, so the store never gives those bytes to another object meanwhile.
+    As a context manager it seals on success and aborts on an exception (seals, if it was published). After ``seal``
+    or ``abort`` this handle refuses access; a Buffer taken before stays mapped (pyarrow cannot revoke it), and the
+    creator's reference is released only when it is garbage-collected, so the store never gives those bytes to another
+    object meanwhile.
     Never write after sealing: the bytes are immutable for every reader.
     """
 
@@ -521,6 +522,7 @@ class WritableObject:
         self.id = oid
         self._client = client
         self._state = "CREATED"
+        self._published = False
         self._offset = offset
         self._size = data_size + len(metadata)
         arr = np.frombuffer(conn.arena, dtype=np.uint8, count=self._size, offset=offset)
@@ -559,10 +561,34 @@ class WritableObject:
         self._sealed[0] = True
         self._drop()
 
+    def publish(self):
+        """Makes the object gettable now, while this writer goes on writing it: for a log that readers follow as it
+        grows (a stream's segment), not for ordinary objects. Readers get it as usual and read its bytes in place;
+        what they may read, and when, is for the writer to publish inside the bytes. From now on the object cannot be
+        aborted: ``close()`` (or the end of a ``with`` block, even on an exception) seals it as it is, and if this
+        client goes away first, the store seals it as it is. The content digest is that of the bytes at seal.
+        Publishing twice is a no-op.
+        """
+        self._check()
+        if not self._published:
+            rtype, _ = self._client._conn.call(w.PUBLISH, bytes(self.id))
+            if rtype != w.OK_REPLY:
+                raise ProtocolException(f"expected OK to PUBLISH, got {rtype:#x}")
+            self._published = True
+
+    @property
+    def published(self):
+        """True once ``publish()`` succeeded."""
+        return self._published
+
     def abort(self):
-        """Discards the object; its id is free again."""
+        """Discards the object; its id is free again. Refused (``ValueError``) once the object is published: readers
+        may hold it, so it can only be sealed."""
         if self._state != "CREATED":
             return
+        if self._published:
+            raise ValueError(f"cannot abort object {self.id.hex()}: it is published, and readers may hold it; seal it "
+                             f"instead (close() does)")
         self._state = "ABORTED"
         try:
             self._client._conn.call(w.ABORT, bytes(self.id))
@@ -572,11 +598,20 @@ class WritableObject:
     def _drop(self):
         self._data = self._metadata = self._block = None
 
+    def close(self):
+        """Ends the writing: seals a published object as it is, aborts an unpublished one (an object sealed or aborted
+        already is left alone)."""
+        if self._state == "CREATED":
+            if self._published:
+                self.seal()
+            else:
+                self.abort()
+
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
+        if exc_type is None or self._published:
             if self._state == "CREATED":
                 self.seal()
         else:

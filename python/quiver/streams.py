@@ -1,9 +1,16 @@
-"""Streams of Arrow batches, in the format of Java's ``StreamWriter`` and ``StreamReader``.
+"""Streams of Arrow batches as a log in shared memory, in the format of docs/stream-log.md (version 1), which Java's
+``StreamWriter`` and ``StreamReader`` follow too.
 
-Stream ``NAME`` names its objects ``SHA-1("quiver.stream/" + NAME)[:12] + seq`` (8 bytes, big-endian): batch
-``seq`` is one sealed Arrow IPC stream object (metadata ``application/vnd.apache.arrow.stream``). The end of a
-stream is an object at the next sequence number with metadata ``application/vnd.quiver.stream-end`` and 8 bytes of
-data: the batch count, little-endian.
+Stream ``NAME`` names its objects ``SHA-1("quiver.stream/" + NAME)[:12] + n`` (8 bytes, big-endian). Object ``n`` is
+segment ``n`` of the log: a 256-byte header, then frames (SCHEMA, BATCH..., NEXT or END). The writer creates a
+segment, writes its header and SCHEMA frame, and *publishes* it (``WritableObject.publish``): readers get it while the
+writer goes on appending. Each append writes a frame after the segment's PUBLISHED count, then raises PUBLISHED (an
+aligned 8-byte store), adds 1 to the WAKE word and wakes the readers that sleep on it (a futex). Readers follow
+PUBLISHED without asking the store, and load each batch zero-copy from the segment.
+
+Memory order: PUBLISHED is written after the frame's bytes and read before them, with plain aligned 8-byte accesses;
+on x86-64 (total store order) those are release stores and acquire loads. Other architectures need fences that
+Python cannot issue.
 
 Sequence number 2**64-1 is the writer's lock, held as Java's ``StreamWriter`` holds it: an empty object that the
 writer creates (a second writer gets ``ObjectExistsException`` from the store), then seals and deletes at once while
@@ -14,37 +21,76 @@ writer died between the seal and the delete) is deleted by the next writer.
 """
 
 import collections
+import ctypes
 import hashlib
 import math
 import numbers
+import os
 import struct
 import time
 
-from . import arrow
-from .client import NO_WAIT, ObjectId
-from .errors import ObjectExistsException, StreamWriterConflictException
+import numpy as np
+import pyarrow as pa
 
-END_MEDIA_TYPE = b"application/vnd.quiver.stream-end"
+from . import _wire
+from .client import NO_WAIT, ObjectId
+from .errors import ArrowFormatException, ObjectExistsException, StreamWriterConflictException
+
+try:  # futex wait/wake on the WAKE word; without it readers poll (see _sleep_on)
+    from . import _futex
+except ImportError:  # pragma: no cover - depends on the branch being merged
+    _futex = None
+
 _LOCK = 2 ** 64 - 1
+MAGIC = b"QVRLOG01"
+HEADER = 256
+_SEGNO, _FIRST_SEQ, _CAPACITY, _PID, _PUBLISHED, _WAKE = 8, 16, 24, 32, 64, 128
+_FRAME = struct.Struct("<IIqqII")  # length, type, seq, append time (ns), body length, reserved
+SCHEMA, BATCH, NEXT, END = 1, 2, 3, 4
+EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+MIN_SEGMENT, MAX_SEGMENT = 64 * 1024, 8 * 1024 * 1024
+_SPIN_NS = 30_000   # how long a reader spins on PUBLISHED before it sleeps on WAKE
+_SLICE = 0.1        # the longest sleep on WAKE; after each one a reader checks whether the writer is still there
+_POLL = 200e-6      # the sleep between looks at PUBLISHED when futexes are not available
+_now_ns = time.time_ns  # the append time of a batch (a test sets its own clock)
 
 Batch = collections.namedtuple("Batch", "seq table")
-Batch.__doc__ = "The next batch: a pyarrow Table over store memory (it holds the batch until garbage-collected)."
+Batch.__doc__ = ("The next batch: a pyarrow Table over store memory (it keeps its segment referenced until it is "
+                 "garbage-collected).")
 Lost = collections.namedtuple("Lost", "from_seq to_seq")
 Lost.__doc__ = "Batches [from_seq, to_seq) were removed before this reader got to them; it continues at to_seq."
 End = collections.namedtuple("End", "batches")
 End.__doc__ = "The writer ended the stream after ``batches`` batches; every later call returns this again."
-Timeout = collections.namedtuple("Timeout", "waiting_for")
-Timeout.__doc__ = "Batch ``waiting_for`` was not sealed within the timeout; the stream goes on."
+Timeout = collections.namedtuple("Timeout", "waiting_for writer_alive")
+Timeout.__doc__ = ("Batch ``waiting_for`` was not published within the timeout; the stream goes on. ``writer_alive``: "
+                   "whether a writer was still writing the stream when the wait ended (False: it closed or died, and "
+                   "nobody has taken the stream over yet).")
 
 
-class Retention(collections.namedtuple("Retention", "max_batches max_bytes")):
-    """How many batches a writer keeps: the newest ``max_batches`` and at most ``max_bytes`` of them."""
+class Retention(collections.namedtuple("Retention", "max_batches max_bytes max_age")):
+    """How much of a stream a writer keeps: about the newest ``max_batches`` batches, ``max_bytes`` bytes of segments,
+    and (if ``max_age`` seconds is given) segments whose newest batch is younger than that.
 
-    def __new__(cls, max_batches=2 ** 63 - 1, max_bytes=2 ** 63 - 1):
+    Retention drops whole segments, oldest first, at an append, never the segment being written: it keeps between
+    about three quarters of each limit and the limit (a segment holds at most a quarter of it).
+    """
+
+    def __new__(cls, max_batches=2 ** 63 - 1, max_bytes=2 ** 63 - 1, max_age=None):
         if max_batches < 1 or max_bytes < 1:
             raise ValueError(f"retention must keep at least one batch and one byte, got {max_batches} batches, "
                              f"{max_bytes} bytes")
-        return super().__new__(cls, max_batches, max_bytes)
+        if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, numbers.Real)
+                                    or not 0 < max_age < math.inf):
+            raise ValueError(f"max_age is a finite number of seconds > 0 (or None: no age limit), got {max_age!r}")
+        return super().__new__(cls, max_batches, max_bytes, max_age)
+
+    def segment_size(self):
+        """The usual data size of a segment: a quarter of the byte limit, from 64 KiB to 8 MiB."""
+        return min(MAX_SEGMENT, max(MIN_SEGMENT, self.max_bytes // 4)) // 64 * 64
+
+    def segment_batches(self):
+        """The most batches a segment holds: a quarter of the batch limit, at least 1."""
+        return max(1, self.max_batches // 4)
 
 
 class _Ids:
@@ -53,47 +99,152 @@ class _Ids:
             raise ValueError(f"a stream name is 1 to 200 printable ASCII characters without spaces, got {name!r}")
         self.name = name
         self.prefix = hashlib.sha1(("quiver.stream/" + name).encode("utf-8")).digest()[:12]
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        self.metadata = f'application/vnd.quiver.stream-log; stream="{quoted}"'.encode("ascii")
 
-    def batch(self, seq):
-        return ObjectId(self.prefix + struct.pack(">Q", seq))
+    def segment(self, n):
+        return ObjectId(self.prefix + struct.pack(">Q", n))
 
-    def seq_of(self, oid):
+    def segno(self, oid):
         if bytes(oid[:12]) != self.prefix:
             raise ValueError(f"{oid.hex()} is not an object of stream {self.name}")
         return struct.unpack(">Q", oid[12:])[0]
 
     @property
     def first(self):
-        return self.batch(0)
+        return self.segment(0)
 
     @property
     def lock(self):
-        return self.batch(_LOCK)
+        return self.segment(_LOCK)
 
 
-def _is_end(buffer):
-    return buffer.metadata.to_pybytes() == END_MEDIA_TYPE
+def _align(n, to=8):
+    return (n + to - 1) // to * to
 
 
-def _is_end_marker(client, info):
-    if info.state != "SEALED" or info.data_size != 8 or info.metadata_size != len(END_MEDIA_TYPE):
+def _u64(address):
+    return ctypes.c_uint64.from_address(address)
+
+
+def _u32(address):
+    return ctypes.c_uint32.from_address(address)
+
+
+def _sleep_on(arena, offset, value, timeout):
+    """Sleeps while the 32-bit word at ``arena[offset]`` holds ``value``, up to ``timeout`` seconds (a futex wait
+    when ``quiver._futex`` is there, else one short poll interval); returns early on a wake."""
+    if _futex is not None and _futex.is_supported():
+        _futex.wait(arena, offset, value, timeout)
+    else:
+        time.sleep(min(_POLL, timeout))
+
+
+def _wake_all(arena, offset):
+    if _futex is not None and _futex.is_supported():
+        _futex.wake(arena, offset, 2 ** 31 - 1)
+
+
+def _has_dictionaries(types):
+    for t in types:
+        if pa.types.is_dictionary(t) or _has_dictionaries(t.field(i).type for i in range(t.num_fields)):
+            return True
+    return False
+
+
+class _Frames:
+    """The frames of one segment that readers may read: a pyarrow Buffer over the segment's data, its header checked.
+    """
+
+    def __init__(self, buf, n, where):
+        self.buf, self.n, self.where = buf, n, where
+        self.address = buf.address
+        if buf.size < HEADER or bytes(buf[:8]) != MAGIC:
+            raise ArrowFormatException(
+                f"segment {n} of {where} is not a stream log segment (no {MAGIC.decode()} header): the stream was "
+                f"written by an older version of Quiver; delete it (quiver streams rm NAME) and write it again")
+        segno, self.first_seq, capacity = struct.unpack_from("<QqQ", buf, _SEGNO)
+        if segno != n or capacity != buf.size:
+            raise ArrowFormatException(f"segment {n} of {where} has a bad header: segment number {segno}, capacity "
+                                       f"{capacity} for an object of {buf.size} bytes")
+
+    def published(self):
+        """Bytes of complete frames after the header (an acquire load: the frames below it are complete)."""
+        p = _u64(self.address + _PUBLISHED).value
+        if p > self.buf.size - HEADER or p % 8:
+            raise ArrowFormatException(f"segment {self.n} of {self.where} publishes {p} bytes, outside its "
+                                       f"{self.buf.size - HEADER} bytes of frames")
+        return p
+
+    def wake_word(self):
+        return _u32(self.address + _WAKE).value
+
+    def frame(self, offset, limit):
+        """(length, type, seq, time, body length) of the frame at ``offset``, checked to end by ``limit``."""
+        if limit - offset < _FRAME.size:
+            raise ArrowFormatException(f"segment {self.n} of {self.where}: a frame at {offset} is cut at {limit}")
+        length, ftype, seq, t, body, _ = _FRAME.unpack_from(self.buf, offset)
+        if length % 8 or length < _FRAME.size or offset + length > limit or not SCHEMA <= ftype <= END \
+                or body > length - _FRAME.size:
+            raise ArrowFormatException(
+                f"segment {self.n} of {self.where} has a bad frame at offset {offset}: length {length}, type {ftype}, "
+                f"body {body} (frames end at {limit})")
+        return length, ftype, seq, t, body
+
+    def scan(self):
+        """Every published frame, as (offset, length, type, seq, time, body length)."""
+        end = HEADER + self.published()
+        offset = HEADER
+        while offset < end:
+            f = self.frame(offset, end)
+            yield (offset,) + f
+            offset += f[0]
+
+    def schema_message(self):
+        """The SCHEMA frame's IPC Schema message (without the end-of-stream marker), a slice of the segment."""
+        length, ftype, _seq, _t, body = self.frame(HEADER, HEADER + self.published())
+        if ftype != SCHEMA or body < 8:
+            raise ArrowFormatException(f"segment {self.n} of {self.where} does not start with a SCHEMA frame")
+        return self.buf.slice(HEADER + _FRAME.size, body - 8)
+
+
+class _Virtual:
+    """A file-like object over several pyarrow Buffers, one after the other: ``read_buffer`` hands out slices of them
+    (pyarrow's IPC reader keeps those slices as its arrays' buffers, so nothing is copied). Used for a batch with
+    dictionaries, which pyarrow reads only as part of an IPC stream: the segment's schema message, then the batch."""
+
+    closed = False
+
+    def __init__(self, parts):
+        self._parts = collections.deque(p for p in parts if p.size)
+
+    def read_buffer(self, n):
+        if not self._parts:
+            return pa.py_buffer(b"")
+        head = self._parts[0]
+        if n < 0 or n >= head.size:
+            self._parts.popleft()
+            if n < 0 or n == head.size or not self._parts:
+                return head
+            rest = self.read_buffer(n - head.size)  # a read across parts: pyarrow reads message by message, so
+            return pa.py_buffer(head.to_pybytes() + rest.to_pybytes())  # only a torn message gets here
+        self._parts[0] = head.slice(n)
+        return head.slice(0, n)
+
+    def read(self, n=-1):
+        return self.read_buffer(n).to_pybytes()
+
+    def readable(self):
+        return True
+
+    def seekable(self):
         return False
-    b = client.get(info.id, NO_WAIT)
-    if b is None:
+
+    def writable(self):
         return False
-    with b:
-        return _is_end(b)
 
-
-class _LockHold:
-    """Keeps the creator's reference of a sealed lock: the client releases it when the lock's (empty) data buffer is
-    garbage-collected, so holding that buffer is holding the lock, and dropping it lets the lock go."""
-
-    def __init__(self, lock):
-        self._buffer = lock.data  # taken before the seal, which makes the handle refuse it
-
-    def release(self):
-        self._buffer = None  # the last view: the client sends the release now (CPython frees it at once)
+    def close(self):
+        self.closed = True
 
 
 def _take_lock(client, ids):
@@ -113,6 +264,17 @@ def _take_lock(client, ids):
         f"process ends, first; or open with writer_wait to wait for it)") from error
 
 
+class _LockHold:
+    """Keeps the creator's reference of a sealed lock: the client releases it when the lock's (empty) data buffer is
+    garbage-collected, so holding that buffer is holding the lock, and dropping it lets the lock go."""
+
+    def __init__(self, lock):
+        self._buffer = lock.data  # taken before the seal, which makes the handle refuse it
+
+    def release(self):
+        self._buffer = None  # the last view: the client sends the release now (CPython frees it at once)
+
+
 def _await_freed(events, lock, deadline):
     """Waits until the store announces that ``lock`` was freed; False if the deadline passes first."""
     while True:
@@ -124,23 +286,65 @@ def _await_freed(events, lock, deadline):
             return True
 
 
-class StreamWriter:
-    """Appends batches to a stream; one writer per stream. ``end()`` writes the end marker."""
+_Kept = collections.namedtuple("_Kept", "n batches size newest_ns")
 
-    def __init__(self, client, ids, retention, hold, next_seq):
+
+class _Writing:
+    """The segment a writer appends to: its WritableObject and a numpy view of its data."""
+
+    def __init__(self, client, obj, n, schema):
+        self.obj, self.n, self.schema = obj, n, schema
+        conn = client._conn
+        self.arena = conn.arena
+        self.offset = obj._offset  # of the data in the arena
+        self.address = conn.base + self.offset
+        self.mem = np.frombuffer(obj.data, dtype=np.uint8)
+        self.capacity = self.mem.size
+        self.used = HEADER  # offset of the next frame
+        self.batches = 0
+        self.newest_ns = 0
+
+    def write_frame(self, ftype, seq, body_len=0, t=None):
+        """Writes a frame's header at ``used`` (its body is in place already) and zeroes its padding; returns its
+        length. Not published yet."""
+        length = _align(_FRAME.size + body_len)
+        self.mem[self.used + _FRAME.size + body_len:self.used + length] = 0
+        _FRAME.pack_into(self.mem, self.used, length, ftype, seq, _now_ns() if t is None else t, body_len, 0)
+        return length
+
+    def publish(self, length):
+        """Publishes the frame just written (PUBLISHED after its bytes), then wakes the readers."""
+        self.used += length
+        _u64(self.address + _PUBLISHED).value = self.used - HEADER
+        wake = _u32(self.address + _WAKE)
+        wake.value = (wake.value + 1) & 0xFFFFFFFF
+        _wake_all(self.arena, self.offset + _WAKE)
+
+    def seal(self):
+        self.mem = None  # the last view of the block besides the handle's: the creator's reference goes with the seal
+        self.obj.seal()
+
+
+class StreamWriter:
+    """Appends batches to a stream; one writer per stream. ``end()`` writes the end; ``close()`` lets the stream go
+    without ending it (another writer may continue it)."""
+
+    def __init__(self, client, ids, retention, hold, next_seq, next_segment, kept, schema):
         self.client = client
         self._ids = ids
         self.retention = retention
         self._hold = hold
         self.next_seq = next_seq
-        self._kept = collections.deque()
-        self._kept_bytes = 0
+        self._next_segment = next_segment
+        self._kept = collections.deque(kept)  # segments before the one being written, oldest first
+        self._schema = schema                 # of the newest segment, for an END written before any append
+        self._seg = None
         self._closed = False
 
     @classmethod
     def open(cls, client, name, retention=None, writer_wait=0):
         """Opens stream ``name`` for writing: a new stream starts at 0, an existing one continues after its last
-        sealed batch.
+        published batch, in a new segment.
 
         ``writer_wait`` (seconds, default 0) is how long to wait for the stream's current writer to let go (close,
         end, or its process ends), as Java's ``StreamWriter.open(arrow, name, retention, writerWait)``: the wait is
@@ -152,6 +356,8 @@ class StreamWriter:
             raise TypeError(f"writer_wait is a number of seconds, got {writer_wait!r}")
         if not 0 <= writer_wait < math.inf:
             raise ValueError(f"writer_wait must be a finite number of seconds >= 0, got {writer_wait!r}")
+        if retention is not None and not isinstance(retention, Retention):
+            raise TypeError(f"retention is a quiver.streams.Retention, got {retention!r}")
         try:
             return cls._open(client, name, retention)
         except StreamWriterConflictException:
@@ -184,65 +390,144 @@ class StreamWriter:
             # announced to subscribers (an unsealed object's abort is not), which is what waiting writers watch.
             lock.seal()
             client.delete([ids.lock])
-            sealed = [o for o in client.range(ids.first, ids.lock, 2 ** 31 - 1) if o.state == "SEALED"]
-            next_seq = ids.seq_of(sealed[-1].id) + 1 if sealed else 0
-            if sealed and _is_end_marker(client, sealed[-1]):
-                raise ValueError(f"stream '{name}' was ended after {next_seq - 1} batches; it cannot be appended to "
-                                 f"(delete it, or use another name)")
-            w = cls(client, ids, retention, hold, next_seq)
-            for o in sealed:
-                w._keep(ids.seq_of(o.id), o.data_size)
-            w._apply_retention()
-            return w
+            kept, next_seq, schema, next_segment = cls._existing(client, ids)
+            return cls(client, ids, retention, hold, next_seq, next_segment, kept, schema)
         except BaseException:
             hold.release()
             lock.abort()  # if the seal did not happen
             raise
+
+    @staticmethod
+    def _existing(client, ids):
+        """The segments a stream has (as _Kept), the next seq, the newest segment's schema and the next segment
+        number; ValueError if the stream was ended."""
+        kept, next_seq, schema = [], 0, None
+        infos = client.range(ids.first, ids.lock, 2 ** 31 - 1)
+        for i in range(0, len(infos), _wire.MAX_BATCH):
+            chunk = infos[i:i + _wire.MAX_BATCH]
+            for info, b in zip(chunk, client.get([o.id for o in chunk], NO_WAIT)):
+                if b is None:
+                    continue  # deleted or evicted meanwhile (none is unpublished: this writer has the lock)
+                with b:
+                    seg = _Frames(b.data, ids.segno(info.id), f"stream '{ids.name}'")
+                    batches, newest, last = 0, 0, None
+                    for _off, _len, ftype, seq, t, _body in seg.scan():
+                        if ftype == BATCH:
+                            batches, newest = batches + 1, t
+                        last = (ftype, seq)
+                    kept.append(_Kept(seg.n, batches, info.data_size, newest))
+                    if last is None:
+                        continue
+                    if last[0] == END:
+                        raise ValueError(f"stream '{ids.name}' was ended after {last[1]} batches; it cannot be "
+                                         f"appended to (delete it with quiver streams rm {ids.name}, or use another "
+                                         f"name)")
+                    next_seq = last[1] + 1 if last[0] == BATCH else last[1]
+                    schema = pa.ipc.read_schema(seg.schema_message())
+        return kept, next_seq, schema, ids.segno(infos[-1].id) + 1 if infos else 0
 
     @property
     def name(self):
         return self._ids.name
 
     def append(self, batch):
-        """Appends a RecordBatch (or Table); returns its sequence number."""
+        """Appends a RecordBatch (or a Table, as one batch); returns its sequence number."""
         self._check_open()
+        batch = _as_batch(batch)
+        schema = batch.schema
+        counter = pa.MockOutputStream()
+        _write_ipc(counter, batch)
+        size = counter.size()  # the schema message, the batch's messages and the end-of-stream marker
+        room = _align(_FRAME.size + size)  # written in place, then moved down over the schema message
+        seg = self._seg
+        if seg is None or not seg.schema.equals(schema, check_metadata=True) \
+                or seg.batches >= self.retention.segment_batches() or seg.used + room + _FRAME.size > seg.capacity:
+            seg = self._roll(schema, room)
         seq = self.next_seq
-        size = arrow.put_table(self.client, self._ids.batch(seq), batch)
+        start = seg.used + _FRAME.size
+        sink = pa.FixedSizeBufferWriter(pa.py_buffer(seg.mem[start:start + size]))
+        _write_ipc(sink, batch)
+        sink.close()
+        schema_len = 8 + struct.unpack_from("<i", seg.mem, start + 4)[0]
+        body = size - schema_len
+        ctypes.memmove(seg.address + start, seg.address + start + schema_len, body)
+        now = _now_ns()
+        seg.publish(seg.write_frame(BATCH, seq, body, now))
+        seg.batches += 1
+        seg.newest_ns = now
         self.next_seq += 1
-        self._keep(seq, size)
         self._apply_retention()
         return seq
 
     def end(self):
         """Ends the stream (readers see ``End``) and closes the writer; returns the number of batches."""
         self._check_open()
-        self.client.create_and_seal(self._ids.batch(self.next_seq), struct.pack("<q", self.next_seq), END_MEDIA_TYPE)
+        seg = self._seg or self._roll(self._schema or pa.schema([]), 0)
+        seg.publish(seg.write_frame(END, self.next_seq))
         self.close()
         return self.next_seq
 
     def close(self):
-        """Gives up the writer's role without ending the stream."""
+        """Gives up the writer's role without ending the stream: the segment being written is sealed as it is."""
         if not self._closed:
             self._closed = True
-            self._hold.release()
+            try:
+                if self._seg is not None:
+                    self._seg.seal()
+                    self._seg = None
+            finally:
+                self._hold.release()
 
     def _check_open(self):
         if self._closed:
             raise ValueError(f"the writer of stream '{self.name}' is closed")
 
-    def _keep(self, seq, size):
-        self._kept.append((seq, size))
-        self._kept_bytes += size
+    def _roll(self, schema, room):
+        """Starts the next segment (its header and SCHEMA frame, published), with ``room`` for a first frame; ends the
+        current one with NEXT, seals it and keeps it for retention."""
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, schema):
+            pass
+        schema_body = sink.getvalue()  # the schema message and the end-of-stream marker
+        schema_frame = _align(_FRAME.size + schema_body.size)
+        size = max(self.retention.segment_size(), _align(HEADER + schema_frame + room + _FRAME.size, 64))
+        n = self._next_segment
+        obj = self.client.create(self._ids.segment(n), size, self._ids.metadata)
+        try:
+            seg = _Writing(self.client, obj, n, schema)
+            seg.mem[:HEADER] = 0  # store memory is not zeroed on create
+            seg.mem[:8] = np.frombuffer(MAGIC, dtype=np.uint8)
+            struct.pack_into("<QqQq", seg.mem, _SEGNO, n, self.next_seq, seg.capacity, os.getpid())
+            seg.mem[HEADER + _FRAME.size:HEADER + _FRAME.size + schema_body.size] = np.frombuffer(schema_body, np.uint8)
+            seg.publish(seg.write_frame(SCHEMA, self.next_seq, schema_body.size))
+            obj.publish()
+        except BaseException:
+            seg = None
+            obj.abort()
+            raise
+        self._next_segment = n + 1
+        old = self._seg
+        if old is not None:
+            old.publish(old.write_frame(NEXT, self.next_seq))
+            old.seal()
+            self._kept.append(_Kept(old.n, old.batches, old.capacity, old.newest_ns))
+        self._seg, self._schema = seg, schema
+        return seg
 
     def _apply_retention(self):
+        r, seg = self.retention, self._seg
+        batches = seg.batches + sum(k.batches for k in self._kept)
+        size = seg.capacity + sum(k.size for k in self._kept)
+        oldest_allowed = _now_ns() - r.max_age * 1e9 if r.max_age is not None else None
         drop = []
-        while len(self._kept) > self.retention.max_batches or (
-                self._kept_bytes > self.retention.max_bytes and len(self._kept) > 1):
-            seq, size = self._kept.popleft()
-            self._kept_bytes -= size
-            drop.append(self._ids.batch(seq))
+        while self._kept and (batches > r.max_batches or size > r.max_bytes
+                              or (oldest_allowed is not None and self._kept[0].newest_ns < oldest_allowed)):
+            k = self._kept.popleft()
+            batches -= k.batches
+            size -= k.size
+            drop.append(self._ids.segment(k.n))
         if drop:
-            self.client.delete(drop)
+            self.client.delete(drop)  # deferred by the store while a reader holds a segment
 
     def __enter__(self):
         return self
@@ -251,71 +536,271 @@ class StreamWriter:
         self.close()
 
 
-class StreamReader:
-    """Reads a stream in order: ``next(timeout_ms)`` returns a Batch, Lost, End or Timeout."""
+def _as_batch(data):
+    if isinstance(data, pa.RecordBatch):
+        return data
+    if isinstance(data, pa.Table):
+        t = data.combine_chunks()
+        batches = t.to_batches()
+        if len(batches) == 1:
+            return batches[0]
+        return pa.RecordBatch.from_arrays([pa.array([], f.type) for f in t.schema], schema=t.schema)
+    raise TypeError(f"expected a pyarrow RecordBatch or Table, got {type(data).__name__}")
 
-    def __init__(self, client, ids, position):
+
+def _write_ipc(sink, batch):
+    with pa.ipc.new_stream(sink, batch.schema) as w:
+        w.write_batch(batch)
+
+
+EARLIEST, LATEST = "earliest", "latest"
+
+
+class StreamReader:
+    """Reads a stream in order: ``next(timeout_ms)`` returns a Batch, Lost, End or Timeout.
+
+    The reader holds one segment (one store reference) while it reads it; each Batch holds its segment until it is
+    garbage-collected. ``close()`` lets the reader's segment go. Not thread-safe: one thread per reader.
+    """
+
+    def __init__(self, client, ids, start):
         self.client = client
         self._ids = ids
-        self.position = position
+        self._start = start     # how to find the first segment while the reader has none
+        self.position = start if isinstance(start, int) else 0
+        self._seg = None        # _Frames of the segment being read
+        self._schema_message = None
+        self._at = HEADER       # offset of its next frame
+        self._schema = None
+        self._dicts = False
         self._end = None
+        self._alive = False
+        self._blocked = False   # at a NEXT whose segment is gone, with nothing after it
+        self._closed = False
+        self._pending = None
 
     @classmethod
-    def open(cls, client, name, start="earliest"):
-        """``start``: 'earliest' (the oldest batch kept), 'latest' (the newest sealed), or a sequence number."""
+    def open(cls, client, name, start=EARLIEST):
+        """``start``: 'earliest' (the oldest batch kept), 'latest' (the newest published batch, or the end of an
+        ended stream), or a sequence number (that batch, or ``Lost`` up to the oldest kept if it is gone)."""
         ids = _Ids(name)
-        if start in ("earliest", "latest"):
-            position = 0
-            for o in client.range(ids.first, ids.lock, 8, descending=start == "latest"):
-                if o.state == "SEALED":
-                    position = ids.seq_of(o.id)
-                    break
-        elif isinstance(start, int) and start >= 0:
-            position = start
-        else:
+        if not (start in (EARLIEST, LATEST) or (isinstance(start, int) and not isinstance(start, bool)
+                                                  and start >= 0)):
             raise ValueError(f"start is 'earliest', 'latest' or a sequence number >= 0, got {start!r}")
-        return cls(client, ids, position)
+        r = cls(client, ids, start)
+        r._pending = r._attach_first()  # a Lost, for the first call
+        if r._seg is None and r._pending is None:
+            r._start = 0  # no segment yet: the stream starts at batch 0, and what retention drops before is Lost
+        return r
 
     @property
     def name(self):
         return self._ids.name
 
     def next(self, timeout_ms=1000):
+        """The next event, waiting up to ``timeout_ms`` milliseconds (-1: no limit) for a batch to be published."""
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int):
+            raise TypeError(f"timeout_ms is an int number of milliseconds, got {timeout_ms!r}")
+        if self._closed:
+            raise ValueError(f"the reader of stream '{self.name}' is closed")
         if self._end is not None:
             return self._end
-        ids, client = self._ids, self.client
-        b = client.get(ids.batch(self.position), NO_WAIT)
+        if self._pending is not None:
+            ev, self._pending = self._pending, None
+            return ev
+        deadline = math.inf if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        check_at = time.monotonic() + _SLICE
+        while True:
+            ev = self._attach_first() if self._seg is None else None
+            if ev is None and self._seg is not None:
+                ev = self._read()
+            if ev is not None:
+                return ev
+            now = time.monotonic()
+            if now >= check_at or now >= deadline:
+                ev = self._check_writer()
+                if ev is True:
+                    continue  # moved on to a later segment
+                if ev is not None:
+                    return ev
+                if now >= deadline:
+                    return Timeout(self.position, self._alive or self._lock_held())
+                check_at = now + _SLICE
+            self._wait(deadline)
+
+    def close(self):
+        """Lets the reader's segment go (batches read keep theirs until they are garbage-collected); ``next`` then
+        refuses."""
+        self._let_go()
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- finding segments
+
+    def _get(self, n, timeout_ms=NO_WAIT):
+        b = self.client.get(self._ids.segment(n), timeout_ms)
         if b is None:
-            later = client.range(ids.batch(self.position), ids.lock, 1)
-            if later and ids.seq_of(later[0].id) > self.position:
-                return self._lost(ids.seq_of(later[0].id))
-            b = client.get(ids.batch(self.position), max(1, timeout_ms))
-            if b is None:
-                return self._after_timeout()
+            return None
         with b:
-            if _is_end(b):
-                self._end = End(struct.unpack("<q", b.data.to_pybytes())[0])
-                return self._end
-            seq = self.position
-            self.position += 1
-            return Batch(seq, arrow.read_table(b.data, f"batch {seq} of stream '{self.name}'"))
+            return _Frames(b.data, n, f"stream '{self.name}'")
 
-    def _lost(self, to_seq):
-        lost = Lost(self.position, to_seq)
-        self.position = to_seq
-        return lost
-
-    def _after_timeout(self):
+    def _attach_first(self):
+        """Finds the segment to start in; None if the stream has none yet (or the event that starting gives)."""
         ids, client = self._ids, self.client
-        later = client.range(ids.batch(self.position), ids.lock, 1)
-        if later:
-            seq = ids.seq_of(later[0].id)
-            return self._lost(seq) if seq > self.position else Timeout(self.position)
-        before = client.range(ids.first, ids.batch(self.position), 1, descending=True)
-        if before and _is_end_marker(client, before[0]):
-            self._end = End(ids.seq_of(before[0].id))
-            return self._end
-        return Timeout(self.position)
+        infos = client.range(ids.first, ids.lock, 8 if self._start == EARLIEST else 2 ** 31 - 1,
+                             descending=self._start != EARLIEST)
+        first = None
+        for info in infos:
+            seg = self._get(ids.segno(info.id))
+            if seg is None:
+                continue  # not published yet, or deleted meanwhile
+            if self._start == LATEST:
+                self._attach(seg)
+                self.position = seg.first_seq
+                for off, _len, ftype, seq, _t, _body in seg.scan():
+                    if ftype != SCHEMA:
+                        self._at, self.position = off, seq  # the last BATCH, or NEXT or END: read from there
+                return None
+            if self._start == EARLIEST or seg.first_seq <= self._start:
+                return self._enter(seg, self._start == EARLIEST)
+            first = seg  # AT(seq) below every segment kept: the lowest one, after a Lost
+        if first is not None:
+            return self._enter(first)
+        return None
+
+    def _let_go(self):
+        self._seg = self._schema_message = None  # the last views of the segment held by the reader itself
+
+    def _attach(self, seg):
+        self._seg, self._at = seg, HEADER
+        schema_message = seg.schema_message()
+        try:
+            self._schema = pa.ipc.read_schema(schema_message)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise ArrowFormatException(f"the schema of segment {seg.n} of stream '{self.name}' is not a readable "
+                                       f"Arrow IPC Schema message: {e}") from None
+        self._schema_message = schema_message
+        self._dicts = _has_dictionaries(f.type for f in self._schema)
+        self._start = EARLIEST
+
+    def _enter(self, seg, earliest=False):
+        """Reads ``seg`` from its start: ``Lost`` if batches before it are gone (unless starting at the earliest)."""
+        if earliest:
+            self.position = seg.first_seq
+        self._attach(seg)
+        if seg.first_seq > self.position:
+            lost = Lost(self.position, seg.first_seq)
+            self.position = seg.first_seq
+            return lost
+        return None
+
+    def _move_on(self, after):
+        """Continues in the first segment numbered above ``after``; None if there is none yet."""
+        ids = self._ids
+        for info in self.client.range(ids.segment(after + 1), ids.lock, 8):
+            seg = self._get(ids.segno(info.id))
+            if seg is not None:
+                return self._enter(seg) or True
+        return None
+
+    # --- reading
+
+    def _read(self):
+        """The next event from the published frames of the current segment, or None when there are no more."""
+        seg = self._seg
+        end = HEADER + seg.published()
+        while self._at < end:
+            off = self._at
+            length, ftype, seq, _t, body = seg.frame(off, end)
+            if ftype == BATCH:
+                self._at += length
+                if seq < self.position:
+                    continue  # before the start (AT)
+                if seq != self.position:
+                    raise ArrowFormatException(f"segment {seg.n} of stream '{self.name}' has batch {seq} where "
+                                               f"batch {self.position} belongs")
+                self.position += 1
+                return Batch(seq, self._batch(seg, off, body, seq))
+            if ftype == END:
+                self.position = max(self.position, seq)
+                self._end = End(seq)
+                self._let_go()
+                return self._end
+            if ftype == NEXT:
+                moved = self._move_on(seg.n)
+                self._blocked = moved is None  # segment n + 1 is gone and nothing follows: wait, and look again
+                if moved is None:
+                    return None
+                return self._read() if moved is True else moved
+            self._at += length  # SCHEMA
+        return None
+
+    def _batch(self, seg, off, body_len, seq):
+        body = seg.buf.slice(off + _FRAME.size, body_len)
+        try:
+            if self._dicts:
+                r = pa.ipc.open_stream(pa.PythonFile(_Virtual([self._schema_message, body]), mode="r"))
+                rb = r.read_next_batch()
+            else:
+                rb = pa.ipc.read_record_batch(pa.ipc.read_message(body), self._schema)
+        except (pa.ArrowInvalid, pa.ArrowIOError, OSError, StopIteration) as e:
+            raise ArrowFormatException(f"batch {seq} of stream '{self.name}' (segment {seg.n}, offset {off}) is not a "
+                                       f"readable Arrow IPC record batch: {e}") from None
+        return pa.Table.from_batches([rb])
+
+    # --- waiting
+
+    def _wait(self, deadline):
+        seg = self._seg
+        if seg is None:  # no segment yet: the store wakes a get of segment 0 when it is published
+            left = deadline - time.monotonic()
+            if left > 0:
+                b = self.client.get(self._ids.first, max(1, int(min(left, _SLICE) * 1000)))
+                del b
+            return
+        left = min(_SLICE, deadline - time.monotonic())
+        if self._blocked:
+            time.sleep(max(0.0, left))
+            return
+        published = self._at - HEADER  # what this reader has read
+        if seg.published() != published:
+            return
+        spin_end = time.perf_counter_ns() + _SPIN_NS
+        while time.perf_counter_ns() < spin_end:
+            if seg.published() != published:
+                return
+        word = seg.wake_word()
+        if seg.published() != published:
+            return
+        if left > 0:
+            _sleep_on(self.client._conn.arena, seg.address - self.client._conn.base + _WAKE, word, left)
+
+    def _check_writer(self):
+        """After a wait with no progress: moves on to a later segment if the stream continues in one (a new writer
+        after a crash or a close), and notes whether a writer is alive (the newest segment is still being written,
+        which the store ends, sealing it, when its writer goes)."""
+        ids, seg = self._ids, self._seg
+        if seg is None:
+            newest = self.client.range(ids.first, ids.lock, 1, descending=True)
+            self._alive = bool(newest) and newest[0].state == "CREATED"
+            return None
+        later = self.client.range(ids.segment(seg.n + 1), ids.lock, 1, descending=True)
+        newest = later or self.client.range(ids.segment(seg.n), ids.segment(seg.n + 1), 1)
+        self._alive = bool(newest) and newest[0].state == "CREATED"
+        if later and self._at >= HEADER + seg.published():  # drained: frames published before the new segment came
+            return self._move_on(seg.n)
+        return None
+
+    def _lock_held(self):
+        """Whether a writer holds the stream's lock (one that has not written a segment yet): a LIST, since a held lock
+        is delete-pending and RANGE leaves it out; asked only when a wait ends in a timeout, as Java's reader does."""
+        lock = self._ids.lock
+        return any(o.id == lock and (o.state == "CREATED" or o.ref_count > 0) for o in self.client.list())
 
     def __iter__(self):
         """Batches until the end (Lost events are yielded too; timeouts are waited through)."""

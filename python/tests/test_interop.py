@@ -187,17 +187,21 @@ def test_stream_from_python_through_java_and_back(client, store):
 
 
 def test_stream_from_java_late_join_and_lost(client, store):
-    run_java("Interop", store.socket, "stream-write", "java-made", 6)
-    # as Java's Start.LATEST: the newest sealed object of an ended stream is its end
+    run_java("Interop", store.socket, "stream-write", "java-made", 6, 8)  # segments of 2 batches
+    ids = streams._Ids("java-made")
+    assert len(client.range(ids.first, ids.lock, 10)) == 3
+    # as Java's Start.LATEST: the latest of an ended stream is its end
     assert client.stream_reader("java-made", start="latest").next(1000) == streams.End(6)
     late = client.stream_reader("java-made", start=5)
     assert late.next(1000).table.column("x").to_pylist() == [5]
     assert late.next(1000) == streams.End(6)
-    # batches 0..2 go (as retention would); a reader at 0 is told exactly what it lost
-    client.delete([streams._Ids("java-made").batch(s) for s in range(3)])
+    # the first segment goes (as retention would); a reader at 0 is told exactly what it lost
+    client.delete([ids.segment(0)])
+    first_kept = client.stream_reader("java-made").next(1000).seq
     r = client.stream_reader("java-made", start=0)
-    assert r.next(1000) == streams.Lost(0, 3)
-    assert [r.next(1000).table.column("x").to_pylist() for _ in range(3)] == [[3], [4], [5]]
+    assert r.next(1000) == streams.Lost(0, first_kept)
+    assert [r.next(1000).table.column("x").to_pylist() for _ in range(first_kept, 6)] == [[s] for s in
+                                                                                         range(first_kept, 6)]
     assert r.next(1000) == streams.End(6)
 
 
@@ -240,10 +244,12 @@ def test_python_reader_when_a_java_stream_writer_dies(client, store):
     assert [expect(java, "appended") for _ in range(3)] == ["0", "1", "2"]
     r = client.stream_reader("orphan", start="earliest")
     assert [r.next(5000).seq for _ in range(3)] == [0, 1, 2]
-    assert r.next(50) == streams.Timeout(3)  # a writer that stops is not an end
+    assert r.next(50) == streams.Timeout(3, True)  # a writer that stops is not an end
     java.send_signal(signal.SIGKILL)
     java.wait(timeout=60)
-    assert r.next(50) == streams.Timeout(3)  # nor is a writer that dies: no partial batch, no End
+    ids = streams._Ids("orphan")
+    wait_until(lambda: [o.state for o in client.range(ids.first, ids.lock, 10)] == ["SEALED"])  # sealed by the store
+    assert r.next(50) == streams.Timeout(3, False)  # nor is a writer that dies: no partial batch, no End
     # the store frees the dead writer's lock; a Python writer waiting for it takes the stream over and continues at 3
     with client.stream_writer("orphan", writer_wait=60) as w:
         assert w.append(pa.record_batch({"x": [3]})) == 3

@@ -30,7 +30,8 @@ import java.util.List;
  *                                                 stdin prints the first column's first value and "done"
  * Interop SOCKET stream-copy FROM TO [SEQ]        follows FROM from the earliest batch (or SEQ), appends each to TO,
  *                                                 prints "batch SEQ", "lost A B", and on the end "end N" (ends TO)
- * Interop SOCKET stream-write NAME N              appends N one-row batches (x = seq), prints "appended SEQ"; ends
+ * Interop SOCKET stream-write NAME N [MAX]        appends N one-row batches (x = seq), prints "appended SEQ"; ends;
+ *                                                 keeps every batch, or about the newest MAX (Retention.batches)
  * Interop SOCKET stream-hang NAME N               appends N batches, prints "appended SEQ", then waits to be killed
  * Interop SOCKET stream-wait-write NAME N WAIT_MS  opens NAME waiting up to WAIT_MS for its writer, prints
  *                                                 "opened NEXT_SEQ", appends N one-row batches (x = seq), ends
@@ -103,7 +104,8 @@ public class Interop {
                     }
                 }
                 case "stream-write" -> {
-                    try (StreamWriter w = StreamWriter.open(arrow, args[2], Retention.ALL)) {
+                    Retention retention = args.length > 4 ? Retention.batches(Long.parseLong(args[4])) : Retention.ALL;
+                    try (StreamWriter w = StreamWriter.open(arrow, args[2], retention)) {
                         appendOneRowBatches(w, Integer.parseInt(args[3]));
                         w.end();
                     }

@@ -758,8 +758,10 @@ public final class Engine {
             Integer held = s.refs.get(id);
             if (held == null) {
                 result.add(Status.NOT_HELD);
-            } else if (s.unsealed.contains(id)) {
-                result.add(Status.NOT_SEALED); // the writer's reference goes with seal-then-release, or abort
+            } else if (s.unsealed.contains(id) && held == 1) {
+                // the writer's own reference goes with seal-then-release, or abort; more references are gets of a
+                // published object by its writer's client (a process reading its own stream), released as any
+                result.add(Status.NOT_SEALED);
             } else {
                 if (held == 1) {
                     s.refs.remove(id);

@@ -57,6 +57,22 @@ class EngineReleaseDeleteTest {
         }
 
         @Test
+        void theWriterReleasesItsGetsOfItsPublishedObjectButNotItsOwnReference() {
+            d.created(writer, x, 10);
+            assertThat(d.call(writer, new Request.Publish(x))).isEqualTo(new Reply.Ok());
+            d.get(writer, 0, x); // the writer's process reads its own stream
+            assertThat(refCount(x)).isEqualTo(2);
+
+            assertThat(d.release(writer, x)).containsExactly(Status.OK);
+            assertThat(refCount(x)).isEqualTo(1);
+            assertThat(d.release(writer, x)).as("the creator's reference").containsExactly(Status.NOT_SEALED);
+
+            assertThat(d.seal(writer, x)).isEqualTo(Status.OK);
+            assertThat(d.release(writer, x)).containsExactly(Status.OK);
+            assertThat(d.stats().pinned()).isZero();
+        }
+
+        @Test
         void theLastReleaseMakesTheObjectEvictable() {
             d.putHeld(writer, x, 100);
             d.get(reader, 0, x);
