@@ -270,7 +270,9 @@ public final class StreamWriter implements AutoCloseable {
         Current c = current;
         if (c == null || (c.schema != schema && !c.schema.equals(schema)) || c.kept.batches >= segmentBatches
                 || c.kept.bytes >= segmentBatchBytes) {
-            c = roll(schema, dictionaries, 0);
+            // measured first, so that the new segment is sized for batches like this one
+            c = roll(schema, dictionaries, ArrowStore.serialize(schema, List.of(batch), dictionaries,
+                    SegmentChannel.counting(), false, true));
         }
         long at = StreamLog.FRAMES + c.position;
         long room = c.data.byteSize() - at - 2L * StreamLog.FRAME_HEADER; // keeps room for a NEXT frame
@@ -300,16 +302,21 @@ public final class StreamWriter implements AutoCloseable {
     }
 
     /**
-     * Starts segment {@code number} for batches of {@code schema}, big enough for a body of {@code bodyLength}, and
-     * moves the log on to it: the new segment is published before the old one says NEXT, so readers find it.
+     * Starts the next segment for batches of {@code schema} like one whose body is {@code bodyLength} bytes, and moves
+     * the log on to it: the new segment is published before the old one says NEXT, so readers find it. Its capacity
+     * is a quarter of the byte retention (64 KiB to 1 MiB), or less if it takes only a few batches of this size, and
+     * at least what this batch needs.
      */
     private Current roll(Schema schema, DictionaryProvider dictionaries, long bodyLength) {
         long schemaLength = ArrowStore.serialize(schema, List.of(), dictionaries, SegmentChannel.counting(), true,
                 false);
-        long needed = StreamLog.FRAMES + StreamLog.align(StreamLog.FRAME_HEADER + schemaLength)
-                + StreamLog.align(StreamLog.FRAME_HEADER + bodyLength) + StreamLog.FRAME_HEADER;
+        long fixed = StreamLog.FRAMES + StreamLog.align(StreamLog.FRAME_HEADER + schemaLength)
+                + StreamLog.FRAME_HEADER; // header, schema and the closing NEXT or END
+        long frame = StreamLog.align(StreamLog.FRAME_HEADER + bodyLength);
+        long forBatches = segmentBatches >= segmentBytes / frame ? segmentBytes
+                : Math.clamp(fixed + segmentBatches * (frame + frame / 4), MIN_SEGMENT, segmentBytes);
         long number = nextNumber;
-        WritableObject o = arrow.client().create(ids.segment(number), Math.max(segmentBytes, needed),
+        WritableObject o = arrow.client().create(ids.segment(number), Math.max(forBatches, fixed + frame),
                 MemorySegment.ofArray(metadata));
         Current c;
         try {

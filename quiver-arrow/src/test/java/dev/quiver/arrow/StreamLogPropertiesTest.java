@@ -66,7 +66,7 @@ class StreamLogPropertiesTest {
             List<CompletableFuture<String>> results = new ArrayList<>();
             List<QuiverClient> clients = new ArrayList<>();
             for (int r = 0; r < readers; r++) {
-                QuiverClient c = store.client();
+                QuiverClient c = store.connect();
                 clients.add(c);
                 ArrowStore arrow = new ArrowStore(c, allocator);
                 long readerSeed = random.nextLong();
