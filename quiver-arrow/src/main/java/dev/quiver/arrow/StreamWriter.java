@@ -294,7 +294,7 @@ public final class StreamWriter implements AutoCloseable {
         next++;
         c.kept.batches++;
         c.kept.bytes += bodyLength;
-        c.kept.newestNanos = StreamLog.epochNanos();
+        c.kept.newestNanos = c.data.get(StreamLog.LONG, at + 16); // the append time the frame says
         keptBatches++;
         keptBytes += bodyLength;
         applyRetention();

@@ -94,22 +94,13 @@ class StreamProcessTest {
     }
 
     @Test
-    void aSlowConsumerDoesNotSlowTheProducerAndIsToldExactlyWhatItLost() {
+    void aSlowConsumerNeverHoldsUpTheProducerAndIsToldExactlyWhatItLost() {
         int keep = 16;
-        int warmUp = 300;
-        int round = 100; // batches per measurement, timed by the producer itself
-        int rounds = 4;
+        long written = 700;
+        long more = 400;
         ChildJvm producer = producer(String.valueOf(keep));
         send(producer, "open", "opened next=0");
-        send(producer, "open quiet", "opened next=0"); // a second stream, which nobody reads
-        send(producer, "append " + warmUp, "appended from=0 "); // JIT of producer and store
-        send(producer, "append " + warmUp + " quiet", "appended from=0 ");
-        // Alone: no consumer process at all.
-        List<Long> alone = new ArrayList<>();
-        for (int i = 0; i < rounds; i++) {
-            alone.add(nanos(send(producer, "append " + round, "appended ")));
-        }
-        long written = warmUp + (long) rounds * round;
+        send(producer, "append " + written, "appended from=0 ");
 
         // A consumer that holds each batch for 20 ms (at most 50 batches/s), starting at batch 0, long gone.
         ChildJvm slow = consumer("start=0", "delay=20");
@@ -119,24 +110,11 @@ class StreamProcessTest {
         long oldestKept = first.seqs().getFirst();
         assertThat(oldestKept).isBetween(written - keep, written - keep * 3 / 4);
         assertThat(first.lost()).containsExactly(new long[] {0, oldestKept});
-        // It holds that batch now, and stays far behind while the producer writes as many again. Rounds on the
-        // stream nobody reads are interleaved, so that both kinds see the same load of the machine; they count as
-        // rounds alone too. The best round of each kind counts: other load slows some rounds, not the producer.
-        List<Long> withSlowConsumer = new ArrayList<>();
-        for (int i = 0; i < rounds; i++) {
-            withSlowConsumer.add(nanos(send(producer, "append " + round, "appended ")));
-            alone.add(nanos(send(producer, "append " + round + " quiet", "appended ")));
-        }
-        long total = written + (long) rounds * round;
+        // It holds that batch now and reads at most 50 batches/s; the producer appends as many as it likes, never
+        // waiting for it (how fast is for the benchmark): the consumer must lose some of them.
+        send(producer, "append " + more, "appended ");
+        long total = written + more;
         send(producer, "end", "ended batches=" + total);
-
-        double bestAlone = round / (alone.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9);
-        double bestWith = round / (withSlowConsumer.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9);
-        double ratio = bestWith / bestAlone;
-        System.out.printf("producer: %.0f batches/s alone, %.0f batches/s with a slow consumer: ratio %.2f "
-                + "(rounds of %d batches, ns alone %s, with %s)%n", bestAlone, bestWith, ratio, round, alone,
-                withSlowConsumer);
-        assertThat(ratio).as("producer's rate with a slow consumer / its rate alone").isGreaterThan(0.3);
 
         Consumed got = first.then(readToEnd(slow));
         assertExactCover(got, total);
@@ -349,10 +327,6 @@ class StreamProcessTest {
     /** Sends a command to a stepping consumer; its next line must start with {@code answer}. */
     private static String step(ChildJvm c, String command, String answer) {
         return send(c, command, answer);
-    }
-
-    private static long nanos(String appended) {
-        return Long.parseLong(fields(appended).get("nanos"));
     }
 
     /** What a consumer printed. */
