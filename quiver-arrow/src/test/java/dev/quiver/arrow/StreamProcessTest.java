@@ -118,8 +118,8 @@ class StreamProcessTest {
 
         Consumed got = first.then(readToEnd(slow));
         assertExactCover(got, total);
-        assertThat(got.lost().stream().filter(l -> l[0] >= written).mapToLong(l -> l[1] - l[0]).sum())
-                .as("batches it lost while the producer went on").isPositive();
+        assertThat(got.lost().stream().skip(1).mapToLong(l -> l[1] - l[0]).sum())
+                .as("batches it lost while the producer went on, after the first loss").isPositive();
         assertThat(got.seqs()).as("it reads the batches still kept at the end")
                 .endsWith(range(total - keep * 3 / 4, total).toArray(Long[]::new));
         assertThat(Long.parseLong(got.end().get("read")) + Long.parseLong(got.end().get("lost"))).isEqualTo(total);
