@@ -97,7 +97,7 @@ final class StreamsCommand extends ClientCommand {
                 m.put("deleted", deleted);
                 out.println(Json.of(m));
             } else {
-                out.printf("deleted stream %s (%d %s)%n", name, deleted, deleted == 1 ? "object" : "objects");
+                out.printf("deleted stream %s (%d %s)%n", name, deleted, deleted == 1 ? "log segment" : "log segments");
             }
             return 0;
         }

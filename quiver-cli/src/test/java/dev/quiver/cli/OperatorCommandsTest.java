@@ -18,7 +18,10 @@ import dev.quiver.client.testing.RunningStore;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.Sizes;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +31,12 @@ import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.ipc.WriteChannel;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
@@ -91,12 +100,15 @@ class OperatorCommandsTest {
     }
 
     /** The stream's objects' bytes as the store lists them: what streams reports must add up to. */
-    private long batchBytes(long from, int n) {
-        try (VectorSchemaRoot root = rows(from, n)) {
-            ObjectId probe = ObjectId.random();
-            long bytes = arrow.write(probe, root);
-            client.delete(probe);
-            return bytes;
+    /** The bytes of a batch in a stream's log: its record batch message and the end-of-stream marker. */
+    private long batchBytes(long from, int n) throws IOException {
+        try (VectorSchemaRoot root = rows(from, n);
+             ArrowRecordBatch batch = new VectorUnloader(root).getRecordBatch()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            WriteChannel channel = new WriteChannel(Channels.newChannel(out));
+            MessageSerializer.serialize(channel, batch);
+            ArrowStreamWriter.writeEndOfStream(channel, IpcOption.DEFAULT);
+            return out.size();
         }
     }
 
@@ -207,9 +219,10 @@ class OperatorCommandsTest {
                     Sizes.format(ticksKept), "-");
             assertThat(rows.get(3)).isEqualTo("2 streams");
 
-            // the batches carry the stream's name in their metadata, which is how they are listed
+            // the log segments carry the stream's name in their metadata, which is how they are listed (one batch
+            // per segment when retention keeps two)
             assertThat(client.list().stream().filter(o -> o.metadataSize()
-                    == "application/vnd.apache.arrow.stream; stream=\"ticks\"".length())).hasSize(2);
+                    == "application/vnd.quiver.stream-log; stream=\"ticks\"".length())).hasSize(2);
         }
         // the writer closed (not ended): listed without a writer
         assertThat(Streams.list(client)).extracting(StreamInfo::name, StreamInfo::writer)
@@ -248,7 +261,7 @@ class OperatorCommandsTest {
 
         Cli r = Cli.run("streams", "-s", socket, "rm", "ticks"); // the parent's options reach the subcommand
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out().strip()).isEqualTo("deleted stream ticks (5 objects)"); // 4 batches and the end marker
+        assertThat(r.out().strip()).isEqualTo("deleted stream ticks (1 log segment)"); // its 4 batches and the end
         assertThat(client.list()).isEmpty();
         assertThat(Streams.info(client, "ticks")).isEmpty();
 
@@ -311,7 +324,7 @@ class OperatorCommandsTest {
         all.fieldNames().forEachRemaining(fields::add);
         assertThat(fields).containsExactly("keys", "objects", "streams");
         assertThat(all.get("keys")).hasSize(1);
-        assertThat(all.get("objects")).hasSize(4); // the table, two batches, the end marker
+        assertThat(all.get("objects")).hasSize(2); // the table, and the log segment of the two batches and the end
         assertThat(all.get("streams")).isEqualTo(JSON.readTree(Cli.run("streams", "-s", socket, "--json").out()));
 
         JsonNode streamsOnly = JSON.readTree(Cli.run("ls", "-s", socket, "--streams", "--json").out());
@@ -322,7 +335,7 @@ class OperatorCommandsTest {
         int header = out.indexOf(out.stream().filter(l -> l.startsWith("STREAM")).findFirst().orElseThrow());
         assertThat(out.get(header + 1)).startsWith("ticks");
         assertThat(out.get(header + 2)).isEqualTo("1 stream");
-        assertThat(out).contains("1 table on the shelf", "4 objects");
+        assertThat(out).contains("1 table on the shelf", "2 objects");
 
         Cli both = Cli.run("ls", "-s", socket, "--streams", "--keys");
         assertThat(both.exit()).isEqualTo(1);
