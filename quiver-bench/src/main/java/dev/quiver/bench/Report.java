@@ -342,8 +342,9 @@ final class Report {
                 "- **Table to workers**: Quiver pays one copy into the arena, then per worker a round trip and"
                         + " page faults on first touch, all workers in parallel; the socket pays two copies per"
                         + " worker through the kernel, and the sending process's copies share its CPUs.",
-                "- **Streams**: Quiver pays the batch's copy into the store, a seal, and each reader's wake-up and"
-                        + " round trip; Aeron pays one copy into its log, the reader's poll (and its backing off when"
+                "- **Streams**: Quiver pays the batch's serialization into the stream's log in the arena and a"
+                        + " futex wake per append (a round trip only when a segment rolls), and each reader's wake-up"
+                        + " and zero-copy load; Aeron pays one copy into its log, the reader's poll (and its backing off when"
                         + " idle), a copy out and the decode; Kafka pays the producer's request to the broker, the"
                         + " broker's log append, and each consumer's fetch, each a copy through a TCP socket. With"
                         + " several readers, they share the machine's CPUs with the producer and the store, driver"
