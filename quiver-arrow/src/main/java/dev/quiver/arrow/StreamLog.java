@@ -57,7 +57,8 @@ final class StreamLog {
     /** Publishes frames up to {@code bytes}, then wakes every reader asleep on the segment. */
     static void publish(MemorySegment segment, long bytes) {
         PUBLISHED_WORD.setRelease(segment, PUBLISHED, bytes);
-        WAKE_WORD.getAndAdd(segment, WAKE, 1);
+        // one writer: a plain increment published with release, no locked read-modify-write per batch
+        WAKE_WORD.setRelease(segment, WAKE, (int) WAKE_WORD.get(segment, WAKE) + 1);
         Futex.wake(segment, WAKE, Integer.MAX_VALUE);
     }
 
