@@ -31,12 +31,34 @@ public final class StoredTable implements AutoCloseable {
     private final ObjectId id;
     private final StoreArrowReader reader;
     private final List<VectorSchemaRoot> batches;
+    /** True if the only batch is the reader's own root, which closing the reader closes. */
+    private final boolean readerRoot;
     private Table table;
 
-    private StoredTable(ObjectId id, StoreArrowReader reader, List<VectorSchemaRoot> batches) {
+    private StoredTable(ObjectId id, StoreArrowReader reader, List<VectorSchemaRoot> batches, boolean readerRoot) {
         this.id = id;
         this.reader = reader;
         this.batches = batches;
+        this.readerRoot = readerRoot;
+    }
+
+    /**
+     * Loads the one record batch the reader holds (a stream log's BATCH frame) into the reader's own root, which the
+     * table keeps: no second root, as {@link #load} needs for objects of several batches. What follows the batch is
+     * not read (a frame holds one).
+     *
+     * @throws ArrowFormatException if the reader holds no record batch
+     */
+    static StoredTable loadOne(ObjectId id, StoreArrowReader reader, String what) {
+        try {
+            if (!reader.loadNextBatch()) {
+                throw new ArrowFormatException(what + " holds no record batch");
+            }
+            return new StoredTable(id, reader, List.of(reader.getVectorSchemaRoot()), true);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(reader);
+            throw e instanceof RuntimeException r ? r : new UncheckedIOException((IOException) e);
+        }
     }
 
     /**
@@ -61,7 +83,7 @@ public final class StoredTable implements AutoCloseable {
             if (batches.isEmpty()) { // a stream with a schema and no batch is a valid, empty table
                 batches.add(VectorSchemaRoot.create(reader.getVectorSchemaRoot().getSchema(), allocator));
             }
-            return new StoredTable(id, reader, List.copyOf(batches));
+            return new StoredTable(id, reader, List.copyOf(batches), false);
         } catch (IOException | RuntimeException e) {
             batches.forEach(VectorSchemaRoot::close);
             closeQuietly(reader);
@@ -187,7 +209,7 @@ public final class StoredTable implements AutoCloseable {
     /** Closes every batch and dictionary; the store reference goes when the last buffer over it is released. */
     @Override
     public synchronized void close() {
-        List<AutoCloseable> all = new ArrayList<>(batches);
+        List<AutoCloseable> all = new ArrayList<>(readerRoot ? List.of() : batches);
         if (table != null) {
             all.add(table);
         }

@@ -8,6 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.ForeignAllocation;
@@ -16,16 +18,24 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /**
  * Reads a stream's batches in order, each zero-copy, with a position of its own: readers are independent of each
  * other and of the writer. The reader follows the writer's published position in the stream's log (docs/stream-log.md)
- * in shared memory: a batch costs no request to the store. {@link #next(Duration)} spins briefly when it has caught
- * up, then sleeps until the writer wakes it (a futex on the log segment) or the timeout passes, and tells apart a
- * batch, lost batches, the end of the stream and a timeout (which says whether a writer is alive).
+ * in shared memory: a batch costs no request to the store. {@link #next(Duration)} tells apart a batch, lost batches,
+ * the end of the stream and a timeout (which says whether a writer is alive).
+ *
+ * <p><b>Waiting.</b> A reader that has caught up spins for {@value #SPIN_NANOS} ns, then, if the writer has been
+ * appending at least every {@value #AWAKE_GAP_NANOS} ns (judged from the append times of the last batches), stays
+ * awake for twice that interval, yielding its CPU between checks, so that a batch of a busy stream is picked up in
+ * microseconds; otherwise, and after that, it sleeps until the writer wakes it (a futex on the log segment, tens of
+ * microseconds) or the timeout passes. A reader of a fast stream thus keeps a CPU busy while the stream is; a reader
+ * of a slow one sleeps.
  *
  * <p>The reader holds the segment it reads (one store reference) until it moves past it or is closed; each batch
  * holds its segment until the batch is closed. Close the reader when done. Not thread-safe: one reader per thread.
  */
 public final class StreamReader implements AutoCloseable {
-    /** How long a reader that caught up spins on the published position before it sleeps. */
-    static final long SPIN_NANOS = 30_000;
+    /** How long a reader that caught up spins on the published position before it yields or sleeps. */
+    static final long SPIN_NANOS = 20_000;
+    /** A writer appending at least this often keeps its readers awake (yielding) between batches. */
+    static final long AWAKE_GAP_NANOS = 1_000_000;
     /** The longest sleep between checks that the writer is still there. */
     static final long SLICE_NANOS = 100_000_000;
 
@@ -98,11 +108,26 @@ public final class StreamReader implements AutoCloseable {
             }
         }
 
-        /** The reader moved past the segment, or was closed. */
-        synchronized void leave() {
+        /**
+         * The reader moved past the segment, or was closed. With {@code inBackground}, the store reference goes on
+         * another thread: giving a buffer back ends its views (a handshake with every thread of the JVM, closing a
+         * shared arena), which takes milliseconds on a busy machine, and a reader moving on to the next segment must
+         * not wait for it between two batches.
+         */
+        synchronized void leave(boolean inBackground) {
             left = true;
             if (batches == null) {
-                buffer.close();
+                if (inBackground) {
+                    RELEASES.execute(() -> {
+                        try {
+                            buffer.close();
+                        } catch (RuntimeException e) {
+                            // the connection is gone, and with it the store's count of this reference
+                        }
+                    });
+                } else {
+                    buffer.close();
+                }
             }
         }
 
@@ -110,6 +135,13 @@ public final class StreamReader implements AutoCloseable {
             return data.get(StreamLog.LONG, StreamLog.FIRST_SEQ);
         }
     }
+
+    /** Gives back segments that readers moved past (see {@link Segment#leave(boolean)}). */
+    private static final Executor RELEASES = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "quiver-stream-segment-releases");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final ArrowStore arrow;
     private final StreamIds ids;
@@ -119,6 +151,9 @@ public final class StreamReader implements AutoCloseable {
     /** Where the next frame starts in {@link #segment}. */
     private long offset;
     private long next;
+    /** The append time of the last batch handed out, and the writer's recent interval between appends (averaged). */
+    private long lastAppendNanos;
+    private long appendGapNanos = Long.MAX_VALUE;
     private StreamEvent.End end;
     private boolean closed;
 
@@ -273,10 +308,11 @@ public final class StreamReader implements AutoCloseable {
                             + f.seq() + " inside segment " + segment.number + ": not a valid log");
                 }
                 next = f.seq() + 1;
+                noteAppend(f.appendNanos());
                 return new StreamEvent.Batch(f.seq(), load(f), f.bodyLength(), f.appendNanos());
             }
             case StreamLog.NEXT -> {
-                leave();
+                leaveForNext();
                 number++;
                 return null;
             }
@@ -293,10 +329,10 @@ public final class StreamReader implements AutoCloseable {
             throw new ArrowFormatException("stream '" + ids.name() + "': segment " + segment.number
                     + " has a batch before its schema");
         }
+        String what = "batch " + f.seq() + " of stream '" + ids.name() + "'";
         StoreArrowReader r = StoreArrowReader.overFrame(segment.forBatch(arrow.allocator()), segment.data, f.body(),
-                f.bodyLength(),
-                segment.schema, arrow.allocator(), "batch " + f.seq() + " of stream '" + ids.name() + "'");
-        return StoredTable.load(ids.segment(segment.number), r, arrow.allocator());
+                f.bodyLength(), segment.schema, arrow.allocator(), what);
+        return StoredTable.loadOne(ids.segment(segment.number), r, what);
     }
 
     private void readSchema(StreamLog.Frame f) {
@@ -306,19 +342,34 @@ public final class StreamReader implements AutoCloseable {
         }
     }
 
+    /** Follows the writer's pace: the moving average of the intervals between the append times of batches. */
+    private void noteAppend(long appendNanos) {
+        long gap = appendNanos - lastAppendNanos;
+        if (lastAppendNanos != 0 && gap >= 0) {
+            appendGapNanos = appendGapNanos == Long.MAX_VALUE ? gap : appendGapNanos + (gap - appendGapNanos) / 8;
+        }
+        lastAppendNanos = appendNanos;
+    }
+
     /**
-     * Caught up with the writer: spins briefly, then sleeps on the segment's wake word in slices. After a slice
-     * with nothing new, checks whether the writer is gone (its segment sealed without NEXT or END), and whether a
-     * new writer continued in a later segment.
+     * Caught up with the writer: spins briefly, stays awake (yielding) a while longer if the writer appends often,
+     * then sleeps on the segment's wake word in slices. After a slice with nothing new, checks whether the writer is
+     * gone (its segment sealed without NEXT or END), and whether a new writer continued in a later segment.
      */
     private StreamEvent await(long published, long deadline) {
         long now = System.nanoTime();
-        long spinUntil = Math.min(deadline, now + SPIN_NANOS);
-        while (now < spinUntil) {
+        long start = now;
+        long awake = appendGapNanos <= AWAKE_GAP_NANOS ? Math.max(SPIN_NANOS, 2 * appendGapNanos) : SPIN_NANOS;
+        long awakeUntil = Math.min(deadline, now + awake);
+        while (now < awakeUntil) {
             if (StreamLog.published(segment.data) != published) {
                 return null;
             }
-            Thread.onSpinWait();
+            if (now - start < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield(); // lets the writer (or another reader) have this CPU
+            }
             now = System.nanoTime();
         }
         if (now >= deadline) {
@@ -330,6 +381,7 @@ public final class StreamReader implements AutoCloseable {
             return null;
         }
         if (System.nanoTime() - now >= slice) { // a whole slice with nothing new
+            appendGapNanos = Long.MAX_VALUE; // the writer paused: sleep at once next time, until it is busy again
             if (moveOnIfAbandoned()) {
                 return null;
             }
@@ -419,9 +471,15 @@ public final class StreamReader implements AutoCloseable {
     /** Lets go of the current segment (its batches still open keep it). */
     private void leave() {
         if (segment != null) {
-            segment.leave();
+            segment.leave(false);
             segment = null;
         }
+    }
+
+    /** Moves on to the next segment: as {@link #leave()}, with the reference given back in the background. */
+    private void leaveForNext() {
+        segment.leave(true);
+        segment = null;
     }
 
     private StreamLog.Frame frame(long at, long published) {
