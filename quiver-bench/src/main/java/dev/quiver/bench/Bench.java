@@ -1,5 +1,6 @@
 package dev.quiver.bench;
 
+
 import dev.quiver.client.QuiverClient;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
@@ -80,7 +81,7 @@ public final class Bench {
      * @throws BenchException if a step fails, with the step and, for a worker, the end of its log
      */
     public static Results run(Options o, PrintWriter out) throws IOException {
-        Results results = measure(o);
+        Results results = measure(o, false);
         if (o.chartsDirectory() != null) {
             o.progress().accept("rendering charts into " + o.chartsDirectory());
             results = results.withCharts(Charts.render(results, o.chartsDirectory()));
@@ -89,11 +90,21 @@ public final class Bench {
         return results;
     }
 
-    private static Results measure(Options o) throws IOException {
+    /**
+     * Runs section 5 (streams) alone, with the same settings and processes as in a whole run, and writes its part of
+     * the report (the machine and section 5).
+     */
+    public static Results runStreams(Options o, PrintWriter out) throws IOException {
+        Results results = measure(o, true);
+        Report.writeStreams(results, out);
+        return results;
+    }
+
+    private static Results measure(Options o, boolean streamsOnly) throws IOException {
         Machine machine = Machine.read();
         String loadAtStart = Machine.loadAverage();
         Instant start = Instant.now();
-        long largest = o.largestObject();
+        long largest = streamsOnly ? 1 << 20 : o.largestObject(); // the baselines' servers need a source
         Path dir = Files.createTempDirectory("quiver-bench");
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, o.copyThreads()),
                 Thread.ofPlatform().daemon().name("copy-", 0).factory());
@@ -102,8 +113,8 @@ public final class Bench {
             o.progress().accept("touching " + Fmt.size(largest) + " of source data and of the baseline's mapping");
             MemorySegment source = arena.allocate(largest, 64);
             Sums.fill(source);
-            MemorySegment touched = touchedMapping(touchedFile, o.putSizes().stream().mapToLong(Long::longValue)
-                    .max().orElseThrow(), arena);
+            MemorySegment touched = streamsOnly ? null : touchedMapping(touchedFile, o.putSizes().stream()
+                    .mapToLong(Long::longValue).max().orElseThrow(), arena);
 
             o.progress().accept("starting a store of " + Fmt.size(o.storeBytes()) + " in " + o.arenaDirectory());
             try (StoreServer store = StoreServer.start(new StoreConfig(o.storeBytes(), dir.resolve("store.sock"),
@@ -118,10 +129,11 @@ public final class Bench {
                     List<WorkerProcess> clients = startWorkers(o, "worker-", o.clientProcesses(), args, Map.of(),
                             workers);
                     Instant measuring = Instant.now();
-                    List<GetSweep.Row> get = GetSweep.run(o, client, source, clients.getFirst());
-                    PutSweep.Result put = PutSweep.run(o, client, source, touched, pool);
-                    List<SmallObjects.Row> small = SmallObjects.run(o, clients);
-                    List<TableHandover.Row> table = TableHandover.run(o, client,
+                    List<GetSweep.Row> get = streamsOnly ? List.of() : GetSweep.run(o, client, source,
+                            clients.getFirst());
+                    PutSweep.Result put = streamsOnly ? null : PutSweep.run(o, client, source, touched, pool);
+                    List<SmallObjects.Row> small = streamsOnly ? List.of() : SmallObjects.run(o, clients);
+                    List<TableHandover.Row> table = streamsOnly ? List.of() : TableHandover.run(o, client,
                             startWorkers(o, "table-worker-", o.tableWorkers(), args, TableHandover.WORKER_ENV, workers),
                             dir);
                     List<StreamSweep.Row> streams = StreamSweep.run(o, client, clients, dir);

@@ -38,6 +38,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--charts", paramLabel = "DIR", description = "Render PNG charts of the size sweeps into DIR.")
     Path charts;
 
+    @Option(names = "--streams-only", description = "Run section 5 (streams: Quiver, Aeron IPC, Kafka) alone, with"
+            + " the same settings, and report it with the machine.")
+    boolean streamsOnly;
+
     @Option(names = "--listing", paramLabel = "OBJECTS", description = "Instead of the report: fill a store with"
             + " OBJECTS objects and measure another client's round trips while they are listed and while a late"
             + " subscriber takes them (e.g. --listing 2000000).")
@@ -82,12 +86,12 @@ public final class BenchCommand implements Callable<Integer> {
                 });
         try {
             if (out == null) {
-                Bench.run(options, spec.commandLine().getOut());
+                run(options, spec.commandLine().getOut());
             } else {
                 Path parent = out.toAbsolutePath().getParent();
                 Files.createDirectories(parent);
                 try (PrintWriter file = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
-                    Bench.run(options, file);
+                    run(options, file);
                 }
                 err.println("bench: report written to " + out);
             }
@@ -98,9 +102,18 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    private void run(Options options, PrintWriter to) throws IOException {
+        if (streamsOnly) {
+            Bench.runStreams(options, to);
+        } else {
+            Bench.run(options, to);
+        }
+    }
+
     /** The command line as the report prints it. */
     private String command() {
-        return "quiver bench" + (quick ? " --quick" : "") + (out == null ? "" : " --out " + out)
+        return "quiver bench" + (quick ? " --quick" : "") + (streamsOnly ? " --streams-only" : "")
+                + (out == null ? "" : " --out " + out)
                 + (charts == null ? "" : " --charts " + charts);
     }
 }

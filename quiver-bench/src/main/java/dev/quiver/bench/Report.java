@@ -42,6 +42,18 @@ final class Report {
         out.flush();
     }
 
+    /** The report of a run of section 5 alone ({@code quiver bench --streams-only}): the machine and section 5. */
+    static void writeStreams(Results r, PrintWriter out) {
+        out.println("# Quiver benchmark report: streams only");
+        out.println();
+        out.println("> Section 5 alone (`--streams-only`)" + (r.options().quickRun() ? ", quick settings: indicative"
+                + " figures only." : ", with the settings of a full run."));
+        out.println();
+        machine(r, out);
+        streams(r, out);
+        out.flush();
+    }
+
     private static void machine(Results r, PrintWriter out) {
         Machine m = r.machine();
         Options o = r.options();

@@ -50,6 +50,16 @@ class BenchTest {
     }
 
     @Test
+    void aStreamsOnlyReportHasTheMachineAndSectionFiveAlone() {
+        StringWriter text = new StringWriter();
+        Report.writeStreams(results, new PrintWriter(text));
+        MarkdownReport streamsOnly = new MarkdownReport(text.toString());
+        assertThat(streamsOnly.headings()).contains(Report.MACHINE, Report.STREAMS)
+                .doesNotContain(Report.GET, Report.PUT, Report.SMALL, Report.TABLE_TO_WORKERS);
+        assertThat(streamsOnly.tables(Report.STREAMS)).isEqualTo(report.tables(Report.STREAMS));
+    }
+
+    @Test
     void describesTheMachineAndTheRun() {
         List<List<String>> rows = report.tables(Report.MACHINE).getFirst();
         assertThat(rows).extracting(r -> r.get(0)).contains("CPU", "memory", "JDK", "date", "command", "settings",
