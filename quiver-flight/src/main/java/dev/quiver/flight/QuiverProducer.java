@@ -187,7 +187,13 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
     /** The table as its batches lie in the arena; the store reference goes with the last buffer gRPC has written. */
     private void sendTable(FlightNames.Target t, ServerStreamListener listener, BackpressureStrategy backpressure)
             throws Exception {
-        try (StoreArrowReader reader = shelf.reader(t.name())) {
+        StoreArrowReader opened;
+        try {
+            opened = shelf.reader(t.name());
+        } catch (ShelfKeyNotFoundException e) {
+            throw notFound(t); // the shelf's own message names the store's socket: not for remote callers
+        }
+        try (StoreArrowReader reader = opened) {
             VectorSchemaRoot root = reader.getVectorSchemaRoot();
             // The first batch is loaded before start(): Flight sends the dictionaries at start, and the reader knows
             // them once it has read the dictionary batches in front of the first record batch.
@@ -353,8 +359,14 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
                         return scratch;
                     }
                 };
-                shelf.putBatches(t.name(), schema, roots, stream.getDictionaryProvider(),
-                        !FlightNames.CREATE.equals(t.mode()));
+                try {
+                    shelf.putBatches(t.name(), schema, roots, stream.getDictionaryProvider(),
+                            !FlightNames.CREATE.equals(t.mode()));
+                } catch (ShelfKeyExistsException e) {
+                    throw CallStatus.ALREADY_EXISTS.withDescription("key '" + t.name() + "' is already on the "
+                            + "shelf: a put to [\"shelf\", KEY] without \"create\" replaces it (quiver put "
+                            + "--replace)").toRuntimeException();
+                }
             }
         } finally {
             batches.forEach(ArrowRecordBatch::close);
@@ -423,7 +435,7 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
                 }
                 case "describe" -> {
                     StoreStats s = client.stats();
-                    o.put("socket", client.socket().toString()).put("capacity", s.capacity()).put("used", s.used())
+                    o.put("capacity", s.capacity()).put("used", s.used())
                             .put("pinned", s.pinned()).put("evictable", s.evictable()).put("objects", s.objects())
                             .put("clients", s.clients()).put("evictedObjects", s.evictedObjects())
                             .put("shelfTables", shelf.listKeys().size()).put("streams", Streams.list(client).size());
