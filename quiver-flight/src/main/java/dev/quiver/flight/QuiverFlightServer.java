@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class QuiverFlightServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuiverFlightServer.class);
+    /** Bytes gRPC may queue for one call before a sender waits: what a slow reader can hold up, per call. */
+    static final int BACKPRESSURE_BYTES = 8 << 20;
 
     private final QuiverClient client;
     private final BufferAllocator allocator;
@@ -58,7 +60,10 @@ public final class QuiverFlightServer implements AutoCloseable {
         BufferAllocator allocator = new RootAllocator();
         QuiverProducer producer = new QuiverProducer(client, allocator);
         try {
-            FlightServer.Builder b = FlightServer.builder(allocator, bind, producer);
+            // gRPC reports "not ready" past 32 KiB queued by default, i.e. after every batch of a table: let a few
+            // megabytes queue, so the next batch is handed over while the previous one is on the wire.
+            FlightServer.Builder b = FlightServer.builder(allocator, bind, producer)
+                    .backpressureThreshold(BACKPRESSURE_BYTES);
             if (auth != null) {
                 b.headerAuthenticator(auth);
             }
