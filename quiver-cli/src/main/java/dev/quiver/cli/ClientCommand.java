@@ -35,6 +35,14 @@ abstract class ClientCommand implements Callable<Integer> {
     /** Runs the command with a connected client; returns the exit status. */
     abstract int run(QuiverClient client, PrintWriter out);
 
+    /** A command that can also talk to a store's Flight endpoint ({@code --remote}) instead of its socket. */
+    interface Remotable {
+        RemoteOptions remote();
+
+        /** Runs the command against {@link #remote()}; returns the exit status. */
+        int runRemote(PrintWriter out) throws Exception;
+    }
+
     @Override
     public final Integer call() {
         inheritFromParent();
@@ -43,6 +51,17 @@ abstract class ClientCommand implements Callable<Integer> {
                     + timeout.toMillis() + "ms");
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (this instanceof Remotable r && r.remote().given()) {
+            try {
+                return r.runRemote(out);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            } finally {
+                out.flush();
+            }
+        }
         try (QuiverClient client = QuiverClient.connect(socket != null ? socket : DefaultSocket.path(),
                 ClientOptions.defaults().withRequestTimeout(timeout))) {
             return run(client, out);

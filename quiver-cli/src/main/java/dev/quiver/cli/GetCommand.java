@@ -11,7 +11,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import dev.quiver.flight.FlightNames;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.vector.ipc.ArrowFileWriter;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.ipc.ArrowWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,8 +33,12 @@ import picocli.CommandLine.Parameters;
                         + ".arrows .stream: stream, .parquet .pq: Parquet, .csv .txt: CSV, .tsv: tab-separated), "
                         + "else (no extension) the Arrow IPC file format; another extension is refused. The file "
                         + "appears complete or not at all.",
+                "With --remote grpc://HOST:PORT, from a store's Flight endpoint (Arrow IPC file or stream only).",
                 "Exits 1 if the key is not on the shelf."})
-final class GetCommand extends ClientCommand {
+final class GetCommand extends ClientCommand implements ClientCommand.Remotable {
+    @Mixin
+    RemoteOptions remote;
+
     @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
     String key;
 
@@ -67,6 +81,60 @@ final class GetCommand extends ClientCommand {
         } else {
             out.printf("wrote %s (%,d rows, version %d) to %s: %s, %s%n", entry.key(), entry.rows(), entry.version(),
                     outFile, f.title, Sizes.format(bytes));
+        }
+        return 0;
+    }
+
+    @Override
+    public RemoteOptions remote() {
+        return remote;
+    }
+
+    /** Reads the table with a Flight DoGet and writes its batches as they come, into a file moved into place. */
+    @Override
+    public int runRemote(PrintWriter out) throws Exception {
+        TableFiles.Format f = format != null ? TableFiles.Format.parse(format) : outputFormat(outFile);
+        if (f != TableFiles.Format.ARROW && f != TableFiles.Format.ARROWS) {
+            throw new IllegalArgumentException("quiver get --remote writes Arrow IPC files (.arrow, .arrows) only; "
+                    + "get the table as .arrow and convert it, or run quiver get on the store's machine");
+        }
+        Path tmp = outFile.toAbsolutePath().getParent().resolve("." + outFile.getFileName() + ".quiver-remote.tmp");
+        long rows = 0;
+        try (BufferAllocator allocator = new RootAllocator();
+             RemoteOptions.Remote r = remote.connect(allocator);
+             FlightStream s = r.client().getStream(FlightNames.shelfTicket(key), r.options());
+             FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                     StandardOpenOption.WRITE)) {
+            boolean more = s.next(); // first, so that the dictionaries are there before the writer starts
+            try (ArrowWriter writer = f == TableFiles.Format.ARROW
+                    ? new ArrowFileWriter(s.getRoot(), s.getDictionaryProvider(), ch)
+                    : new ArrowStreamWriter(s.getRoot(), s.getDictionaryProvider(), ch)) {
+                writer.start();
+                while (more) {
+                    writer.writeBatch();
+                    rows += s.getRoot().getRowCount();
+                    more = s.next();
+                }
+                writer.end();
+            }
+        } catch (Exception e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        long bytes = Files.size(tmp);
+        Files.move(tmp, outFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("key", key);
+            m.put("rows", rows);
+            m.put("file", outFile.toString());
+            m.put("format", f.option());
+            m.put("bytes", bytes);
+            m.put("remote", remote.uri.toString());
+            out.println(Json.of(m));
+        } else {
+            out.printf("wrote %s (%,d rows) from %s to %s: %s, %s%n", key, rows, remote.uri, outFile, f.title,
+                    Sizes.format(bytes));
         }
         return 0;
     }

@@ -11,7 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import dev.quiver.flight.FlightNames;
+import org.apache.arrow.flight.AsyncPutListener;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.vector.VectorLoader;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,8 +32,12 @@ import picocli.CommandLine.Parameters;
                 "The whole file is read and validated (offsets, lengths, null counts, dictionary indices, UTF-8, "
                         + "decimal precision, nesting depth) before the store is touched: a malformed file changes "
                         + "nothing. Schema and field metadata (such as pandas' and pyarrow's) are kept.",
+                "With --remote grpc://HOST:PORT, onto the shelf of a store's Flight endpoint (a DoPut).",
                 "Exits 1 on a bad file, a taken key (without --replace), or a full store."})
-final class PutCommand extends ClientCommand {
+final class PutCommand extends ClientCommand implements ClientCommand.Remotable {
+    @Mixin
+    RemoteOptions remote;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The file to load.")
     Path file;
 
@@ -82,6 +95,55 @@ final class PutCommand extends ClientCommand {
             out.printf("put %s: %,d rows, %d columns, %s in the store (version %d), from %s (%s)%n", entry.key(),
                     entry.rows(), entry.schema().getFields().size(), Sizes.format(entry.bytes()), entry.version(),
                     file, f.title);
+        }
+        return 0;
+    }
+
+    @Override
+    public RemoteOptions remote() {
+        return remote;
+    }
+
+    /** Reads and validates the file as a local put does, then sends its batches in one DoPut. */
+    @Override
+    public int runRemote(PrintWriter out) throws Exception {
+        TableFiles.Format f = format != null ? TableFiles.Format.parse(format) : TableFiles.detect(file);
+        String k = key != null ? key : keyFromFileName(file);
+        if (k == null) {
+            throw new IllegalArgumentException("quiver put --remote needs a key: give --key KEY");
+        }
+        long rows = 0;
+        try (BufferAllocator allocator = new RootAllocator();
+             RemoteOptions.Remote r = remote.connect(allocator);
+             Progress p = new Progress(spec.commandLine().getErr(), Progress.wanted(progress, sizeOf(file) > 16 << 20),
+                     "reading " + file.getFileName(), "rows");
+             TableFiles.Loaded table = TableFiles.read(file, f, delimiter, allocator, p);
+             VectorSchemaRoot root = VectorSchemaRoot.create(table.schema(), allocator)) {
+            FlightDescriptor to = replace ? FlightNames.shelf(k)
+                    : FlightDescriptor.path(FlightNames.SHELF, k, FlightNames.CREATE);
+            FlightClient.ClientStreamListener put = r.client().startPut(to, root, table.dictionaries(),
+                    new AsyncPutListener(), r.options());
+            VectorLoader loader = new VectorLoader(root);
+            for (VectorSchemaRoot batch : table.batches()) {
+                try (ArrowRecordBatch rb = new VectorUnloader(batch).getRecordBatch()) {
+                    loader.load(rb);
+                }
+                put.putNext();
+                rows += batch.getRowCount();
+            }
+            put.completed();
+            put.getResult();
+        }
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("key", k);
+            m.put("rows", rows);
+            m.put("file", file.toString());
+            m.put("format", f.option());
+            m.put("remote", remote.uri.toString());
+            out.println(Json.of(m));
+        } else {
+            out.printf("put %s: %,d rows to %s, from %s (%s)%n", k, rows, remote.uri, file, f.title);
         }
         return 0;
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
+import org.apache.arrow.flight.FlightRuntimeException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -44,6 +45,11 @@ public final class QuiverCommand implements Runnable {
             if (e instanceof QuiverException || e instanceof StoreStartException
                     || e instanceof IllegalArgumentException) {
                 cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+                return 1;
+            }
+            if (e instanceof FlightRuntimeException f) { // a remote store's refusal, or its absence
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": the remote store answered "
+                        + f.status().code() + ": " + f.getMessage());
                 return 1;
             }
             throw e;

@@ -1,6 +1,8 @@
 package dev.quiver.cli;
 
 import dev.quiver.client.DefaultSocket;
+import dev.quiver.flight.FlightSettings;
+import dev.quiver.flight.QuiverFlightServer;
 import dev.quiver.store.IdleMode;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreMain;
@@ -23,9 +25,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h] [--idle MODE] [--http [HOST:]PORT] [--config FILE]}: the
- * store daemon, in the
- * foreground.
+ * {@code quiver store -m SIZE [-s SOCKET] [-d DIR] [-h] [--idle MODE] [--http [HOST:]PORT] [--flight [HOST:]PORT
+ * [--flight-tokens FILE] [--flight-tls CERT KEY] [--flight-insecure]] [--config FILE]}: the store daemon, in the
+ * foreground; with {@code --flight}, its Arrow Flight endpoint in the same process.
  */
 @Command(name = "store", sortOptions = false,
         description = {"Runs a store in the foreground.",
@@ -72,6 +74,27 @@ final class StoreCommand implements Callable<Integer> {
                     + " Port 0 picks a free port (the serving line says which)."})
     String http;
 
+    @Option(names = "--flight", paramLabel = "[HOST:]PORT",
+            description = {"Serve the shelf and the streams over Arrow Flight on this port (default: none; see"
+                    + " docs/flight.md). Without HOST, on the loopback address only; a HOST that is not a loopback"
+                    + " address needs --flight-tokens or --flight-insecure. Port 0 picks a free port (the serving"
+                    + " line says which)."})
+    String flight;
+
+    @Option(names = "--flight-tokens", paramLabel = "FILE",
+            description = "Flight callers must send 'authorization: Bearer TOKEN' with a token from this file (one"
+                    + " a line; blank lines and # comments are skipped).")
+    Path flightTokens;
+
+    @Option(names = "--flight-tls", paramLabel = "FILE", arity = "2",
+            description = "Serve Flight over TLS: a PEM certificate chain and its PEM (PKCS#8) private key.")
+    List<Path> flightTls;
+
+    @Option(names = "--flight-insecure",
+            description = "Serve Flight on a non-loopback HOST without tokens: anyone who reaches it may read, write"
+                    + " and delete tables.")
+    boolean flightInsecure;
+
     @Option(names = "--config", paramLabel = "FILE", description = {"Read settings from a properties file: one"
             + " line per option, its long name without dashes, like memory=4g, socket=/run/quiver/quiver.sock,"
             + " directory=/dev/hugepages, huge-pages=true, connection-memory=256m, idle=backoff. Options given"
@@ -101,14 +124,37 @@ final class StoreCommand implements Callable<Integer> {
         }
         Path served = socket != null ? socket : DefaultSocket.forStore();
         StoreConfig storeConfig;
+        List<StoreMain.Attachment> attachments = new ArrayList<>();
         try {
             storeConfig = new StoreConfig(memory, served, directory, hugePages, connectionMemory, IdleMode.parse(idle))
                     .withHttp(http == null ? null : httpAddress(http));
+            FlightSettings settings = flightSettings();
+            if (settings != null) {
+                attachments.add((store, out) -> {
+                    QuiverFlightServer endpoint = QuiverFlightServer.start(store.socket(), settings);
+                    out.printf("quiver store: flight %s%n", endpoint.uri());
+                    return endpoint;
+                });
+            }
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("quiver store: " + e.getMessage());
             return 2;
         }
-        return StoreMain.run(storeConfig, spec.commandLine().getOut());
+        return StoreMain.run(storeConfig, spec.commandLine().getOut(), attachments);
+    }
+
+    /** The Flight endpoint's settings, or null without --flight; a usage error for options that need it. */
+    private FlightSettings flightSettings() {
+        if (flight == null) {
+            if (flightTokens != null || flightTls != null || flightInsecure) {
+                throw new IllegalArgumentException("--flight-tokens, --flight-tls and --flight-insecure go with "
+                        + "--flight [HOST:]PORT, which is missing");
+            }
+            return null;
+        }
+        InetSocketAddress address = address("--flight", flight);
+        return new FlightSettings(address, flightTokens, flightTls == null ? null : flightTls.get(0),
+                flightTls == null ? null : flightTls.get(1), flightInsecure);
     }
 
     /**
@@ -165,6 +211,11 @@ final class StoreCommand implements Callable<Integer> {
 
     /** {@code PORT}, {@code HOST:PORT} or {@code [IPv6]:PORT}; without a host, the loopback address. */
     static InetSocketAddress httpAddress(String value) {
+        return address("--http", value);
+    }
+
+    /** {@code PORT}, {@code HOST:PORT} or {@code [IPv6]:PORT} of an option; without a host, the loopback address. */
+    static InetSocketAddress address(String option, String value) {
         int colon = value.lastIndexOf(':');
         String host = colon < 0 ? null : value.substring(0, colon);
         String port = value.substring(colon + 1);
@@ -175,7 +226,7 @@ final class StoreCommand implements Callable<Integer> {
             p = -1;
         }
         if (p < 0 || p > 65535 || (host != null && host.isEmpty())) {
-            throw new IllegalArgumentException("--http " + value + ": expected [HOST:]PORT with a port from 0 to"
+            throw new IllegalArgumentException(option + " " + value + ": expected [HOST:]PORT with a port from 0 to"
                     + " 65535, like 9464 or 127.0.0.1:9464");
         }
         if (host == null) {
@@ -186,7 +237,7 @@ final class StoreCommand implements Callable<Integer> {
         }
         InetSocketAddress address = new InetSocketAddress(host, p);
         if (address.isUnresolved()) {
-            throw new IllegalArgumentException("--http " + value + ": unknown host " + host);
+            throw new IllegalArgumentException(option + " " + value + ": unknown host " + host);
         }
         return address;
     }

@@ -12,7 +12,12 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quiver.flight.FlightNames;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.memory.ArrowBuf;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,8 +40,12 @@ import picocli.CommandLine.TypeConversionException;
         description = {"Follows a stream: one line per batch as it is appended, with its rows, bytes, lag",
                 "(batches appended after it) and age (time since its append); a LOST line for batches",
                 "removed before they were read; END when the writer ends the stream.",
+                "With --remote grpc://HOST:PORT, from a store's Flight endpoint (lines without lag and age).",
                 "Exits 0 at the end of the stream, or after N batches."})
-final class TailCommand extends ClientCommand {
+final class TailCommand extends ClientCommand implements ClientCommand.Remotable {
+    @Mixin
+    RemoteOptions remote;
+
     /** How long one wait for the next batch lasts; a timeout just means waiting again. */
     private static final Duration POLL = Duration.ofSeconds(1);
 
@@ -80,6 +89,56 @@ final class TailCommand extends ClientCommand {
             spec.commandLine().getErr().println("quiver tail: the store went away: " + e.getMessage());
             return 1;
         }
+    }
+
+    @Override
+    public RemoteOptions remote() {
+        return remote;
+    }
+
+    /**
+     * Follows the stream with a Flight DoGet: each batch's app metadata gives its sequence number and the batches
+     * lost before it (docs/flight.md).
+     */
+    @Override
+    public int runRemote(PrintWriter out) throws Exception {
+        String start = switch (from) {
+            case StreamReader.Start.Earliest e -> "earliest";
+            case StreamReader.Start.Latest l -> "latest";
+            case StreamReader.Start.At at -> Long.toString(at.seq());
+        };
+        try (BufferAllocator allocator = new RootAllocator();
+             RemoteOptions.Remote r = remote.connect(allocator);
+             FlightStream s = r.client().getStream(FlightNames.streamTicket(stream, start), r.options())) {
+            long next = 0;
+            for (long batches = 0; count < 0 || batches < count; batches++) {
+                if (!s.next()) {
+                    print(out, fields("event", "end", "batches", next), "END batches=" + next);
+                    return 0;
+                }
+                JsonNode m = Json.MAPPER.readTree(metadata(s.getLatestMetadata()));
+                if (m.has("lostFrom")) {
+                    long lostFrom = m.get("lostFrom").asLong();
+                    long lostTo = m.get("lostTo").asLong();
+                    print(out, fields("event", "lost", "fromSeq", lostFrom, "toSeq", lostTo, "count", lostTo - lostFrom),
+                            "LOST seq=" + lostFrom + ".." + (lostTo - 1) + " count=" + (lostTo - lostFrom));
+                }
+                long seq = m.get("seq").asLong();
+                int rows = s.getRoot().getRowCount();
+                print(out, fields("event", "batch", "seq", seq, "rows", rows), "seq=" + seq + " rows=" + rows);
+                next = seq + 1;
+            }
+            s.cancel("quiver tail: read " + count + " batches", null);
+            return 0;
+        }
+    }
+
+    private static byte[] metadata(ArrowBuf buf) {
+        byte[] bytes = new byte[buf == null ? 0 : Math.toIntExact(buf.capacity())];
+        if (buf != null) {
+            buf.getBytes(0, bytes);
+        }
+        return bytes;
     }
 
     private void batch(PrintWriter out, StreamReader reader, StreamEvent.Batch b) {

@@ -50,12 +50,14 @@ class SiblingCommandsTest {
         assertThat(Cli.run("--help").out()).contains("demo ").contains("example ").contains("bench ");
     }
 
-    /** The demos' and benchmarks' libraries are not on the operator's tool's classpath. */
+    /**
+     * The demos' and benchmarks' libraries are not on the operator's tool's classpath. (gRPC and Flight are: the store's
+     * Flight endpoint and the --remote commands need them.)
+     */
     @Test
     void noLibraryOfTheDemosOrTheBenchmarksIsOnTheClasspath() {
         for (String name : List.of("io.github.jbellis.jvector.graph.GraphIndexBuilder", "oshi.SystemInfo",
-                "kafka.server.KafkaRaftServer", "io.grpc.ManagedChannel", "org.apache.arrow.flight.FlightServer",
-                "org.openjdk.jmh.annotations.Benchmark", "org.knowm.xchart.XYChart",
+                "kafka.server.KafkaRaftServer", "org.openjdk.jmh.annotations.Benchmark", "org.knowm.xchart.XYChart",
                 "dev.quiver.testkit.EmbeddedKafka", "dev.quiver.bench.Bench")) {
             assertThatThrownBy(() -> Class.forName(name)).as(name).isInstanceOf(ClassNotFoundException.class);
         }
