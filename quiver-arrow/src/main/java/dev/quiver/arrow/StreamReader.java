@@ -140,7 +140,7 @@ public final class StreamReader implements AutoCloseable {
                 case Start.Latest l -> r.startAtLatest();
                 case Start.At at -> r.startAt(at.seq());
             }
-            r.cursor = StreamCursor.open(arrow.client(), r.ids, r.next, r.number, r.cursorOffset());
+            r.cursor = StreamCursor.open(arrow.client(), r.ids, r.next, r.number, r.startOffset());
             return r;
         } catch (RuntimeException e) {
             r.close();
@@ -235,6 +235,26 @@ public final class StreamReader implements AutoCloseable {
             cursor.lost(lost.count());
         }
         return e;
+    }
+
+    /**
+     * Where the reader starts, for its cursor: past the frames before {@link #next} that its first call skips (one look
+     * at the published frames when it opens), so that its lag in bytes is right before it reads anything.
+     */
+    private long startOffset() {
+        if (segment == null) {
+            return StreamLog.FRAMES;
+        }
+        long published = StreamLog.published(segment.data);
+        long at = offset;
+        while (at < StreamLog.FRAMES + published) {
+            StreamLog.Frame f = frame(at, published);
+            if (f.type() != StreamLog.SCHEMA && (f.type() != StreamLog.BATCH || f.seq() >= next)) {
+                break;
+            }
+            at = f.next();
+        }
+        return at;
     }
 
     /** Where the next frame starts, as the cursor says it: the start of segment {@link #number} while waiting. */

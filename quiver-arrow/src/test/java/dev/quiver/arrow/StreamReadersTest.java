@@ -138,8 +138,12 @@ class StreamReadersTest {
                 try (StreamEvent.Batch first = (StreamEvent.Batch) a.next(WAIT)) {
                     assertThat(first.seq()).isZero();
                 }
+                long behindA = frameBytes(1, 6);
+                long behindB = frameBytes(4, 6);
                 List<StreamReaderInfo> readers = Streams.info(client, STREAM).orElseThrow().readers();
                 assertThat(readers).hasSize(2);
+                assertThat(readers).extracting(StreamReaderInfo::lagBytes).as("b, which has read nothing yet, too")
+                        .containsExactly(behindA, behindB);
                 assertThat(readers).extracting(StreamReaderInfo::pid).containsOnly(ProcessHandle.current().pid());
                 assertThat(readers).extracting(StreamReaderInfo::id).doesNotHaveDuplicates();
                 assertThat(readers).extracting(StreamReaderInfo::nextSeq).containsExactly(1L, 4L);
