@@ -257,9 +257,12 @@ public final class StreamReader implements AutoCloseable {
         return at;
     }
 
-    /** Where the next frame starts, as the cursor says it: the start of segment {@link #number} while waiting. */
+    /**
+     * Where the next frame starts, as the cursor says it: the start of segment {@link #number} while waiting for it;
+     * after the end, past the END frame.
+     */
     private long cursorOffset() {
-        return segment == null ? StreamLog.FRAMES : offset;
+        return segment == null && end == null ? StreamLog.FRAMES : offset;
     }
 
     private StreamEvent follow(Duration timeout) {

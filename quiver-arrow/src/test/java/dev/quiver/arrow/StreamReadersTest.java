@@ -82,6 +82,10 @@ class StreamReadersTest {
             assertThat(caughtUp.lagBatches()).isZero();
             assertThat(caughtUp.lagBytes()).isZero();
             assertThat(caughtUp.id()).isEqualTo(r.id());
+            w.end();
+            step(reader, "next", "end batches=" + n);
+            assertThat(onlyReader()).extracting(StreamReaderInfo::nextSeq, StreamReaderInfo::lagBatches,
+                    StreamReaderInfo::lagBytes).as("at the end").containsExactly((long) n, 0L, 0L);
 
             reader.send("exit");
             reader.expect("bye", WAIT);
