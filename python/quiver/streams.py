@@ -18,6 +18,12 @@ keeping its creator's reference. The delete is deferred, so the id stays reserve
 until the writer closes or its process dies; then the store frees the lock and announces ``DELETED`` to subscribers,
 which is what a writer waiting for the stream (``writer_wait``) listens for. A sealed lock that nobody holds (its
 writer died between the seal and the delete) is deleted by the next writer.
+
+Readers' positions are visible (docs/stream-log.md section 6): each reader publishes a 128-byte *cursor* object,
+``SHA-1("quiver.stream-cursor/" + NAME)[:12] + 8 random bytes``, with its pid, the batch it waits for, its segment and
+offset, and its losses, updated in place after every event. ``quiver streams``, Java's ``Streams`` and the store's
+metrics read it; the writer keeps the next sequence number in each segment's header (offset 72) for their lag figures.
+A reader seals and deletes its cursor when closed; the store seals the cursor of a reader whose process died.
 """
 
 import collections
@@ -26,6 +32,7 @@ import hashlib
 import math
 import numbers
 import os
+import random
 import struct
 import time
 
@@ -34,7 +41,7 @@ import pyarrow as pa
 
 from . import _wire
 from .client import NO_WAIT, ObjectId
-from .errors import ArrowFormatException, ObjectExistsException, StreamWriterConflictException
+from .errors import ArrowFormatException, ObjectExistsException, QuiverException, StreamWriterConflictException
 
 try:  # futex wait/wake on the WAKE word; without it readers poll (see _sleep_on)
     from . import _futex
@@ -44,7 +51,11 @@ except ImportError:  # pragma: no cover - depends on the branch being merged
 _LOCK = 2 ** 64 - 1
 MAGIC = b"QVRLOG01"
 HEADER = 256
-_SEGNO, _FIRST_SEQ, _CAPACITY, _PID, _PUBLISHED, _WAKE = 8, 16, 24, 32, 64, 128
+_SEGNO, _FIRST_SEQ, _CAPACITY, _PID, _FLAGS, _PUBLISHED, _NEXT_SEQ, _WAKE = 8, 16, 24, 32, 40, 64, 72, 128
+_NEXT_SEQ_KEPT = 1  # a flag: the writer keeps NEXT_SEQ
+CURSOR_MAGIC = b"QVRCUR01"
+_CURSOR_SIZE = 128
+_C_PID, _C_NEXT, _C_SEGMENT, _C_LOST = 8, 64, 72, 88  # pid, start time | NEXT | SEGMENT, OFFSET | LOST, LOSSES
 _FRAME = struct.Struct("<IIqqII")  # length, type, seq, append time (ns), body length, reserved
 SCHEMA, BATCH, NEXT, END = 1, 2, 3, 4
 EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
@@ -99,11 +110,16 @@ class _Ids:
             raise ValueError(f"a stream name is 1 to 200 printable ASCII characters without spaces, got {name!r}")
         self.name = name
         self.prefix = hashlib.sha1(("quiver.stream/" + name).encode("utf-8")).digest()[:12]
+        self.cursor_prefix = hashlib.sha1(("quiver.stream-cursor/" + name).encode("utf-8")).digest()[:12]
         quoted = name.replace("\\", "\\\\").replace('"', '\\"')
         self.metadata = f'application/vnd.quiver.stream-log; stream="{quoted}"'.encode("ascii")
+        self.cursor_metadata = f'application/vnd.quiver.stream-cursor; stream="{quoted}"'.encode("ascii")
 
     def segment(self, n):
         return ObjectId(self.prefix + struct.pack(">Q", n))
+
+    def cursor(self, n):
+        return ObjectId(self.cursor_prefix + struct.pack(">Q", n))
 
     def segno(self, oid):
         if bytes(oid[:12]) != self.prefix:
@@ -312,9 +328,11 @@ class _Writing:
         _FRAME.pack_into(self.mem, self.used, length, ftype, seq, _now_ns() if t is None else t, body_len, 0)
         return length
 
-    def publish(self, length):
-        """Publishes the frame just written (PUBLISHED after its bytes), then wakes the readers."""
+    def publish(self, length, next_seq):
+        """Publishes the frame just written (PUBLISHED after its bytes, and after NEXT_SEQ: the seq the next batch
+        gets), then wakes the readers."""
         self.used += length
+        _u64(self.address + _NEXT_SEQ).value = next_seq
         _u64(self.address + _PUBLISHED).value = self.used - HEADER
         wake = _u32(self.address + _WAKE)
         wake.value = (wake.value + 1) & 0xFFFFFFFF
@@ -452,7 +470,7 @@ class StreamWriter:
         body = size - schema_len
         ctypes.memmove(seg.address + start, seg.address + start + schema_len, body)
         now = _now_ns()
-        seg.publish(seg.write_frame(BATCH, seq, body, now))
+        seg.publish(seg.write_frame(BATCH, seq, body, now), seq + 1)
         seg.batches += 1
         seg.newest_ns = now
         self.next_seq += 1
@@ -463,7 +481,7 @@ class StreamWriter:
         """Ends the stream (readers see ``End``) and closes the writer; returns the number of batches."""
         self._check_open()
         seg = self._seg or self._roll(self._schema or pa.schema([]), 0)
-        seg.publish(seg.write_frame(END, self.next_seq))
+        seg.publish(seg.write_frame(END, self.next_seq), self.next_seq)
         self.close()
         return self.next_seq
 
@@ -497,9 +515,9 @@ class StreamWriter:
             seg = _Writing(self.client, obj, n, schema)
             seg.mem[:HEADER] = 0  # store memory is not zeroed on create
             seg.mem[:8] = np.frombuffer(MAGIC, dtype=np.uint8)
-            struct.pack_into("<QqQq", seg.mem, _SEGNO, n, self.next_seq, seg.capacity, os.getpid())
+            struct.pack_into("<QqQqQ", seg.mem, _SEGNO, n, self.next_seq, seg.capacity, os.getpid(), _NEXT_SEQ_KEPT)
             seg.mem[HEADER + _FRAME.size:HEADER + _FRAME.size + schema_body.size] = np.frombuffer(schema_body, np.uint8)
-            seg.publish(seg.write_frame(SCHEMA, self.next_seq, schema_body.size))
+            seg.publish(seg.write_frame(SCHEMA, self.next_seq, schema_body.size), self.next_seq)
             obj.publish()
         except BaseException:
             seg = None
@@ -508,7 +526,7 @@ class StreamWriter:
         self._next_segment = n + 1
         old = self._seg
         if old is not None:
-            old.publish(old.write_frame(NEXT, self.next_seq))
+            old.publish(old.write_frame(NEXT, self.next_seq), self.next_seq)
             old.seal()
             self._kept.append(_Kept(old.n, old.batches, old.capacity, old.newest_ns))
         self._seg, self._schema = seg, schema
@@ -556,6 +574,51 @@ def _write_ipc(sink, batch):
 EARLIEST, LATEST = "earliest", "latest"
 
 
+class _Cursor:
+    """A reader's position where others can see it: a published 128-byte object (docs/stream-log.md section 6) that
+    the reader updates in place after each event, NEXT last (an aligned 8-byte store, a release store on x86-64)."""
+
+    def __init__(self, client, ids):
+        self._client = client
+        for attempt in range(4):
+            n = random.getrandbits(64)
+            if n == 2 ** 64 - 1:
+                continue  # the bound of the cursors' range
+            try:
+                self._obj = client.create(ids.cursor(n), _CURSOR_SIZE, ids.cursor_metadata)
+                break
+            except ObjectExistsException:
+                if attempt == 3:
+                    raise
+        self._mem = np.frombuffer(self._obj.data, dtype=np.uint8)
+        self._mem[:] = 0
+        self._mem[:8] = np.frombuffer(CURSOR_MAGIC, dtype=np.uint8)
+        struct.pack_into("<qq", self._mem, _C_PID, os.getpid(), time.time_ns())
+        self._next = _u64(client._conn.base + self._obj._offset + _C_NEXT)
+        self._lost = self._losses = 0
+
+    def publish(self):
+        self._obj.publish()
+
+    def moved(self, position, segment, offset):
+        struct.pack_into("<qq", self._mem, _C_SEGMENT, segment, offset)
+        self._next.value = position
+
+    def lost(self, batches):
+        self._lost += batches
+        self._losses += 1
+        struct.pack_into("<qq", self._mem, _C_LOST, self._lost, self._losses)
+
+    def close(self):
+        """Seals and deletes the cursor: the reader is gone. If the client is gone, the store sealed it already."""
+        self._mem = self._next = None  # the cursor's views: the creator's reference goes with the seal
+        try:
+            self._obj.seal()
+            self._client.delete(self._obj.id)
+        except (QuiverException, ValueError, OSError):
+            pass
+
+
 class StreamReader:
     """Reads a stream in order: ``next(timeout_ms)`` returns a Batch, Lost, End or Timeout.
 
@@ -578,6 +641,8 @@ class StreamReader:
         self._blocked = False   # at a NEXT whose segment is gone, with nothing after it
         self._closed = False
         self._pending = None
+        self._cursor = None
+        self._segno = 0         # the segment read, or waited for, as the cursor says it
 
     @classmethod
     def open(cls, client, name, start=EARLIEST):
@@ -588,9 +653,24 @@ class StreamReader:
                                                   and start >= 0)):
             raise ValueError(f"start is 'earliest', 'latest' or a sequence number >= 0, got {start!r}")
         r = cls(client, ids, start)
-        r._pending = r._attach_first()  # a Lost, for the first call
-        if r._seg is None and r._pending is None:
-            r._start = 0  # no segment yet: the stream starts at batch 0, and what retention drops before is Lost
+        r._cursor = _Cursor(client, ids)
+        try:
+            r._pending = r._attach_first()  # a Lost, for the first call
+            if r._seg is None and r._pending is None:
+                r._start = 0  # no segment yet: the stream starts at batch 0, and what retention drops before is Lost
+            at = r._at
+            if r._seg is not None:  # past the frames the first call skips, for the cursor's lag in bytes
+                for off, length, ftype, seq, _t, _body in r._seg.scan():
+                    if off < at:
+                        continue
+                    if ftype == BATCH and seq >= r.position or ftype in (NEXT, END):
+                        break
+                    at = off + length
+            r._cursor.moved(r.position, r._segno, at if r._seg is not None else HEADER)
+            r._cursor.publish()
+        except BaseException:
+            r.close()
+            raise
         return r
 
     @property
@@ -599,6 +679,14 @@ class StreamReader:
 
     def next(self, timeout_ms=1000):
         """The next event, waiting up to ``timeout_ms`` milliseconds (-1: no limit) for a batch to be published."""
+        ev = self._next_event(timeout_ms)
+        self._cursor.moved(self.position, self._segno,
+                           self._at if self._seg is not None or self._end is not None else HEADER)
+        if isinstance(ev, Lost):
+            self._cursor.lost(ev.to_seq - ev.from_seq)
+        return ev
+
+    def _next_event(self, timeout_ms):
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int):
             raise TypeError(f"timeout_ms is an int number of milliseconds, got {timeout_ms!r}")
         if self._closed:
@@ -632,6 +720,8 @@ class StreamReader:
         """Lets the reader's segment go (batches read keep theirs until they are garbage-collected); ``next`` then
         refuses."""
         self._let_go()
+        if not self._closed and self._cursor is not None:
+            self._cursor.close()
         self._closed = True
 
     def __enter__(self):
@@ -677,7 +767,7 @@ class StreamReader:
         self._seg = self._schema_message = None  # the last views of the segment held by the reader itself
 
     def _attach(self, seg):
-        self._seg, self._at = seg, HEADER
+        self._seg, self._at, self._segno = seg, HEADER, seg.n
         schema_message = seg.schema_message()
         try:
             self._schema = pa.ipc.read_schema(schema_message)
@@ -727,6 +817,7 @@ class StreamReader:
                 self.position += 1
                 return Batch(seq, self._batch(seg, off, body, seq))
             if ftype == END:
+                self._at += length  # read: nothing is left behind it
                 self.position = max(self.position, seq)
                 self._end = End(seq)
                 self._let_go()

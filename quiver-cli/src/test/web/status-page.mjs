@@ -8,8 +8,8 @@
 // Steps, with the test that runs this script (StatusPageBrowserTest) over stdin/stdout: the script checks the page,
 // prints "checked N", and waits for a line on stdin (the test has changed the store meanwhile) before the next check;
 // "screenshot" saves the picture of the page as it is; "done" ends. Each check waits until the page, which polls the
-// store every second, shows exactly what `quiver stats --json` and `quiver ls --keys --json` say, or fails after
-// 30 s with both sides printed.
+// store every second, shows exactly what `quiver stats --json`, `quiver ls --keys --json` and `quiver streams --json`
+// (streams, their readers and each reader's lag) say, or fails after 30 s with both sides printed.
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -33,6 +33,9 @@ async function shown(page) {
         objects: v("objects"), clients: v("clients"), evictedObjects: v("evictedObjects"),
       },
       keys: [...document.querySelectorAll("#shelfTable tbody tr[data-key]")].map(r => r.dataset.key).sort(),
+      streams: [...document.querySelectorAll("#streamTable tbody tr[data-stream]")].map(r => r.dataset.stream).sort(),
+      readers: [...document.querySelectorAll("#readerTable tbody tr[data-reader]")]
+        .map(r => `${r.dataset.stream}/${r.dataset.reader} lag ${r.cells[4].dataset.value}`).sort(),
       taken: Number(document.getElementById("updated").dataset.taken || 0),
     };
   });
@@ -49,13 +52,18 @@ async function check(page, step) {
         objects: stats.objects, clients: stats.clients - 1, evictedObjects: stats.evictedObjects },
       keys: quiver("ls", "--keys").map(k => k.key).sort(),
     };
+    const streams = quiver("streams");
+    expected.streams = streams.map(st => st.name).sort();
+    expected.readers = streams.flatMap(st => st.readers.map(r => `${st.name}/${r.id} lag ${r.lagBatches}`)).sort();
     const before = Date.now();
     // A page update taken after this stats call: wait for the page's next poll.
     await page.waitForFunction(t => Number(document.getElementById("updated").dataset.taken || 0) > t, before,
       { timeout: CHECK_MILLIS });
     got = await shown(page);
     if (JSON.stringify(got.figures) === JSON.stringify(expected.figures)
-        && JSON.stringify(got.keys) === JSON.stringify(expected.keys)) {
+        && JSON.stringify(got.keys) === JSON.stringify(expected.keys)
+        && JSON.stringify(got.streams) === JSON.stringify(expected.streams)
+        && JSON.stringify(got.readers) === JSON.stringify(expected.readers)) {
       return;
     }
     if (Date.now() > deadline) {

@@ -19,11 +19,18 @@ import java.util.Arrays;
  * application/vnd.quiver.stream-log; stream="NAME"
  * </pre>
  * which is how {@link Streams#list} finds streams by name.
+ *
+ * <p>Readers' cursors ({@link StreamCursor}) have ids of their own: the first 12 bytes of
+ * SHA-1("quiver.stream-cursor/" + name), then 8 random bytes. A prefix apart from the segments' keeps them out of the
+ * segment ranges that writers and readers (of any version) look at, and one {@code range} over it finds a stream's
+ * readers. Their metadata is {@code application/vnd.quiver.stream-cursor; stream="NAME"}.
  */
 final class StreamIds {
     private static final int PREFIX = 12;
     /** What a segment's metadata starts with. */
     private static final String METADATA_PREFIX = StreamLog.MEDIA_TYPE + "; stream=\"";
+    /** What a reader's cursor's metadata starts with. */
+    private static final String CURSOR_METADATA_PREFIX = StreamCursor.MEDIA_TYPE + "; stream=\"";
     /** Longest metadata of a segment: a 200-character name, every character escaped. */
     static final int MAX_METADATA = METADATA_PREFIX.length() + 2 * 200 + 1;
     /** Shortest: a one-character name. */
@@ -34,6 +41,7 @@ final class StreamIds {
 
     private final String name;
     private final byte[] prefix;
+    private final byte[] cursorPrefix;
 
     StreamIds(String name) {
         if (name.isEmpty() || name.length() > 200 || !name.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
@@ -41,10 +49,14 @@ final class StreamIds {
                     + "spaces, got '" + name + "'");
         }
         this.name = name;
+        this.prefix = prefixOf("quiver.stream/" + name);
+        this.cursorPrefix = prefixOf("quiver.stream-cursor/" + name);
+    }
+
+    private static byte[] prefixOf(String text) {
         try {
-            byte[] sha = MessageDigest.getInstance("SHA-1").digest(("quiver.stream/" + name)
-                    .getBytes(StandardCharsets.UTF_8));
-            this.prefix = Arrays.copyOf(sha, PREFIX);
+            return Arrays.copyOf(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)),
+                    PREFIX);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-1", e);
         }
@@ -61,10 +73,19 @@ final class StreamIds {
 
     /** The metadata of this stream's segments. */
     String segmentMetadata() {
-        return METADATA_PREFIX + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        return METADATA_PREFIX + quoted();
     }
 
-    /** The stream name in a batch's metadata, or null if the metadata is not a named batch's. */
+    /** The metadata of this stream's readers' cursors. */
+    String cursorMetadata() {
+        return CURSOR_METADATA_PREFIX + quoted();
+    }
+
+    private String quoted() {
+        return name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    /** The stream name in a segment's metadata, or null if the metadata is not a named segment's. */
     static String nameIn(String metadata) {
         if (!metadata.startsWith(METADATA_PREFIX) || !metadata.endsWith("\"")) {
             return null;
@@ -94,6 +115,21 @@ final class StreamIds {
     /** Exclusive upper bound of segment ids, and the writer lock's id. */
     ObjectId lock() {
         return segment(LOCK);
+    }
+
+    /** The id of the reader's cursor {@code n} (any number but 2⁶⁴−1, which bounds the range of cursors). */
+    ObjectId cursor(long n) {
+        return ObjectId.of(ByteBuffer.allocate(ObjectId.SIZE).put(cursorPrefix).putLong(n).array());
+    }
+
+    /** The lowest cursor id of this stream. */
+    ObjectId firstCursor() {
+        return cursor(0);
+    }
+
+    /** Exclusive upper bound of cursor ids. */
+    ObjectId cursorEnd() {
+        return cursor(-1L);
     }
 
     /** The segment number in an id of this stream. */

@@ -11,8 +11,9 @@ import java.nio.charset.StandardCharsets;
  * The byte layout of a stream log's segments (docs/stream-log.md is the contract every client follows):
  *
  * <pre>
- *   0 magic "QVRLOG01" | 8 segment number | 16 first seq | 24 capacity | 32 writer pid | 40..63 reserved
- *  64 PUBLISHED (bytes of complete frames after FRAMES; release store, acquire load) | 72..127 reserved
+ *   0 magic "QVRLOG01" | 8 segment number | 16 first seq | 24 capacity | 32 writer pid | 40 flags | 48..63 reserved
+ *  64 PUBLISHED (bytes of complete frames after FRAMES; release store, acquire load)
+ *  72 NEXT_SEQ (the seq the next batch gets, as of PUBLISHED; if flags has NEXT_SEQ_KEPT) | 80..127 reserved
  * 128 WAKE (futex word, +1 after each publish) | 132..255 reserved
  * 256 frames: [length int | type int | seq long | append time long | body length int | reserved int | body, padding]
  * </pre>
@@ -23,7 +24,11 @@ final class StreamLog {
     static final long FIRST_SEQ = 16;
     static final long CAPACITY = 24;
     static final long WRITER_PID = 32;
+    static final long FLAGS = 40;
+    /** Flag: the writer keeps {@link #NEXT_SEQ} (writers before it left the word zero). */
+    static final long NEXT_SEQ_KEPT = 1;
     static final long PUBLISHED = 64;
+    static final long NEXT_SEQ = 72;
     static final long WAKE = 128;
     /** Where the first frame starts. */
     static final long FRAMES = 256;
@@ -54,8 +59,12 @@ final class StreamLog {
         return (long) PUBLISHED_WORD.getAcquire(segment, PUBLISHED);
     }
 
-    /** Publishes frames up to {@code bytes}, then wakes every reader asleep on the segment. */
-    static void publish(MemorySegment segment, long bytes) {
+    /**
+     * Publishes frames up to {@code bytes}, after which the next batch gets {@code nextSeq} (what monitors read as the
+     * writer's position), then wakes every reader asleep on the segment.
+     */
+    static void publish(MemorySegment segment, long bytes, long nextSeq) {
+        segment.set(LONG, NEXT_SEQ, nextSeq); // ordered before PUBLISHED by its release store
         PUBLISHED_WORD.setRelease(segment, PUBLISHED, bytes);
         // one writer: a plain increment published with release, no locked read-modify-write per batch
         WAKE_WORD.setRelease(segment, WAKE, (int) WAKE_WORD.get(segment, WAKE) + 1);
@@ -83,6 +92,8 @@ final class StreamLog {
         segment.set(LONG, FIRST_SEQ, firstSeq);
         segment.set(LONG, CAPACITY, segment.byteSize());
         segment.set(LONG, WRITER_PID, ProcessHandle.current().pid());
+        segment.set(LONG, FLAGS, NEXT_SEQ_KEPT);
+        segment.set(LONG, NEXT_SEQ, firstSeq);
     }
 
     /** Writes a frame's header at {@code at} (the body, {@code bodyLength} bytes, follows it); returns its length. */

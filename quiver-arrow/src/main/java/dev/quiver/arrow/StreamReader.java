@@ -29,7 +29,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * of a slow one sleeps.
  *
  * <p>The reader holds the segment it reads (one store reference) until it moves past it or is closed; each batch
- * holds its segment until the batch is closed. Close the reader when done. Not thread-safe: one reader per thread.
+ * holds its segment until the batch is closed. Its position and losses are visible to others through a cursor object
+ * in the store, updated in place after each event ({@link Streams#info}, {@code quiver streams}, the store's metrics).
+ * Close the reader when done. Not thread-safe: one reader per thread.
  */
 public final class StreamReader implements AutoCloseable {
     /** How long a reader that caught up spins on the published position before it yields or sleeps. */
@@ -156,6 +158,8 @@ public final class StreamReader implements AutoCloseable {
     private long appendGapNanos = Long.MAX_VALUE;
     private StreamEvent.End end;
     private boolean closed;
+    /** Where others see this reader's position; null only while opening. */
+    private StreamCursor cursor;
 
     private StreamReader(ArrowStore arrow, StreamIds ids) {
         this.arrow = arrow;
@@ -171,6 +175,7 @@ public final class StreamReader implements AutoCloseable {
                 case Start.Latest l -> r.startAtLatest();
                 case Start.At at -> r.startAt(at.seq());
             }
+            r.cursor = StreamCursor.open(arrow.client(), r.ids, r.next, r.number, r.startOffset());
             return r;
         } catch (RuntimeException e) {
             r.close();
@@ -259,9 +264,43 @@ public final class StreamReader implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the reader of stream '" + ids.name() + "' is closed");
         }
-        if (end != null) {
-            return end;
+        StreamEvent e = end != null ? end : follow(timeout);
+        cursor.moved(next, number, cursorOffset());
+        if (e instanceof StreamEvent.Lost lost) {
+            cursor.lost(lost.count());
         }
+        return e;
+    }
+
+    /**
+     * Where the reader starts, for its cursor: past the frames before {@link #next} that its first call skips (one look
+     * at the published frames when it opens), so that its lag in bytes is right before it reads anything.
+     */
+    private long startOffset() {
+        if (segment == null) {
+            return StreamLog.FRAMES;
+        }
+        long published = StreamLog.published(segment.data);
+        long at = offset;
+        while (at < StreamLog.FRAMES + published) {
+            StreamLog.Frame f = frame(at, published);
+            if (f.type() != StreamLog.SCHEMA && (f.type() != StreamLog.BATCH || f.seq() >= next)) {
+                break;
+            }
+            at = f.next();
+        }
+        return at;
+    }
+
+    /**
+     * Where the next frame starts, as the cursor says it: the start of segment {@link #number} while waiting for it;
+     * after the end, past the END frame.
+     */
+    private long cursorOffset() {
+        return segment == null && end == null ? StreamLog.FRAMES : offset;
+    }
+
+    private StreamEvent follow(Duration timeout) {
         long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
         while (true) {
             if (segment == null) {
@@ -494,6 +533,9 @@ public final class StreamReader implements AutoCloseable {
     /** Lets go of the segment this reader holds. Batches still open keep theirs. */
     @Override
     public void close() {
+        if (!closed && cursor != null) {
+            cursor.close();
+        }
         closed = true;
         leave();
     }

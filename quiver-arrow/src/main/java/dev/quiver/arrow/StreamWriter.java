@@ -290,7 +290,7 @@ public final class StreamWriter implements AutoCloseable {
         }
         long seq = next;
         c.position += StreamLog.writeFrameHeader(c.data, at, StreamLog.BATCH, seq, bodyLength);
-        StreamLog.publish(c.data, c.position);
+        StreamLog.publish(c.data, c.position, seq + 1);
         next++;
         c.kept.batches++;
         c.kept.bytes += bodyLength;
@@ -327,7 +327,7 @@ public final class StreamWriter implements AutoCloseable {
                     schemaLength));
             ArrowStore.serialize(schema, List.of(), dictionaries, out, true, false);
             c.position = StreamLog.writeFrameHeader(c.data, StreamLog.FRAMES, StreamLog.SCHEMA, next, schemaLength);
-            StreamLog.publish(c.data, c.position);
+            StreamLog.publish(c.data, c.position, next);
             o.publish();
             keep(k);
         } catch (RuntimeException e) {
@@ -347,7 +347,7 @@ public final class StreamWriter implements AutoCloseable {
     private void finish(Current c, int type) {
         long at = StreamLog.FRAMES + c.position;
         c.position += StreamLog.writeFrameHeader(c.data, at, type, next, 0);
-        StreamLog.publish(c.data, c.position);
+        StreamLog.publish(c.data, c.position, next);
         c.object.seal();
         c.object.close();
     }

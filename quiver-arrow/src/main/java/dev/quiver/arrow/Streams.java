@@ -9,8 +9,10 @@ import dev.quiver.protocol.ObjectState;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +29,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * Streams.delete(client, "ticks");                       // refused while a writer has it open
  * }</pre>
  *
- * <p>Everything is read from the stream's log segments (docs/stream-log.md) and its writer's lock: the store keeps
- * no other stream state. A stream is listed by the name its segments carry in their metadata.
+ * <p>Everything is read from the stream's log segments (docs/stream-log.md), its writer's lock and its readers'
+ * cursors: the store keeps no other stream state. A stream is listed by the name its segments carry in their metadata.
  */
 public final class Streams {
     private static final int GET_BATCH = 4096;
@@ -102,7 +104,8 @@ public final class Streams {
     public static Optional<StreamInfo> info(QuiverClient client, String name) {
         StreamIds ids = new StreamIds(name);
         StreamInfo info = info(client, ids, lockOf(client, ids));
-        return info.batches() == 0 && !info.ended() && !info.writer() ? Optional.empty() : Optional.of(info);
+        return info.batches() == 0 && !info.ended() && !info.writer() && info.readers().isEmpty() ? Optional.empty()
+                : Optional.of(info);
     }
 
     private static ObjectInfo lockOf(QuiverClient client, StreamIds ids) {
@@ -130,6 +133,10 @@ public final class Streams {
         long last = -1;
         long bytes;
         long length = -1;
+        /** The seq the next batch gets, after the frames read. */
+        long next;
+        /** Published frame bytes of each segment read, by number. */
+        final TreeMap<Long, Long> published = new TreeMap<>();
         Schema schema;
     }
 
@@ -144,8 +151,10 @@ public final class Streams {
                 MemorySegment data = b.data();
                 StreamLog.checkHeader(data, ids.numberOf(o.id()), ids.name());
                 long published = StreamLog.published(data);
+                t.published.put(ids.numberOf(o.id()), published);
                 for (long at = StreamLog.FRAMES; at < StreamLog.FRAMES + published; ) {
                     StreamLog.Frame f = StreamLog.Frame.read(data, at, published, ids.name());
+                    t.next = f.type() == StreamLog.BATCH ? f.seq() + 1 : f.seq();
                     switch (f.type()) {
                         case StreamLog.SCHEMA -> {
                             if (schemaOnly) {
@@ -175,7 +184,62 @@ public final class Streams {
     private static StreamInfo info(QuiverClient client, StreamIds ids, ObjectInfo lock) {
         Tally t = tally(client, ids, client.range(ids.first(), ids.lock(), Integer.MAX_VALUE, false), false);
         return new StreamInfo(ids.name(), isHeld(lock), t.batches, t.first, t.last, t.bytes, t.length >= 0,
-                t.length);
+                t.length, t.next, readers(client, ids, t));
+    }
+
+    /**
+     * The stream's open readers, from their cursors (one {@code RANGE}, one batched get). A sealed cursor is a reader
+     * that is gone (closed, or its process died and the store sealed it): it is deleted, not listed.
+     */
+    private static List<StreamReaderInfo> readers(QuiverClient client, StreamIds ids, Tally t) {
+        List<ObjectId> open = new ArrayList<>();
+        List<ObjectId> gone = new ArrayList<>();
+        for (ObjectInfo o : client.range(ids.firstCursor(), ids.cursorEnd(), Integer.MAX_VALUE, false)) {
+            (o.state() == ObjectState.SEALED ? gone : open).add(o.id());
+        }
+        for (int i = 0; i < gone.size(); i += GET_BATCH) {
+            client.delete(gone.subList(i, Math.min(gone.size(), i + GET_BATCH)));
+        }
+        List<StreamReaderInfo> readers = new ArrayList<>();
+        for (int i = 0; i < open.size(); i += GET_BATCH) {
+            for (ObjectBuffer b : client.get(open.subList(i, Math.min(open.size(), i + GET_BATCH)),
+                    QuiverClient.NO_WAIT)) {
+                if (b == null) {
+                    continue; // closed since the range
+                }
+                try (b) {
+                    StreamReaderInfo r = reader(b, t);
+                    if (r != null) {
+                        readers.add(r);
+                    }
+                }
+            }
+        }
+        readers.sort(Comparator.comparing(StreamReaderInfo::started));
+        return readers;
+    }
+
+    /** What a cursor says, with the reader's lag against the segments tallied; null if it is not a cursor. */
+    private static StreamReaderInfo reader(ObjectBuffer b, Tally t) {
+        MemorySegment d = b.data();
+        if (d.byteSize() < StreamCursor.SIZE || MemorySegment.mismatch(d, 0, StreamCursor.MAGIC.length,
+                MemorySegment.ofArray(StreamCursor.MAGIC), 0, StreamCursor.MAGIC.length) >= 0) {
+            return null; // a foreign object under a cursor's id: not a reader
+        }
+        long next = d.get(StreamLog.LONG, StreamCursor.NEXT);
+        long segment = d.get(StreamLog.LONG, StreamCursor.SEGMENT);
+        long offset = d.get(StreamLog.LONG, StreamCursor.OFFSET);
+        long lagBytes = 0;
+        for (Map.Entry<Long, Long> s : t.published.tailMap(segment, true).entrySet()) {
+            long start = s.getKey() == segment ? offset : StreamLog.FRAMES;
+            lagBytes += Math.max(0, StreamLog.FRAMES + s.getValue() - start);
+        }
+        long started = d.get(StreamLog.LONG, StreamCursor.STARTED);
+        String id = b.id().toString();
+        return new StreamReaderInfo(id.substring(id.length() - 16), d.get(StreamLog.LONG, StreamCursor.PID), next,
+                segment, offset, Math.max(0, t.next - next), lagBytes,
+                d.get(StreamLog.LONG, StreamCursor.LOST_BATCHES), d.get(StreamLog.LONG, StreamCursor.LOSSES),
+                Instant.ofEpochSecond(0, started));
     }
 
     /** The sequence number of the newest batch published, or -1 if none is kept. */

@@ -76,8 +76,8 @@ class StreamTest {
 
     @Test
     void readersSeeEveryBatchInOrderThenTheEnd() {
-        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
-            StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL);
+             StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST)) {
             for (long seq = 0; seq < 20; seq++) {
                 append(w, seq, 1 + (int) seq);
             }
@@ -145,7 +145,7 @@ class StreamTest {
             expectBatch(slow, 7);
             expectBatch(slow, 8);
             expectBatch(slow, 9);
-            assertThat(client.list()).hasSize(3 + 1); // three batches and the writer's lock
+            assertThat(client.list()).hasSize(3 + 2); // three batches, the writer's lock and the reader's cursor
         }
     }
 

@@ -2,6 +2,7 @@ package dev.quiver.cli;
 
 import dev.quiver.arrow.StreamInfo;
 import dev.quiver.arrow.StreamNotFoundException;
+import dev.quiver.arrow.StreamReaderInfo;
 import dev.quiver.arrow.Streams;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.Sizes;
@@ -18,15 +19,20 @@ import picocli.CommandLine.Parameters;
 @Command(name = "streams", mixinStandardHelpOptions = true,
         subcommands = {StreamsCommand.Rm.class, StreamsCommand.Describe.class},
         description = {"Lists the streams in the store: name, whether a writer has it open, batches kept with their "
-                + "first and last sequence numbers and their bytes, and whether it was ended (END: the number of "
-                + "batches ever written).",
-                "Readers are not listed: a reader holds nothing in the store between batches, so the store cannot "
-                        + "tell who reads a stream or how far behind they are (quiver tail shows a reader's lag).",
+                + "first and last sequence numbers and their bytes, the sequence number the next batch gets, "
+                + "whether it was ended (END: the number of batches ever written), and its open readers.",
+                "Then, if any stream has readers, one line per reader (in any process, Java or Python): its process, "
+                        + "the batch it waits for (AT), how far behind the writer it is in batches (LAG) and in log "
+                        + "bytes (BEHIND), and the batches it was told it lost (LOST). A reader whose process died "
+                        + "is not listed.",
                 "A stream is listed by the name its batches carry; one with no batch kept (ended and emptied, or "
-                        + "a writer that has appended nothing yet), or written by the Python client, is not listed, "
-                        + "but describe and rm find it by name.",
+                        + "a writer that has appended nothing yet) is not listed, but describe and rm find it by "
+                        + "name.",
                 "--json prints a list of {\"name\", \"writer\", \"batches\", \"firstSeq\", \"lastSeq\", "
-                        + "\"bytes\", \"ended\", \"length\"} (-1 where there is no such sequence number)."})
+                        + "\"bytes\", \"ended\", \"length\", \"nextSeq\", \"readers\"} (-1 where there is no "
+                        + "such sequence number); each reader is {\"id\", \"pid\", \"nextSeq\", \"segment\", "
+                        + "\"offset\", \"lagBatches\", \"lagBytes\", \"lostBatches\", \"losses\", "
+                        + "\"started\"}."})
 final class StreamsCommand extends ClientCommand {
     @Override
     int run(QuiverClient client, PrintWriter out) {
@@ -41,13 +47,26 @@ final class StreamsCommand extends ClientCommand {
 
     /** The streams as a text table, with a count. */
     static void print(List<StreamInfo> streams, PrintWriter out) {
-        Table t = new Table("STREAM", "WRITER", "BATCHES", "FIRST", "LAST", "SIZE", "END");
+        Table t = new Table("STREAM", "WRITER", "BATCHES", "FIRST", "LAST", "NEXT", "SIZE", "END", "READERS");
+        Table readers = new Table("STREAM", "READER", "PID", "AT", "LAG", "BEHIND", "LOST");
+        int readerCount = 0;
         for (StreamInfo s : streams) {
             t.row(s.name(), s.writer() ? "open" : "-", String.format("%,d", s.batches()), seq(s.firstSeq()),
-                    seq(s.lastSeq()), Sizes.format(s.bytes()), s.ended() ? String.valueOf(s.length()) : "-");
+                    seq(s.lastSeq()), s.nextSeq(), Sizes.format(s.bytes()),
+                    s.ended() ? String.valueOf(s.length()) : "-", s.readers().size());
+            for (StreamReaderInfo r : s.readers()) {
+                readers.row(s.name(), r.id(), r.pid(), r.nextSeq(), String.format("%,d", r.lagBatches()),
+                        Sizes.format(r.lagBytes()), String.format("%,d", r.lostBatches()));
+                readerCount++;
+            }
         }
         t.print(out);
-        out.printf("%d %s%n", streams.size(), streams.size() == 1 ? "stream" : "streams");
+        if (readerCount > 0) {
+            out.println();
+            readers.print(out);
+        }
+        out.printf("%d %s%s%n", streams.size(), streams.size() == 1 ? "stream" : "streams",
+                readerCount == 0 ? "" : ", " + readerCount + (readerCount == 1 ? " reader" : " readers"));
     }
 
     private static String seq(long seq) {
@@ -64,6 +83,21 @@ final class StreamsCommand extends ClientCommand {
         m.put("bytes", s.bytes());
         m.put("ended", s.ended());
         m.put("length", s.length());
+        m.put("nextSeq", s.nextSeq());
+        m.put("readers", s.readers().stream().map(r -> {
+            Map<String, Object> rm = new LinkedHashMap<>();
+            rm.put("id", r.id());
+            rm.put("pid", r.pid());
+            rm.put("nextSeq", r.nextSeq());
+            rm.put("segment", r.segment());
+            rm.put("offset", r.offset());
+            rm.put("lagBatches", r.lagBatches());
+            rm.put("lagBytes", r.lagBytes());
+            rm.put("lostBatches", r.lostBatches());
+            rm.put("losses", r.losses());
+            rm.put("started", r.started().toString());
+            return rm;
+        }).toList());
         return m;
     }
 
@@ -105,7 +139,7 @@ final class StreamsCommand extends ClientCommand {
 
     /** {@code quiver streams describe NAME}. */
     @Command(name = "describe", mixinStandardHelpOptions = true,
-            description = {"Shows a stream: its writer, batches, bytes, end, and the schema of its newest batch, one "
+            description = {"Shows a stream: its writer, batches, bytes, end, readers, and the schema of its newest batch, one "
                     + "column a line.",
                     "--json prints the fields of quiver streams --json with \"columns\": [{\"name\", \"type\"}] "
                             + "(null when no batch is kept).",
@@ -135,6 +169,9 @@ final class StreamsCommand extends ClientCommand {
                     s.batches() == 0 ? "" : " (seq " + s.firstSeq() + ".." + s.lastSeq() + ")",
                     Sizes.format(s.bytes()));
             out.printf("end       %s%n", s.ended() ? "ended after " + s.length() + " batches" : "not ended");
+            out.printf("readers   %d open%s%n", s.readers().size(), s.readers().isEmpty() ? ""
+                    : ", lag up to " + s.readers().stream().mapToLong(StreamReaderInfo::lagBatches).max().orElse(0)
+                    + " batches (quiver streams lists them)");
             if (schema == null) {
                 out.println("columns   unknown: no batch is kept");
                 return 0;

@@ -203,20 +203,20 @@ class OperatorCommandsTest {
             JsonNode list = JSON.readTree(json.out());
             assertThat(list).hasSize(2);
             assertThat(list.get(0)).isEqualTo(JSON.readTree(String.format("{\"name\": \"done\", \"writer\": false, "
-                    + "\"batches\": 2, \"firstSeq\": 0, \"lastSeq\": 1, \"bytes\": %d, \"ended\": true, \"length\": 2}",
-                    done)));
+                    + "\"batches\": 2, \"firstSeq\": 0, \"lastSeq\": 1, \"bytes\": %d, \"ended\": true, \"length\": 2, "
+                    + "\"nextSeq\": 2, \"readers\": []}", done)));
             assertThat(list.get(1)).isEqualTo(JSON.readTree(String.format("{\"name\": \"ticks\", \"writer\": true, "
                     + "\"batches\": 2, \"firstSeq\": 1, \"lastSeq\": 2, \"bytes\": %d, \"ended\": false, "
-                    + "\"length\": -1}", ticksKept)));
+                    + "\"length\": -1, \"nextSeq\": 3, \"readers\": []}", ticksKept)));
 
             Cli text = Cli.run("streams", "-s", socket);
             List<String> rows = lines(text.out());
             assertThat(rows.getFirst().split("\\s+")).containsExactly("STREAM", "WRITER", "BATCHES", "FIRST", "LAST",
-                    "SIZE", "END");
-            assertThat(rows.get(1).split("\\s{2,}")).containsExactly("done", "-", "2", "0", "1", Sizes.format(done),
-                    "2");
-            assertThat(rows.get(2).split("\\s{2,}")).containsExactly("ticks", "open", "2", "1", "2",
-                    Sizes.format(ticksKept), "-");
+                    "NEXT", "SIZE", "END", "READERS");
+            assertThat(rows.get(1).split("\\s{2,}")).containsExactly("done", "-", "2", "0", "1", "2",
+                    Sizes.format(done), "2", "0");
+            assertThat(rows.get(2).split("\\s{2,}")).containsExactly("ticks", "open", "2", "1", "2", "3",
+                    Sizes.format(ticksKept), "-", "0");
             assertThat(rows.get(3)).isEqualTo("2 streams");
 
             // the log segments carry the stream's name in their metadata, which is how they are listed (one batch
@@ -300,6 +300,7 @@ class OperatorCommandsTest {
                     "writer    open",
                     "batches   2 kept (seq 0..1), " + Sizes.format(bytes),
                     "end       not ended",
+                    "readers   0 open",
                     "",
                     "COLUMN  TYPE",
                     "id      int64",

@@ -3,6 +3,11 @@ package dev.quiver.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.quiver.arrow.ArrowStore;
+import dev.quiver.arrow.Retention;
+import dev.quiver.arrow.StreamEvent;
+import dev.quiver.arrow.StreamReader;
+import dev.quiver.arrow.StreamWriter;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.WritableObject;
@@ -24,14 +29,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The status page in headless Chromium against a live store: {@code src/test/web/status-page.mjs} (Playwright's
- * {@code playwright-core} driving Debian's {@code chromium}) checks that the page shows what {@code quiver stats --json}
- * and {@code quiver ls --keys --json} say while this test makes objects come and go, and saves a screenshot
+ * {@code playwright-core} driving Debian's {@code chromium}) checks that the page shows what {@code quiver stats --json},
+ * {@code quiver ls --keys --json} and {@code quiver streams --json} say while this test makes objects, a stream and its
+ * readers come and go, and saves a screenshot
  * ({@code target/status-page.png}, or where {@code -Dquiver.screenshot=PATH} says: docs/status-page.png is made so).
  * Skipped, with the reason, only when node or chromium is missing; {@code .ci/run} installs both.
  */
@@ -96,7 +106,24 @@ class StatusPageBrowserTest {
         to.println("next");
         await(from, log, "checked 1"); // two shelf keys
 
-        try (QuiverClient holder = QuiverClient.connect(socket)) {
+        try (QuiverClient holder = QuiverClient.connect(socket);
+             BufferAllocator allocator = new RootAllocator()) {
+            // A stream with two readers, 2 and 5 batches behind its writer.
+            ArrowStore arrow = new ArrowStore(holder, allocator);
+            StreamWriter ticks = StreamWriter.open(arrow, "ticks", Retention.ALL);
+            for (long seq = 0; seq < 6; seq++) {
+                try (BigIntVector v = new BigIntVector("v", allocator)) {
+                    v.allocateNew(4);
+                    for (int i = 0; i < 4; i++) {
+                        v.set(i, seq * 4 + i);
+                    }
+                    v.setValueCount(4);
+                    ticks.append(VectorSchemaRoot.of(v));
+                }
+            }
+            StreamReader near = StreamReader.open(arrow, "ticks", StreamReader.Start.at(4));
+            StreamReader far = StreamReader.open(arrow, "ticks", StreamReader.Start.EARLIEST);
+            ((StreamEvent.Batch) far.next(Duration.ofSeconds(10))).close();
             List<ObjectId> ids = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 ObjectId id = ObjectId.random();
@@ -117,10 +144,14 @@ class StatusPageBrowserTest {
             a.close();
             b.close();
             writing.abort();
+            far.close(); // a reader gone; the other stays, and the writer ends the stream
+            ticks.end();
+            ((StreamEvent.Batch) near.next(Duration.ofSeconds(10))).close();
             holder.delete(ids.get(1));
             holder.flush();
             to.println("next");
-            await(from, log, "checked 3"); // released, aborted, deleted
+            await(from, log, "checked 3"); // released, aborted, deleted; a reader closed, another moved
+            near.close();
         }
         to.println("done");
         await(from, log, "status page: all checks passed");

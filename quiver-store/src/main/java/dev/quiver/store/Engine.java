@@ -374,7 +374,7 @@ public final class Engine {
      * The state for the metrics and the status page, in one pass over the objects and the clients' references.
      * Costs time in proportion to the objects, so the transport makes one only when asked (a scrape, a page poll).
      *
-     * @param arena a read-only view of the arena, to read shelf objects' metadata once each; or null
+     * @param arena a read-only view of the arena, to read shelf objects' metadata once each and streams' words; or null
      */
     StoreSnapshot snapshot(MemorySegment arena, double busySeconds, double busyRatio) {
         long capacity = allocator.capacity();
@@ -386,6 +386,7 @@ public final class Engine {
         PriorityQueue<StoredObject> biggest = new PriorityQueue<>(Comparator.comparingLong(o -> o.blockSize));
         Map<String, StoredObject.ShelfLabel> newest = new TreeMap<>();
         Map<String, Long> shelfBytes = new HashMap<>();
+        StreamCensus streams = new StreamCensus(arena);
         for (StoredObject o : objects.values()) {
             int kind;
             if (!o.isSealed()) {
@@ -403,6 +404,7 @@ public final class Engine {
             if (biggest.size() > StoreSnapshot.BIGGEST) {
                 biggest.poll();
             }
+            streams.add(o);
             StoredObject.ShelfLabel label = o.isVisible() ? shelfLabel(o, arena) : null;
             if (label != null) {
                 StoredObject.ShelfLabel was = newest.get(label.key());
@@ -451,7 +453,8 @@ public final class Engine {
         return new StoreSnapshot(wallClockMillis.getAsLong(), capacity, allocator.used(),
                 allocator.used() - evictableBytes, evictableBytes, allocator.free(), allocator.largestFree(), created,
                 sealed, deletePending, clients.size(), waitingGets, waitingCreates.size(), subscribers.size(),
-                evictedObjects, evictedBytes, busySeconds, busyRatio, map.toString(), clients, top, shelf);
+                evictedObjects, evictedBytes, busySeconds, busyRatio, map.toString(), clients, top, shelf,
+                streams.streams(objects::get));
     }
 
     /** A sealed object's shelf label, read from the arena the first time it is asked for (sealed bytes stay). */

@@ -37,6 +37,9 @@ final class StoredObject {
     /** The shelf's label of a sealed object, read from its metadata at the first snapshot that looked. */
     ShelfLabel shelfLabel;
     boolean labelRead;
+    /** What stream the object is a segment or reader's cursor of, read from its metadata by a snapshot. */
+    StreamLayout.Label streamLabel;
+    boolean streamLabelRead;
 
     /** What the shelf writes in its objects' metadata: key, version, rows. */
     record ShelfLabel(String key, long version, long rows) {

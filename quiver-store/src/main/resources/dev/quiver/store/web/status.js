@@ -108,6 +108,29 @@ function render(s) {
     cell(r, k.key); cell(r, String(k.version), "num"); cell(r, k.rows.toLocaleString(), "num");
     cell(r, bytes(k.bytes), "num");
   }
+  body = fill("streamTable", s.streams, 6, "no streams");
+  for (const st of s.streams) {
+    const r = body.insertRow();
+    r.dataset.stream = st.name;
+    cell(r, st.name); cell(r, st.writerAlive ? "open" : "none");
+    cell(r, st.nextSeq < 0 ? "?" : st.nextSeq.toLocaleString(), "num"); cell(r, String(st.segments), "num");
+    cell(r, bytes(st.logBytes), "num"); cell(r, String(st.readers.length), "num");
+  }
+  const readers = s.streams.flatMap(st => st.readers.map(rd => ({ stream: st.name, ...rd })));
+  body = fill("readerTable", readers, 7, "no readers");
+  for (const rd of readers) {
+    const r = body.insertRow();
+    r.dataset.stream = rd.stream;
+    r.dataset.reader = rd.id;
+    cell(r, rd.stream); cell(r, rd.id, "id"); cell(r, String(rd.pid), "num");
+    cell(r, rd.nextSeq.toLocaleString(), "num");
+    cell(r, rd.lagBatches < 0 ? "?" : rd.lagBatches.toLocaleString(), "num");
+    cell(r, bytes(rd.lagBytes), "num");
+    cell(r, rd.lostBatches === 0 ? "0" : rd.lostBatches.toLocaleString() + " in " + rd.losses, "num");
+    r.cells[4].dataset.value = String(rd.lagBatches);
+    r.cells[5].dataset.value = String(rd.lagBytes);
+    r.cells[6].dataset.value = String(rd.lostBatches);
+  }
   const updated = document.getElementById("updated");
   updated.className = "";
   updated.dataset.taken = String(s.takenAtMillis);
