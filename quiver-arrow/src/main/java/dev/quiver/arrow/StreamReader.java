@@ -22,11 +22,13 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * the end of the stream and a timeout (which says whether a writer is alive).
  *
  * <p><b>Waiting.</b> A reader that has caught up spins for {@value #SPIN_NANOS} ns, then, if the writer has been
- * appending at least every {@value #AWAKE_GAP_NANOS} ns (judged from the append times of the last batches), stays
- * awake for twice that interval, yielding its CPU between checks, so that a batch of a busy stream is picked up in
- * microseconds; otherwise, and after that, it sleeps until the writer wakes it (a futex on the log segment, tens of
- * microseconds) or the timeout passes. A reader of a fast stream thus keeps a CPU busy while the stream is; a reader
- * of a slow one sleeps.
+ * appending at least every {@value #AWAKE_GAP_NANOS} ns (judged from the append times of the last batches) and the
+ * stream's readers leave the writer a CPU (fewer live readers than the machine has processors, counted from their
+ * cursors about once a second), stays awake for twice that interval, yielding its CPU between checks, so that a
+ * batch of a busy stream is picked up in microseconds; otherwise, and after that, it sleeps until the writer wakes it
+ * (a futex on the log segment, tens of microseconds) or the timeout passes. A reader of a fast stream thus keeps a CPU
+ * busy while the stream is, unless that would leave the writer and the other readers short of CPUs; a reader of a
+ * slow one sleeps.
  *
  * <p>The reader holds the segment it reads (one store reference) until it moves past it or is closed; each batch
  * holds its segment until the batch is closed. Its position and losses are visible to others through a cursor object
@@ -38,6 +40,9 @@ public final class StreamReader implements AutoCloseable {
     static final long SPIN_NANOS = 20_000;
     /** A writer appending at least this often keeps its readers awake (yielding) between batches. */
     static final long AWAKE_GAP_NANOS = 1_000_000;
+    /** How often a reader counts the stream's readers (at a segment it enters, at most this often). */
+    static final long READER_COUNT_NANOS = 1_000_000_000;
+    private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
     /** The longest sleep between checks that the writer is still there. */
     static final long SLICE_NANOS = 100_000_000;
 
@@ -156,6 +161,9 @@ public final class StreamReader implements AutoCloseable {
     /** The append time of the last batch handed out, and the writer's recent interval between appends (averaged). */
     private long lastAppendNanos;
     private long appendGapNanos = Long.MAX_VALUE;
+    /** Whether the stream's live readers leave the writer a CPU, and when they were last counted. */
+    private boolean cpuToSpare;
+    private long readersCountedAt;
     private StreamEvent.End end;
     private boolean closed;
     /** Where others see this reader's position; null only while opening. */
@@ -398,7 +406,8 @@ public final class StreamReader implements AutoCloseable {
     private StreamEvent await(long published, long deadline) {
         long now = System.nanoTime();
         long start = now;
-        long awake = appendGapNanos <= AWAKE_GAP_NANOS ? Math.max(SPIN_NANOS, 2 * appendGapNanos) : SPIN_NANOS;
+        long awake = appendGapNanos <= AWAKE_GAP_NANOS && cpuToSpare ? Math.max(SPIN_NANOS, 2 * appendGapNanos)
+                : SPIN_NANOS;
         long awakeUntil = Math.min(deadline, now + awake);
         while (now < awakeUntil) {
             if (StreamLog.published(segment.data) != published) {
@@ -505,6 +514,26 @@ public final class StreamReader implements AutoCloseable {
         segment = s;
         number = n;
         offset = StreamLog.FRAMES;
+        countReaders();
+    }
+
+    /**
+     * Counts the stream's live readers (their unsealed cursors, this one included), if not done in the last
+     * {@link #READER_COUNT_NANOS}: one round trip, at a segment this reader enters.
+     */
+    private void countReaders() {
+        long now = System.nanoTime();
+        if (readersCountedAt != 0 && now - readersCountedAt < READER_COUNT_NANOS) {
+            return;
+        }
+        readersCountedAt = now;
+        int live = cursor == null ? 1 : 0; // opening: its own cursor comes next
+        for (ObjectInfo o : arrow.client().range(ids.firstCursor(), ids.cursorEnd(), PROCESSORS + 8, false)) {
+            if (o.state() != ObjectState.SEALED) { // a sealed cursor is a reader gone
+                live++;
+            }
+        }
+        cpuToSpare = live < PROCESSORS;
     }
 
     /** Lets go of the current segment (its batches still open keep it). */
