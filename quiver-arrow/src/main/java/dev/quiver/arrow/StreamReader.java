@@ -7,6 +7,7 @@ import dev.quiver.protocol.ObjectState;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -62,6 +63,27 @@ public final class StreamReader implements AutoCloseable {
                 throw new IllegalArgumentException("sequence numbers start at 0, got " + seq);
             }
             return new At(seq);
+        }
+
+        /**
+         * {@code earliest}, {@code latest} (any case) or a sequence number, as command lines and remote tickets say it.
+         *
+         * @throws IllegalArgumentException if it is none of them
+         */
+        static Start parse(String start) {
+            switch (start.toLowerCase(Locale.ROOT)) {
+                case "earliest":
+                    return EARLIEST;
+                case "latest":
+                    return LATEST;
+                default:
+                    try {
+                        return at(Long.parseLong(start));
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("a stream's start is earliest, latest or a sequence number"
+                                + " (0 or more), got '" + start + "'", e);
+                    }
+            }
         }
 
         record Earliest() implements Start {}

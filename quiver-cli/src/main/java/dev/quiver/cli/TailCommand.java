@@ -175,18 +175,11 @@ final class TailCommand extends ClientCommand implements ClientCommand.Remotable
     static final class StartConverter implements ITypeConverter<StreamReader.Start> {
         @Override
         public StreamReader.Start convert(String value) {
-            switch (value.toLowerCase(Locale.ROOT)) {
-                case "earliest":
-                    return StreamReader.Start.EARLIEST;
-                case "latest":
-                    return StreamReader.Start.LATEST;
-                default:
-                    try {
-                        return StreamReader.Start.at(Long.parseLong(value));
-                    } catch (IllegalArgumentException e) {
-                        throw new TypeConversionException("'" + value + "' is not earliest, latest or a sequence "
-                                + "number (0 or more)");
-                    }
+            try {
+                return StreamReader.Start.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "' is not earliest, latest or a sequence number (0 or"
+                        + " more)");
             }
         }
     }

@@ -126,18 +126,11 @@ public final class FlightNames {
     }
 
     static StreamReader.Start parseStart(String start) {
-        switch (start.toLowerCase(Locale.ROOT)) {
-            case "earliest":
-                return StreamReader.Start.EARLIEST;
-            case "latest":
-                return StreamReader.Start.LATEST;
-            default:
-                try {
-                    return StreamReader.Start.at(Long.parseLong(start));
-                } catch (IllegalArgumentException e) {
-                    throw invalid("a stream's start is \"earliest\", \"latest\" or a sequence number (0 or more), "
-                            + "got " + abbreviate(start));
-                }
+        try {
+            return StreamReader.Start.parse(start);
+        } catch (IllegalArgumentException e) {
+            throw invalid("a stream's start is \"earliest\", \"latest\" or a sequence number (0 or more), got "
+                    + abbreviate(start));
         }
     }
 
