@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quiver.arrow.StreamReader;
 import dev.quiver.protocol.ObjectId;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.Criteria;
 import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.Ticket;
 
@@ -20,6 +22,7 @@ import org.apache.arrow.flight.Ticket;
  *   <li>Descriptors are paths: {@code ["shelf", KEY]} names a shelf table, {@code ["stream", NAME]} a stream. A
  *       DoPut may add a third element: {@code ["shelf", KEY, "create"]} refuses to replace a table that is there,
  *       {@code ["stream", NAME, "end"]} ends the stream when the put completes.</li>
+ *   <li>ListFlights criteria, if any, are a UTF-8 JSON object: {@code {"kind": "shelf", "prefix": "prices-"}}.</li>
  *   <li>Tickets are UTF-8 JSON objects: {@code {"shelf": "prices"}}, {@code {"object": "HEX"}} (an object id of
  *       40 hex digits, the object an Arrow IPC stream), or {@code {"stream": "ticks", "start": "earliest"}} where
  *       start is {@code "earliest"} (the default), {@code "latest"} or a sequence number.</li>
@@ -78,6 +81,69 @@ public final class FlightNames {
             o.put("start", start.toLowerCase(Locale.ROOT));
         }
         return new Ticket(o.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * ListFlights criteria: only the flights of one kind ({@code "shelf"} or {@code "stream"}, or null for both)
+     * whose key or name starts with {@code prefix} (null or empty for any). As JSON:
+     * {@code {"kind": "shelf", "prefix": "prices-"}}, both fields optional.
+     *
+     * @throws IllegalArgumentException if kind is neither "shelf" nor "stream"
+     */
+    public static Criteria listCriteria(String kind, String prefix) {
+        ObjectNode o = JSON.createObjectNode();
+        if (kind != null) {
+            if (!kind.equals(SHELF) && !kind.equals(STREAM)) {
+                throw new IllegalArgumentException("a listing's kind is \"shelf\" or \"stream\" (or null for both), "
+                        + "got '" + kind + "'");
+            }
+            o.put("kind", kind);
+        }
+        if (prefix != null && !prefix.isEmpty()) {
+            o.put("prefix", prefix);
+        }
+        return new Criteria(o.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** What ListFlights criteria select: {@code kind} null for every kind, {@code prefix} empty for every name. */
+    record Listing(Kind kind, String prefix) {
+        boolean selects(Kind k, String name) {
+            return (kind == null || kind == k) && name.startsWith(prefix);
+        }
+    }
+
+    /** Parses ListFlights criteria; none (empty) selects everything, malformed ones are INVALID_ARGUMENT. */
+    static Listing parse(Criteria criteria) {
+        byte[] bytes = criteria == null ? null : criteria.getExpression();
+        if (bytes == null || bytes.length == 0) {
+            return new Listing(null, "");
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        String expected = "ListFlights criteria are empty (everything) or JSON like {\"kind\": \"shelf\", "
+                + "\"prefix\": \"prices-\"}, kind \"shelf\" or \"stream\", both fields optional";
+        JsonNode o;
+        try {
+            o = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            o = null;
+        }
+        if (o == null || !o.isObject()) {
+            throw invalid("criteria " + abbreviate(text) + " are not JSON: " + expected);
+        }
+        List<String> unknown = new ArrayList<>();
+        o.fieldNames().forEachRemaining(f -> {
+            if (!f.equals("kind") && !f.equals("prefix")) {
+                unknown.add(f);
+            }
+        });
+        JsonNode kind = o.get("kind");
+        JsonNode prefix = o.get("prefix");
+        if (!unknown.isEmpty() || kind != null && !(kind.isTextual() && (kind.asText().equals(SHELF)
+                || kind.asText().equals(STREAM))) || prefix != null && !prefix.isTextual()) {
+            throw invalid("criteria " + abbreviate(text) + " are not understood: " + expected);
+        }
+        return new Listing(kind == null ? null : Kind.valueOf(kind.asText().toUpperCase(Locale.ROOT)),
+                prefix == null ? "" : prefix.asText());
     }
 
     /** What a descriptor or ticket names: a shelf table, a stream, or (tickets only) an object. */

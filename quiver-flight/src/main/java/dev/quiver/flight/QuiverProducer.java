@@ -118,11 +118,21 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
     @Override
     public void listFlights(CallContext context, Criteria criteria, StreamListener<FlightInfo> listener) {
         try {
-            for (ShelfEntry e : shelf.entries()) {
-                listener.onNext(shelfInfo(e));
+            FlightNames.Listing listing = FlightNames.parse(criteria);
+            // the kind not asked for is not even read from the store
+            if (listing.kind() != FlightNames.Kind.STREAM) {
+                for (ShelfEntry e : shelf.entries()) {
+                    if (listing.selects(FlightNames.Kind.SHELF, e.key())) {
+                        listener.onNext(shelfInfo(e));
+                    }
+                }
             }
-            for (StreamInfo s : Streams.list(client)) {
-                listener.onNext(streamInfo(s));
+            if (listing.kind() != FlightNames.Kind.SHELF) {
+                for (StreamInfo s : Streams.list(client)) {
+                    if (listing.selects(FlightNames.Kind.STREAM, s.name())) {
+                        listener.onNext(streamInfo(s));
+                    }
+                }
             }
             listener.onCompleted();
         } catch (RuntimeException e) {

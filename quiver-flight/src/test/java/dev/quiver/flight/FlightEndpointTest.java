@@ -137,6 +137,48 @@ class FlightEndpointTest {
     }
 
     @Test
+    void listFlightsCriteriaSelectByKindAndNamePrefix() throws Exception {
+        putLocal("prices-eu", 1, 10);
+        putLocal("prices-us", 1, 10);
+        putLocal("orders", 1, 10);
+        try (StreamWriter w = StreamWriter.open(new ArrowStore(local, allocator), "prices-live", Retention.ALL);
+             VectorSchemaRoot b = Tables.batch(allocator, 0, 10)) {
+            w.append(b);
+            assertThat(listed(Criteria.ALL)).containsExactlyInAnyOrder("shelf/prices-eu", "shelf/prices-us",
+                    "shelf/orders", "stream/prices-live");
+            assertThat(listed(criteria("{}"))).hasSize(4);
+            assertThat(listed(criteria("{\"prefix\": \"prices-\"}"))).containsExactlyInAnyOrder("shelf/prices-eu",
+                    "shelf/prices-us", "stream/prices-live");
+            assertThat(listed(criteria("{\"kind\": \"shelf\"}"))).containsExactlyInAnyOrder("shelf/prices-eu",
+                    "shelf/prices-us", "shelf/orders");
+            assertThat(listed(FlightNames.listCriteria("stream", "prices-"))).containsExactly("stream/prices-live");
+            assertThat(listed(FlightNames.listCriteria(null, "nothing-"))).isEmpty();
+
+            // criteria that are not understood are refused, not taken for "everything"
+            for (String bad : List.of("prices-", "{\"kind\": \"table\"}", "{\"prefix\": 3}",
+                    "{\"name\": \"prices\"}")) {
+                assertThatThrownBy(() -> listed(criteria(bad))).as(bad)
+                        .isInstanceOfSatisfying(FlightRuntimeException.class,
+                                e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT))
+                        .hasMessageContaining("{\"kind\": \"shelf\"");
+            }
+        } finally {
+            deleteStream("prices-live");
+        }
+    }
+
+    private static Criteria criteria(String json) {
+        return new Criteria(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** What ListFlights lists, as "shelf/KEY" and "stream/NAME". */
+    private List<String> listed(Criteria criteria) {
+        List<String> names = new ArrayList<>();
+        remote.listFlights(criteria).forEach(i -> names.add(String.join("/", i.getDescriptor().getPath())));
+        return names;
+    }
+
+    @Test
     void getsATableEqualToTheSource() throws Exception {
         putLocal("prices", 3, 5000);
         FlightInfo info = remote.getInfo(FlightNames.shelf("prices"));
