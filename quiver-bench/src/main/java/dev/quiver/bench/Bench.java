@@ -1,7 +1,10 @@
 package dev.quiver.bench;
 
 
+import dev.quiver.arrow.Shelf;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.flight.FlightSettings;
+import dev.quiver.flight.QuiverFlightServer;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
 import java.io.IOException;
@@ -24,13 +27,16 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Stream;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 
 /**
  * The multi-process benchmark behind {@code quiver bench} and BENCHMARKS.md: Quiver measured side by side with the
  * physical limit (memcpy, summing memory) and the alternatives (a socket copy), in one run, on one machine.
  *
- * <p>Processes: this one (the harness) runs an embedded store, the baselines' servers (a Unix socket, Arrow Flight,
- * and for the streams an Aeron media driver and an embedded Kafka broker) and the put section; worker JVMs
+ * <p>Processes: this one (the harness) runs an embedded store with its Flight endpoint, the baselines' servers (a
+ * Unix socket, Arrow Flight, and for the streams an Aeron media driver and an embedded Kafka broker) and the put
+ * section; worker JVMs
  * ({@link BenchWorker}) are the other processes that read objects, run the small-object loops, take the table and
  * consume the streams.
  * The harness waits for each worker's answer line, never for a time.
@@ -121,16 +127,20 @@ public final class Bench {
                     o.arenaDirectory(), false));
                  ByteServer bytes = new ByteServer(dir.resolve("bytes.sock"), source);
                  FlightBaseline flight = new FlightBaseline(source);
-                 QuiverClient client = QuiverClient.connect(store.socket())) {
+                 // the store's own endpoint, as `quiver store --flight 0` attaches it
+                 QuiverFlightServer storeFlight = QuiverFlightServer.start(store.socket(), FlightSettings.loopback(0));
+                 QuiverClient client = QuiverClient.connect(store.socket());
+                 BufferAllocator allocator = new RootAllocator()) {
                 // Workers quit before the store and the servers they talk to close.
                 List<WorkerProcess> workers = new ArrayList<>();
                 try {
-                    List<String> args = List.of(store.socket().toString(), bytes.path().toString(), flight.location());
+                    List<String> args = List.of(store.socket().toString(), bytes.path().toString(), flight.location(),
+                            storeFlight.uri().toString());
                     List<WorkerProcess> clients = startWorkers(o, "worker-", o.clientProcesses(), args, Map.of(),
                             workers);
                     Instant measuring = Instant.now();
-                    List<GetSweep.Row> get = streamsOnly ? List.of() : GetSweep.run(o, client, source,
-                            clients.getFirst());
+                    List<GetSweep.Row> get = streamsOnly ? List.of() : GetSweep.run(o, client,
+                            Shelf.of(client, allocator), source, flight, clients.getFirst());
                     PutSweep.Result put = streamsOnly ? null : PutSweep.run(o, client, source, touched, pool);
                     List<SmallObjects.Row> small = streamsOnly ? List.of() : SmallObjects.run(o, clients);
                     List<TableHandover.Row> table = streamsOnly ? List.of() : TableHandover.run(o, client,

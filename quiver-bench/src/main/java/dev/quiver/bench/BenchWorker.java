@@ -4,6 +4,7 @@ import dev.quiver.client.ClientOptions;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.WritableObject;
+import dev.quiver.flight.FlightNames;
 import dev.quiver.protocol.FrameCodec;
 import dev.quiver.protocol.ObjectId;
 import java.io.BufferedReader;
@@ -41,13 +42,14 @@ import org.apache.arrow.vector.BigIntVector;
  * line per command on stdout (times in nanoseconds, measured here).
  *
  * <pre>
- * args: STORE_SOCKET BYTE_SERVER_SOCKET FLIGHT_URI  prints READY once connected
+ * args: STORE_SOCKET BYTE_SERVER_SOCKET FLIGHT_URI STORE_FLIGHT_URI  prints READY once connected
  * get   ID SIZE WARMUP REPS    zero-copy get + sum + release     -> OK SUM T1 .. TREPS
  * cold  ID SIZE REPS           the same on a new connection each  -> OK SUM T1 .. TREPS
  *                              time: a fresh mapping, so every page of the object faults on first touch
  * sock  SIZE WARMUP REPS       SIZE bytes through the socket + sum -> OK SUM T1 .. TREPS
  * local SIZE WARMUP REPS       sum of SIZE bytes of private memory -> OK SUM T1 .. TREPS
  * flight SIZE WARMUP REPS      Arrow Flight DoGet of SIZE bytes (as int64 batches) + sum -> OK SUM T1 .. TREPS
+ * qflight KEY SIZE WARMUP REPS the same table from the store's Flight endpoint (shelf key KEY) -> OK SUM T1 .. TREPS
  * table-store ID, table-socket PATH    take a table and compute on it: see {@link TableWorker}
  * stream-quiver NAME COUNT, stream-aeron DIR CHANNEL ID COUNT, stream-kafka BOOTSTRAP TOPIC COUNT
  *                              read a stream: see {@link StreamConsumer}
@@ -63,8 +65,10 @@ public final class BenchWorker {
     private final Path storeSocket;
     private final Path byteSocket;
     private final URI flightUri;
+    private final URI storeFlightUri;
     private BufferAllocator allocator;
     private FlightClient flight;
+    private FlightClient storeFlight;
     private final QuiverClient client;
     private QuiverClient ringClient;
     private QuiverClient batchedClient;
@@ -77,10 +81,12 @@ public final class BenchWorker {
     private MemorySegment recv = MemorySegment.NULL;
     private long blackhole;
 
-    private BenchWorker(Path storeSocket, Path byteSocket, URI flightUri, BufferedReader in, PrintStream out) {
+    private BenchWorker(Path storeSocket, Path byteSocket, URI flightUri, URI storeFlightUri, BufferedReader in,
+                        PrintStream out) {
         this.storeSocket = storeSocket;
         this.byteSocket = byteSocket;
         this.flightUri = flightUri;
+        this.storeFlightUri = storeFlightUri;
         this.in = in;
         this.out = out;
         this.client = QuiverClient.connect(storeSocket,
@@ -115,13 +121,14 @@ public final class BenchWorker {
 
     public static void main(String[] args) {
         PrintStream out = System.out;
-        if (args.length != 3) {
-            out.println("ERR usage: BenchWorker STORE_SOCKET BYTE_SERVER_SOCKET FLIGHT_URI");
+        if (args.length != 4) {
+            out.println("ERR usage: BenchWorker STORE_SOCKET BYTE_SERVER_SOCKET FLIGHT_URI STORE_FLIGHT_URI");
             System.exit(2);
         }
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try {
-            BenchWorker w = new BenchWorker(Path.of(args[0]), Path.of(args[1]), URI.create(args[2]), in, out);
+            BenchWorker w = new BenchWorker(Path.of(args[0]), Path.of(args[1]), URI.create(args[2]),
+                    URI.create(args[3]), in, out);
             out.println("READY " + ProcessHandle.current().pid());
             for (String line; (line = in.readLine()) != null && !line.equals("quit"); ) {
                 out.println(w.handle(line.trim().split("\\s+")));
@@ -148,7 +155,10 @@ public final class BenchWorker {
                 receiveBuffer(size);
                 yield timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> Sums.sum(recv.asSlice(0, size)));
             }
-            case "flight" -> timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> viaFlight(Long.parseLong(a[1])));
+            case "flight" -> timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> viaFlight(flightClient(),
+                    new Ticket(a[1].getBytes(StandardCharsets.US_ASCII)), Long.parseLong(a[1])));
+            case "qflight" -> timed(Integer.parseInt(a[3]), Integer.parseInt(a[4]), () -> viaFlight(storeFlightClient(),
+                    FlightNames.shelfTicket(a[1]), Long.parseLong(a[2])));
             case "table-store" -> new TableWorker(client, allocator()).fromStore(ObjectId.fromHex(a[1]));
             case "table-socket" -> new TableWorker(client, allocator()).fromSocket(Path.of(a[1]));
             case "stream-quiver" -> StreamConsumer.fromQuiver(client, allocator(), a[1], Integer.parseInt(a[2]), out);
@@ -245,10 +255,11 @@ public final class BenchWorker {
     }
 
     /** DoGet of {@code size} bytes from the harness's {@link FlightBaseline}, summed batch by batch. */
-    private long viaFlight(long size) {
+    /** DoGet of {@code ticket}, a table of one int64 column holding {@code size} bytes; sums each batch as it comes. */
+    private static long viaFlight(FlightClient client, Ticket ticket, long size) {
         long sum = 0;
         long received = 0;
-        try (FlightStream stream = flightClient().getStream(new Ticket(Long.toString(size).getBytes(StandardCharsets.US_ASCII)))) {
+        try (FlightStream stream = client.getStream(ticket)) {
             while (stream.next()) {
                 BigIntVector words = (BigIntVector) stream.getRoot().getVector(0);
                 long n = 8L * words.getValueCount();
@@ -271,6 +282,13 @@ public final class BenchWorker {
         return flight;
     }
 
+    private FlightClient storeFlightClient() {
+        if (storeFlight == null) {
+            storeFlight = FlightClient.builder(allocator(), new Location(storeFlightUri)).build();
+        }
+        return storeFlight;
+    }
+
     private BufferAllocator allocator() {
         if (allocator == null) {
             allocator = new RootAllocator();
@@ -289,6 +307,9 @@ public final class BenchWorker {
         }
         if (flight != null) {
             flight.close();
+        }
+        if (storeFlight != null) {
+            storeFlight.close();
         }
         if (allocator != null) {
             allocator.close();

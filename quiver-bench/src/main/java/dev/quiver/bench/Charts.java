@@ -46,6 +46,7 @@ final class Charts {
         series(c, "Quiver get + sum, first touch", x, rows, row -> row.quiverFirstTouch().median() / 1e3);
         series(c, "Unix socket copy + sum", x, rows, row -> row.socket().median() / 1e3);
         series(c, "Arrow Flight DoGet + sum", x, rows, row -> row.flight().median() / 1e3);
+        series(c, "store's Flight endpoint DoGet + sum", x, rows, row -> row.storeFlight().median() / 1e3);
         return c;
     }
 

@@ -1,9 +1,12 @@
 package dev.quiver.bench;
 
+import dev.quiver.arrow.Shelf;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.arrow.flight.BackpressureStrategy;
@@ -80,6 +83,49 @@ final class FlightBaseline implements AutoCloseable {
         allocator.close();
     }
 
+    /**
+     * Puts the table that ticket {@code n} serves on the shelf under {@code key} (one copy, into the arena): what the
+     * store's own Flight endpoint serves in the same run, batch for batch.
+     */
+    void putOnShelf(Shelf shelf, String key, long n) {
+        try (VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator)) {
+            shelf.putBatches(key, SCHEMA, batches(n, root), null, true);
+        }
+    }
+
+    /**
+     * The table of the first {@code n} bytes, batch by batch, each loaded into {@code root} over the source (no
+     * copy); every iteration starts again from the first batch.
+     */
+    private Iterable<VectorSchemaRoot> batches(long n, VectorSchemaRoot root) {
+        VectorLoader loader = new VectorLoader(root);
+        return () -> new Iterator<>() {
+            private long off;
+
+            @Override
+            public boolean hasNext() {
+                return off < n;
+            }
+
+            @Override
+            public VectorSchemaRoot next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                long len = Math.min(BATCH_BYTES, n - off);
+                int rows = Math.toIntExact(len / 8);
+                // No nulls; the loader still makes an all-set validity bitmap (1/64 of the bytes) that travels too.
+                ArrowBuf validity = allocator.getEmpty();
+                try (ArrowRecordBatch batch = new ArrowRecordBatch(rows, List.of(new ArrowFieldNode(rows, 0)),
+                        List.of(validity, words.slice(off, len)))) {
+                    loader.load(batch);
+                }
+                off += len;
+                return root;
+            }
+        };
+    }
+
     private final class Producer extends NoOpFlightProducer {
         @Override
         public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
@@ -104,22 +150,13 @@ final class FlightBaseline implements AutoCloseable {
 
         private void send(ServerStreamListener listener, BackpressureStrategy backpressure, long n) {
             try (VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator)) {
-                VectorLoader loader = new VectorLoader(root);
                 listener.start(root);
-                for (long off = 0; off < n; off += BATCH_BYTES) {
+                for (VectorSchemaRoot batch : batches(n, root)) {
                     BackpressureStrategy.WaitResult wait = backpressure.waitForListener(WAIT_MILLIS);
                     if (wait != BackpressureStrategy.WaitResult.READY) {
                         listener.error(CallStatus.CANCELLED.withDescription("stopped waiting for the reader: " + wait)
                                 .toRuntimeException());
                         return;
-                    }
-                    long len = Math.min(BATCH_BYTES, n - off);
-                    int rows = Math.toIntExact(len / 8);
-                    // No nulls; the loader still makes an all-set validity bitmap (1/64 of the bytes) that travels too.
-                    ArrowBuf validity = allocator.getEmpty();
-                    try (ArrowRecordBatch batch = new ArrowRecordBatch(rows, List.of(new ArrowFieldNode(rows, 0)),
-                            List.of(validity, words.slice(off, len)))) {
-                        loader.load(batch);
                     }
                     listener.putNext();
                 }

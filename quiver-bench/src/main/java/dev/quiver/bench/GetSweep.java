@@ -1,5 +1,6 @@
 package dev.quiver.bench;
 
+import dev.quiver.arrow.Shelf;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
@@ -21,20 +22,29 @@ import java.util.List;
  *   <li>Unix socket: the bytes sent by the harness process over a Unix-domain socket into a reused, touched buffer,
  *       then summed (what pickling to workers costs, without the pickling);</li>
  *   <li>Arrow Flight: DoGet from the harness's {@link FlightBaseline} on loopback, the batches summed as they
- *       arrive.</li>
+ *       arrive;</li>
+ *   <li>the store's Flight endpoint: the same table put on the shelf, DoGet from the store's
+ *       {@link dev.quiver.flight.QuiverFlightServer} on loopback, summed the same way: what a remote reader pays
+ *       against a plain flight-core server (same protocol; the endpoint sends from the arena without a copy).</li>
  * </ul>
  */
 final class GetSweep {
     /** Figures in nanoseconds per get, over the repetitions of one size. */
     record Row(long size, Summary local, Summary quiver, Summary quiverFast, Summary quiverFirstTouch, Summary socket,
-               Summary flight) {}
+               Summary flight, Summary storeFlight) {}
+
+    /** The shelf key of the table that the store's Flight endpoint serves for {@code size} bytes. */
+    static String shelfKey(long size) {
+        return "bench-flight-" + size;
+    }
 
     static final long CREATE_WAIT_MILLIS = 30_000;
 
     private GetSweep() {}
 
-    static List<Row> run(Options o, QuiverClient client, MemorySegment source, WorkerProcess worker) {
-        warmUp(o, client, source, worker);
+    static List<Row> run(Options o, QuiverClient client, Shelf shelf, MemorySegment source, FlightBaseline flight,
+                         WorkerProcess worker) {
+        warmUp(o, client, shelf, source, flight, worker);
         List<Row> rows = new ArrayList<>();
         for (long size : o.getSizes()) {
             int reps = o.repetitions(size, o.getBytesPerSize());
@@ -49,15 +59,21 @@ final class GetSweep {
             client.delete(id);
             Timings socket = ask(o, worker, "sock " + size + " 2 " + reps).expect(expected, "the socket", size);
             Timings local = ask(o, worker, "local " + size + " 2 " + reps).expect(expected, "private memory", size);
-            Timings flight = ask(o, worker, "flight " + size + " 2 " + reps).expect(expected, "Arrow Flight", size);
+            Timings baseline = ask(o, worker, "flight " + size + " 2 " + reps).expect(expected, "Arrow Flight", size);
+            // after the object's delete and three more steps: the worker's release of it is in by now
+            flight.putOnShelf(shelf, shelfKey(size), size);
+            Timings endpoint = ask(o, worker, "qflight " + shelfKey(size) + " " + size + " 2 " + reps)
+                    .expect(expected, "the store's Flight endpoint", size);
+            shelf.delete(shelfKey(size));
             rows.add(new Row(size, local.summary(), quiver.summary(), fast.summary(), cold.summary(),
-                    socket.summary(), flight.summary()));
+                    socket.summary(), baseline.summary(), endpoint.summary()));
         }
         return rows;
     }
 
     /** Compiles the worker's read paths before anything is timed. */
-    private static void warmUp(Options o, QuiverClient client, MemorySegment source, WorkerProcess worker) {
+    private static void warmUp(Options o, QuiverClient client, Shelf shelf, MemorySegment source,
+                               FlightBaseline flight, WorkerProcess worker) {
         long size = 64 * 1024;
         o.progress().accept("get: warming up the worker (" + o.jitWarmup() + " iterations per path)");
         ObjectId id = put(client, source, size);
@@ -67,6 +83,9 @@ final class GetSweep {
         ask(o, worker, "sock " + size + " " + o.jitWarmup() + " 1");
         ask(o, worker, "local " + size + " " + o.jitWarmup() + " 1");
         ask(o, worker, "flight " + size + " " + o.jitWarmup() + " 1");
+        flight.putOnShelf(shelf, shelfKey(size), size);
+        ask(o, worker, "qflight " + shelfKey(size) + " " + size + " " + o.jitWarmup() + " 1");
+        shelf.delete(shelfKey(size));
     }
 
     /** Creates the object from the first {@code size} bytes of the source, seals it and releases the writer. */

@@ -13,6 +13,7 @@ final class Report {
     /** Section headings; tests and BENCHMARKS.md refer to them. */
     static final String MACHINE = "## Machine and run";
     static final String GET = "## 1. Get one object from another process";
+    static final String REMOTE_GET = "### Remote readers: the store's Flight endpoint";
     static final String PUT = "## 2. Put one object";
     static final String SMALL = "## 3. Small objects";
     static final String TABLE_TO_WORKERS = "## 4. A table handed to N worker processes";
@@ -122,6 +123,30 @@ final class Report {
         }
         captioned(out, "Time per get, median (p25–p75). socket ÷ Quiver and Flight ÷ Quiver above 1 mean the Quiver"
                 + " get is faster; Quiver ÷ limit is what the get costs in units of the bare sum:", t);
+        remoteGet(r, out);
+    }
+
+    /** Section 1's remote get: the store's Flight endpoint against the flight-core baseline, same table, same run. */
+    private static void remoteGet(Results r, PrintWriter out) {
+        out.println(REMOTE_GET);
+        out.println();
+        out.println("A reader on another machine gets tables through the store's Arrow Flight endpoint"
+                + " (`quiver store --flight`, docs/flight.md). Here the harness puts the Flight baseline's table (the"
+                + " same bytes, int64 column, batches of " + Fmt.size(FlightBaseline.BATCH_BYTES) + ") on the"
+                + " shelf, and the same worker reads it with a DoGet from the store's endpoint (`QuiverFlightServer`"
+                + " in the harness process, as one more client of the store, on loopback TCP), summing each batch"
+                + " as above. Both servers speak the same protocol and send their batches without a copy (the"
+                + " baseline from the source, the endpoint from the arena), so the endpoint should reach at least"
+                + " 0.9× the baseline's throughput.");
+        out.println();
+        MarkdownTable t = new MarkdownTable("size", "Flight baseline (flight-core): DoGet + sum",
+                "store's Flight endpoint: DoGet + sum", "endpoint ÷ baseline, throughput");
+        for (GetSweep.Row row : r.get()) {
+            t.row(Fmt.size(row.size()), Fmt.time(row.flight(), Spread.IQR), Fmt.time(row.storeFlight(), Spread.IQR),
+                    Fmt.ratio(row.flight().median() / row.storeFlight().median()));
+        }
+        captioned(out, "Time per DoGet, median (p25–p75). The ratio is the baseline's median time over the"
+                + " endpoint's: 1× means as fast as a plain Flight server, below 1× slower:", t);
     }
 
     private static void put(Results r, PrintWriter out) {
@@ -348,7 +373,8 @@ final class Report {
                         + " trip; the receiving buffer is reused here, which favours the socket.",
                 "- **Arrow Flight**: a gRPC call (HTTP/2 over loopback TCP) per DoGet, then per batch: protobuf and"
                         + " IPC framing, copies into and out of the kernel, and Arrow buffers allocated for each batch"
-                        + " on the reading side.",
+                        + " on the reading side. The store's endpoint pays the same, plus reading the table's"
+                        + " framing in the arena and a reference to the store while the batches are on their way.",
                 "- **Put**: the copy (the memcpy limit) fused with the CRC-32C digest, which still costs CPU time"
                         + " (the caller and the digest pool share it), plus two round trips (create, seal).",
                 "- **Table to workers**: Quiver pays one copy into the arena, then per worker a round trip and"

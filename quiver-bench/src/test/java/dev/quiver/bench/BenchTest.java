@@ -71,12 +71,27 @@ class BenchTest {
     @Test
     void getSectionHasEveryWayOfReadingAtEverySize() {
         List<List<List<String>>> tables = report.tables(Report.GET);
-        assertThat(tables).hasSize(1);
+        assertThat(tables).hasSize(2); // local readers, then remote readers
         List<List<String>> rows = tables.getFirst();
         assertThat(rows).extracting(r -> r.get(0))
                 .containsExactlyElementsOf(options.getSizes().stream().map(Fmt::size).toList());
         rows.forEach(BenchTest::assertFigures);
         assertThat(rows.getFirst()).hasSize(11); // size, six ways of reading, four ratios
+    }
+
+    @Test
+    void getSectionComparesTheStoresFlightEndpointWithTheFlightBaselineAtEverySize() {
+        assertThat(markdown).contains(Report.REMOTE_GET);
+        List<List<String>> rows = report.tables(Report.GET).get(1);
+        assertThat(rows).extracting(r -> r.get(0))
+                .containsExactlyElementsOf(options.getSizes().stream().map(Fmt::size).toList());
+        assertThat(rows.getFirst()).hasSize(4); // size, baseline, endpoint, ratio
+        rows.forEach(BenchTest::assertFigures);
+        for (GetSweep.Row row : results.get()) {
+            // both measured in this run, the same number of times (the worker checked every sum)
+            assertThat(row.storeFlight().n()).isEqualTo(row.flight().n())
+                    .isEqualTo(options.repetitions(row.size(), options.getBytesPerSize()));
+        }
     }
 
     @Test

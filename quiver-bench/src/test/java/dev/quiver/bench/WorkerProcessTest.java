@@ -17,7 +17,7 @@ class WorkerProcessTest {
     void aWorkerWithoutAStoreFailsWithTheReason(@TempDir Path dir) {
         try (WorkerProcess w = WorkerProcess.start("worker-x", BenchWorker.class,
                 List.of(dir.resolve("no-store.sock").toString(), dir.resolve("no-bytes.sock").toString(),
-                        "grpc+tcp://127.0.0.1:1"))) {
+                        "grpc+tcp://127.0.0.1:1", "grpc+tcp://127.0.0.1:1"))) {
             assertThatThrownBy(() -> w.expect("READY", WAIT))
                     .isInstanceOf(BenchException.class)
                     .hasMessageContaining("worker process worker-x")
@@ -31,7 +31,7 @@ class WorkerProcessTest {
                 dev.quiver.store.StoreConfig.of(8 << 20, dir.resolve("store.sock")));
              WorkerProcess w = WorkerProcess.start("worker-y", BenchWorker.class,
                      List.of(store.socket().toString(), dir.resolve("no-bytes.sock").toString(),
-                        "grpc+tcp://127.0.0.1:1"))) {
+                        "grpc+tcp://127.0.0.1:1", "grpc+tcp://127.0.0.1:1"))) {
             assertThat(w.expect("READY", WAIT)).matches("\\d+");
             assertThatThrownBy(() -> w.ask("bogus 1 2", "OK", WAIT))
                     .isInstanceOf(BenchException.class)

@@ -23,7 +23,8 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
             description = "How long to wait for the store to answer each request, the handshake included, before "
-                    + "giving up (default: ${DEFAULT-VALUE}): 500ms, 5s, 2m.")
+                    + "giving up (default: ${DEFAULT-VALUE}): 500ms, 5s, 2m. With --remote: how long the Flight "
+                    + "endpoint may take to answer the first call.")
     Duration timeout;
 
     @Option(names = "--json", description = "Print JSON.")

@@ -101,7 +101,7 @@ final class GetCommand extends ClientCommand implements ClientCommand.Remotable 
         Path tmp = outFile.toAbsolutePath().getParent().resolve("." + outFile.getFileName() + ".quiver-remote.tmp");
         long rows = 0;
         try (BufferAllocator allocator = new RootAllocator();
-             RemoteOptions.Remote r = remote.connect(allocator);
+             RemoteOptions.Remote r = remote.connect(allocator, timeout);
              FlightStream s = r.client().getStream(FlightNames.shelfTicket(key), r.options());
              FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                      StandardOpenOption.WRITE)) {

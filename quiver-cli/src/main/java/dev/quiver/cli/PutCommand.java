@@ -114,7 +114,7 @@ final class PutCommand extends ClientCommand implements ClientCommand.Remotable 
         }
         long rows = 0;
         try (BufferAllocator allocator = new RootAllocator();
-             RemoteOptions.Remote r = remote.connect(allocator);
+             RemoteOptions.Remote r = remote.connect(allocator, timeout);
              Progress p = new Progress(spec.commandLine().getErr(), Progress.wanted(progress, sizeOf(file) > 16 << 20),
                      "reading " + file.getFileName(), "rows");
              TableFiles.Loaded table = TableFiles.read(file, f, delimiter, allocator, p);

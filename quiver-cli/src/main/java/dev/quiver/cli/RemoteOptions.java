@@ -1,13 +1,20 @@
 package dev.quiver.cli;
 
+import dev.quiver.client.StoreUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import org.apache.arrow.flight.CallOption;
+import org.apache.arrow.flight.CallOptions;
 import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.FlightStatusCode;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.auth2.BearerCredentialWriter;
 import org.apache.arrow.flight.grpc.CredentialCallOption;
@@ -16,7 +23,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of get, put and tail that reach a store's Flight endpoint ({@code quiver store --flight}) instead of
- * its socket: {@code --remote URI}, {@code --token-file FILE}, {@code --tls-roots FILE}.
+ * its socket: {@code --remote URI}, {@code --token-file FILE}, {@code --tls-roots FILE}; the command's {@code --timeout}
+ * bounds how long the endpoint may take to answer its first call.
  */
 final class RemoteOptions {
     @Option(names = "--remote", paramLabel = "URI", description = {"Talk to a store's Flight endpoint (quiver store "
@@ -43,7 +51,15 @@ final class RemoteOptions {
         return uri != null;
     }
 
-    Remote connect(BufferAllocator allocator) {
+    /**
+     * A client of the remote endpoint, once the endpoint has answered a first call (ListActions) within
+     * {@code timeout}: connecting, TLS and the token are all checked by it, so an endpoint that does not answer
+     * ends the command rather than hanging it. The command's own calls then run without a deadline: a large get
+     * takes what it takes, and a tail follows for as long as the stream goes on.
+     *
+     * @throws StoreUnavailableException if the endpoint did not answer within {@code timeout}
+     */
+    Remote connect(BufferAllocator allocator, Duration timeout) {
         if ((tokenFile != null || tlsRoots != null) && uri == null) {
             throw new IllegalArgumentException("--token-file and --tls-roots go with --remote URI, which is missing");
         }
@@ -63,7 +79,34 @@ final class RemoteOptions {
         }
         CallOption[] options = tokenFile == null ? new CallOption[0]
                 : new CallOption[] {new CredentialCallOption(new BearerCredentialWriter(token(tokenFile)))};
-        return new Remote(b.build(), options);
+        FlightClient client = b.build();
+        try {
+            CallOption[] first = Arrays.copyOf(options, options.length + 1);
+            first[options.length] = CallOptions.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            client.listActions(first).forEach(action -> { });
+        } catch (RuntimeException e) {
+            close(client);
+            if (e instanceof FlightRuntimeException f && f.status().code() == FlightStatusCode.TIMED_OUT) {
+                throw new StoreUnavailableException("the Flight endpoint at " + uri + " did not answer within "
+                        + format(timeout) + ": check that a store serves it (quiver store --flight), is not stopped "
+                        + "and is reachable from here, or allow more time with --timeout");
+            }
+            throw e;
+        }
+        return new Remote(client, options);
+    }
+
+    private static void close(FlightClient client) {
+        try {
+            client.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
     private static String token(Path file) {

@@ -108,7 +108,7 @@ final class TailCommand extends ClientCommand implements ClientCommand.Remotable
             case StreamReader.Start.At at -> Long.toString(at.seq());
         };
         try (BufferAllocator allocator = new RootAllocator();
-             RemoteOptions.Remote r = remote.connect(allocator);
+             RemoteOptions.Remote r = remote.connect(allocator, timeout);
              FlightStream s = r.client().getStream(FlightNames.streamTicket(stream, start), r.options())) {
             long next = 0;
             for (long batches = 0; count < 0 || batches < count; batches++) {

@@ -66,6 +66,43 @@ class ClientTimeoutTest {
     }
 
     @Test
+    void remoteGetPutAndTailAgainstAFrozenFlightEndpointExitWithOneLine() throws IOException {
+        Path socket = dir.resolve("store.sock");
+        Path csv = Files.writeString(dir.resolve("prices.csv"), "id,name\n1,a\n");
+        try (ChildJvm store = ChildJvm.start(QuiverCommand.class.getName(), List.of(), "store", "-m", "16m", "-s",
+                socket.toString(), "--flight", "0")) {
+            String uri = store.expect("quiver store: flight", WAIT);
+            store.expect("quiver store: serving", WAIT);
+            assertThat(Cli.run("put", csv.toString(), "--key", "first", "--remote", uri, "--timeout", "5s").exit())
+                    .as("a running endpoint answers").isZero();
+            store.suspend(); // SIGSTOP: the kernel still accepts the connection, nobody answers it
+            try {
+                for (Map.Entry<String, List<String>> c : List.of(
+                        Map.entry("quiver get", List.of("get", "first", "-o", dir.resolve("first.arrow").toString(),
+                                "--remote", uri, "--timeout", "1s")),
+                        Map.entry("quiver put", List.of("put", csv.toString(), "--key", "second", "--remote", uri,
+                                "--timeout", "1s")),
+                        Map.entry("quiver tail", List.of("tail", "ticks", "--remote", uri, "--timeout", "1s")))) {
+                    Cli r = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                            () -> Cli.run(c.getValue().toArray(String[]::new)), c.getKey() + " hung");
+                    assertThat(r.exit()).as(c.getKey()).isEqualTo(1);
+                    assertThat(r.out()).as(c.getKey()).isEmpty();
+                    assertThat(r.err().strip()).as(c.getKey()).doesNotContain("\n").startsWith(c.getKey() + ": ")
+                            .contains("did not answer within 1 s").contains(uri).contains("--timeout");
+                }
+            } finally {
+                store.resume();
+            }
+            // nothing was written by the put that gave up, nor by the get
+            Cli keys = Cli.run("ls", "--keys", "-s", socket.toString(), "--json");
+            assertThat(keys.out()).contains("first").doesNotContain("second");
+            assertThat(dir.resolve("first.arrow")).doesNotExist();
+            store.terminate();
+            assertThat(store.waitFor(WAIT)).isZero();
+        }
+    }
+
+    @Test
     void everyClientCommandTakesTimeout() {
         Set<String> withTimeout = new TreeSet<>();
         collect(new CommandLine(new QuiverCommand()), withTimeout);

@@ -16,10 +16,12 @@ import dev.quiver.arrow.StreamReader;
 import dev.quiver.arrow.StreamWriter;
 import dev.quiver.arrow.StreamWriterConflictException;
 import dev.quiver.arrow.Streams;
+import dev.quiver.client.ObjectNotFoundException;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.StoreFullException;
 import dev.quiver.client.StoreStats;
 import dev.quiver.client.StoreUnavailableException;
+import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.Sizes;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -56,7 +58,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Flight methods over one client of the store: the shelf and the streams, as docs/flight.md describes them.
+ * The Flight methods over one client of the store: the shelf, the streams and objects holding Arrow IPC streams, as
+ * docs/flight.md describes them.
  *
  * <p>DoGet sends from a thread of its own ({@link #senders}), never from gRPC's: readiness callbacks run on the
  * call's executor, and a reader that waits for a slow client stalls that one call only. The batches sent are the
@@ -115,11 +118,21 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
     @Override
     public void listFlights(CallContext context, Criteria criteria, StreamListener<FlightInfo> listener) {
         try {
-            for (ShelfEntry e : shelf.entries()) {
-                listener.onNext(shelfInfo(e));
+            FlightNames.Listing listing = FlightNames.parse(criteria);
+            // the kind not asked for is not even read from the store
+            if (listing.kind() != FlightNames.Kind.STREAM) {
+                for (ShelfEntry e : shelf.entries()) {
+                    if (listing.selects(FlightNames.Kind.SHELF, e.key())) {
+                        listener.onNext(shelfInfo(e));
+                    }
+                }
             }
-            for (StreamInfo s : Streams.list(client)) {
-                listener.onNext(streamInfo(s));
+            if (listing.kind() != FlightNames.Kind.SHELF) {
+                for (StreamInfo s : Streams.list(client)) {
+                    if (listing.selects(FlightNames.Kind.STREAM, s.name())) {
+                        listener.onNext(streamInfo(s));
+                    }
+                }
             }
             listener.onCompleted();
         } catch (RuntimeException e) {
@@ -159,7 +172,7 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
         FlightNames.Target t;
         try {
             t = FlightNames.parse(ticket);
-            if (!t.isShelf() && Streams.info(client, t.name()).isEmpty()) {
+            if (t.kind() == FlightNames.Kind.STREAM && Streams.info(client, t.name()).isEmpty()) {
                 throw notFound(t);
             }
         } catch (RuntimeException e) {
@@ -171,10 +184,10 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
         listener.setUseZeroCopy(true); // the arena's buffers go to gRPC as they are; they are immutable once sealed
         senders.execute(() -> {
             try {
-                if (t.isShelf()) {
-                    sendTable(t, listener, backpressure);
-                } else {
+                if (t.kind() == FlightNames.Kind.STREAM) {
                     sendStream(t, listener, backpressure);
+                } else {
+                    sendTable(openTable(t), listener, backpressure);
                 }
             } catch (Throwable e) {
                 if (!listener.isCancelled()) {
@@ -184,15 +197,19 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
         });
     }
 
-    /** The table as its batches lie in the arena; the store reference goes with the last buffer gRPC has written. */
-    private void sendTable(FlightNames.Target t, ServerStreamListener listener, BackpressureStrategy backpressure)
-            throws Exception {
-        StoreArrowReader opened;
+    /** A zero-copy reader of the shelf table or the object a ticket names. */
+    private StoreArrowReader openTable(FlightNames.Target t) {
         try {
-            opened = shelf.reader(t.name());
-        } catch (ShelfKeyNotFoundException e) {
+            return t.isShelf() ? shelf.reader(t.name())
+                    : arrow.reader(ObjectId.fromHex(t.name()), QuiverClient.NO_WAIT);
+        } catch (ShelfKeyNotFoundException | ObjectNotFoundException e) {
             throw notFound(t); // the shelf's own message names the store's socket: not for remote callers
         }
+    }
+
+    /** The table as its batches lie in the arena; the store reference goes with the last buffer gRPC has written. */
+    private void sendTable(StoreArrowReader opened, ServerStreamListener listener, BackpressureStrategy backpressure)
+            throws Exception {
         try (StoreArrowReader reader = opened) {
             VectorSchemaRoot root = reader.getVectorSchemaRoot();
             // The first batch is loaded before start(): Flight sends the dictionaries at start, and the reader knows
@@ -453,10 +470,13 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
     // ------------------------------------------------------------------------------------------- errors
 
     private static RuntimeException notFound(FlightNames.Target t) {
-        return CallStatus.NOT_FOUND.withDescription(t.isShelf()
-                ? "no table under key '" + t.name() + "' on the shelf (ListFlights lists what is there)"
-                : "no stream '" + t.name() + "' in the store: it has no batch and no writer (ListFlights lists the "
-                        + "streams)").toRuntimeException();
+        return CallStatus.NOT_FOUND.withDescription(switch (t.kind()) {
+            case SHELF -> "no table under key '" + t.name() + "' on the shelf (ListFlights lists what is there)";
+            case STREAM -> "no stream '" + t.name() + "' in the store: it has no batch and no writer (ListFlights "
+                    + "lists the streams)";
+            case OBJECT -> "no sealed object " + t.name() + " in the store: it was never put, was deleted or "
+                    + "evicted, or is still being written";
+        }).toRuntimeException();
     }
 
     /** The Flight status of a failure: the store's conditions mapped to the nearest code, the message kept. */
@@ -466,6 +486,7 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
         }
         CallStatus s = switch (e) {
             case ShelfKeyNotFoundException x -> CallStatus.NOT_FOUND;
+            case ObjectNotFoundException x -> CallStatus.NOT_FOUND;
             case ShelfKeyExistsException x -> CallStatus.ALREADY_EXISTS;
             case StoreFullException x -> CallStatus.RESOURCE_EXHAUSTED;
             case StreamWriterConflictException x -> CallStatus.UNAVAILABLE;

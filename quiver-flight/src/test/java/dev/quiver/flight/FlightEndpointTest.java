@@ -14,13 +14,17 @@ import dev.quiver.arrow.StreamWriter;
 import dev.quiver.arrow.Streams;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
+import dev.quiver.client.WritableObject;
 import dev.quiver.embedded.EmbeddedStore;
+import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -133,6 +137,48 @@ class FlightEndpointTest {
     }
 
     @Test
+    void listFlightsCriteriaSelectByKindAndNamePrefix() throws Exception {
+        putLocal("prices-eu", 1, 10);
+        putLocal("prices-us", 1, 10);
+        putLocal("orders", 1, 10);
+        try (StreamWriter w = StreamWriter.open(new ArrowStore(local, allocator), "prices-live", Retention.ALL);
+             VectorSchemaRoot b = Tables.batch(allocator, 0, 10)) {
+            w.append(b);
+            assertThat(listed(Criteria.ALL)).containsExactlyInAnyOrder("shelf/prices-eu", "shelf/prices-us",
+                    "shelf/orders", "stream/prices-live");
+            assertThat(listed(criteria("{}"))).hasSize(4);
+            assertThat(listed(criteria("{\"prefix\": \"prices-\"}"))).containsExactlyInAnyOrder("shelf/prices-eu",
+                    "shelf/prices-us", "stream/prices-live");
+            assertThat(listed(criteria("{\"kind\": \"shelf\"}"))).containsExactlyInAnyOrder("shelf/prices-eu",
+                    "shelf/prices-us", "shelf/orders");
+            assertThat(listed(FlightNames.listCriteria("stream", "prices-"))).containsExactly("stream/prices-live");
+            assertThat(listed(FlightNames.listCriteria(null, "nothing-"))).isEmpty();
+
+            // criteria that are not understood are refused, not taken for "everything"
+            for (String bad : List.of("prices-", "{\"kind\": \"table\"}", "{\"prefix\": 3}",
+                    "{\"name\": \"prices\"}")) {
+                assertThatThrownBy(() -> listed(criteria(bad))).as(bad)
+                        .isInstanceOfSatisfying(FlightRuntimeException.class,
+                                e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT))
+                        .hasMessageContaining("{\"kind\": \"shelf\"");
+            }
+        } finally {
+            deleteStream("prices-live");
+        }
+    }
+
+    private static Criteria criteria(String json) {
+        return new Criteria(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** What ListFlights lists, as "shelf/KEY" and "stream/NAME". */
+    private List<String> listed(Criteria criteria) {
+        List<String> names = new ArrayList<>();
+        remote.listFlights(criteria).forEach(i -> names.add(String.join("/", i.getDescriptor().getPath())));
+        return names;
+    }
+
+    @Test
     void getsATableEqualToTheSource() throws Exception {
         putLocal("prices", 3, 5000);
         FlightInfo info = remote.getInfo(FlightNames.shelf("prices"));
@@ -146,6 +192,99 @@ class FlightEndpointTest {
             }
             assertThat(batches).isEqualTo(3);
         }
+    }
+
+    @Test
+    void getsAnObjectHoldingAnArrowIpcStreamByItsId() throws Exception {
+        ObjectId id = ObjectId.random();
+        List<VectorSchemaRoot> roots = new ArrayList<>();
+        try {
+            for (int b = 0; b < 3; b++) {
+                roots.add(Tables.batch(allocator, b * 4000L, 4000));
+            }
+            new ArrowStore(local, allocator).write(id, Tables.SCHEMA, roots, null);
+        } finally {
+            roots.forEach(VectorSchemaRoot::close);
+        }
+        assertTimeoutPreemptively(GUARD, () -> {
+            try (FlightStream s = remote.getStream(FlightNames.objectTicket(id))) {
+                assertThat(s.getSchema()).isEqualTo(Tables.SCHEMA);
+                int batches = 0;
+                while (s.next()) {
+                    try (VectorSchemaRoot expected = Tables.batch(allocator, batches * 4000L, 4000)) {
+                        assertThat(s.getRoot().equals(expected)).as("batch %d", batches).isTrue();
+                    }
+                    batches++;
+                }
+                assertThat(batches).isEqualTo(3);
+            }
+            // the same object by a hand-written ticket, its id in capitals
+            try (FlightStream s = remote.getStream(new Ticket(("{\"object\": \"" + id.toString().toUpperCase(Locale.ROOT)
+                    + "\"}").getBytes(StandardCharsets.UTF_8)))) {
+                long rows = 0;
+                while (s.next()) {
+                    rows += s.getRoot().getRowCount();
+                }
+                assertThat(rows).isEqualTo(12_000);
+            }
+            while (!referenced().isEmpty()) {
+                Thread.onSpinWait(); // the endpoint lets the object go once gRPC has written its last buffer
+            }
+        });
+        assertThat(local.contains(id)).isTrue();
+        local.delete(id);
+    }
+
+    @Test
+    void badUnknownUnsealedAndNonArrowObjectsAreRefusedAndLeftAsTheyWere() throws Exception {
+        // not an id
+        assertThatThrownBy(() -> drain(remote.getStream(ticket("{\"object\": \"xyz\"}"))))
+                .isInstanceOfSatisfying(FlightRuntimeException.class,
+                        e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT))
+                .hasMessageContaining("40 hex digits");
+        assertThat(statusOf(() -> drain(remote.getStream(ticket("{\"object\": 7}")))))
+                .isEqualTo(FlightStatusCode.INVALID_ARGUMENT);
+        assertThat(statusOf(() -> drain(remote.getStream(ticket("{\"object\": \"" + ObjectId.random()
+                + "\", \"shelf\": \"prices\"}"))))).isEqualTo(FlightStatusCode.INVALID_ARGUMENT);
+
+        // an id the store does not have
+        ObjectId unknown = ObjectId.random();
+        assertThatThrownBy(() -> drain(remote.getStream(FlightNames.objectTicket(unknown))))
+                .isInstanceOfSatisfying(FlightRuntimeException.class,
+                        e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND))
+                .hasMessageContaining("no sealed object " + unknown);
+
+        // an object still being written
+        ObjectId unsealed = ObjectId.random();
+        try (WritableObject w = local.create(unsealed, 64)) {
+            assertThat(statusOf(() -> drain(remote.getStream(FlightNames.objectTicket(unsealed)))))
+                    .isEqualTo(FlightStatusCode.NOT_FOUND);
+            w.abort();
+        }
+
+        // an object whose bytes are not an Arrow IPC stream: refused, the object as it was, nothing held
+        ObjectId raw = ObjectId.random();
+        byte[] text = "plain bytes, not an Arrow IPC stream".getBytes(StandardCharsets.UTF_8);
+        try (WritableObject w = local.create(raw, text.length)) {
+            w.data().copyFrom(MemorySegment.ofArray(text));
+            w.seal();
+        }
+        assertTimeoutPreemptively(GUARD, () -> {
+            assertThatThrownBy(() -> drain(remote.getStream(FlightNames.objectTicket(raw))))
+                    .isInstanceOfSatisfying(FlightRuntimeException.class,
+                            e -> assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT));
+            while (!referenced().isEmpty()) {
+                Thread.onSpinWait(); // the endpoint's reference goes with the failed call
+            }
+        });
+        try (ObjectBuffer b = local.get(raw, QuiverClient.NO_WAIT).orElseThrow()) {
+            assertThat(b.data().toArray(ValueLayout.JAVA_BYTE)).isEqualTo(text);
+        }
+        local.delete(raw);
+    }
+
+    private static Ticket ticket(String json) {
+        return new Ticket(json.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
