@@ -1,6 +1,7 @@
 package dev.quiver.arrow;
 
 import dev.quiver.client.ObjectBuffer;
+import dev.quiver.client.PendingGet;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
@@ -46,6 +47,14 @@ public final class StreamReader implements AutoCloseable {
     private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
     /** The longest sleep between checks that the writer is still there. */
     static final long SLICE_NANOS = 100_000_000;
+    /** How long the store holds the get of the next segment that a reader at the head of the log sends. */
+    static final long AHEAD_MILLIS = 60_000;
+    /**
+     * How long a reader at NEXT waits for the answer to that get before it asks again. The answer was sent when the
+     * writer published the segment, before NEXT, so it is normally there; it never comes if retention deleted the
+     * segment before the get reached the store.
+     */
+    static final Duration AHEAD_ANSWER_WAIT = Duration.ofMillis(10);
 
     /** Where a new reader starts. */
     public sealed interface Start {
@@ -147,7 +156,7 @@ public final class StreamReader implements AutoCloseable {
             left = true;
             if (batches == null) {
                 if (inBackground) {
-                    RELEASES.execute(() -> {
+                    BACKGROUND.execute(() -> {
                         try {
                             buffer.close();
                         } catch (RuntimeException e) {
@@ -165,9 +174,12 @@ public final class StreamReader implements AutoCloseable {
         }
     }
 
-    /** Gives back segments that readers moved past (see {@link Segment#leave(boolean)}). */
-    private static final Executor RELEASES = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "quiver-stream-segment-releases");
+    /**
+     * Gives back segments that readers moved past (see {@link Segment#leave(boolean)}) and counts readers (see
+     * {@link #countReaders()}), off the readers' threads.
+     */
+    private static final Executor BACKGROUND = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "quiver-stream-reader-background");
         t.setDaemon(true);
         return t;
     });
@@ -183,13 +195,21 @@ public final class StreamReader implements AutoCloseable {
     /** The append time of the last batch handed out, and the writer's recent interval between appends (averaged). */
     private long lastAppendNanos;
     private long appendGapNanos = Long.MAX_VALUE;
-    /** Whether the stream's live readers leave the writer a CPU, and when they were last counted. */
-    private boolean cpuToSpare;
+    /** Whether the stream's live readers leave the writer a CPU (counted in the background), and when counted. */
+    private volatile boolean cpuToSpare;
     private long readersCountedAt;
     private StreamEvent.End end;
     private boolean closed;
     /** Where others see this reader's position; null only while opening. */
     private StreamCursor cursor;
+    /**
+     * The get of the segment after {@link #segment}, sent when this reader caught up with the writer: the store
+     * answers when the writer publishes that segment, so that the move to it at NEXT costs no round trip. A round trip
+     * between two batches waits for the store's and this process's threads to be scheduled: milliseconds on a
+     * machine whose CPUs are busy. Only a reader at the head sends it: the answer holds that segment, as the reader
+     * holds the one it reads, and a reader far behind should hold no more than that.
+     */
+    private PendingGet ahead;
 
     private StreamReader(ArrowStore arrow, StreamIds ids) {
         this.arrow = arrow;
@@ -426,6 +446,9 @@ public final class StreamReader implements AutoCloseable {
      * gone (its segment sealed without NEXT or END), and whether a new writer continued in a later segment.
      */
     private StreamEvent await(long published, long deadline) {
+        if (ahead == null) {
+            ahead = arrow.client().getLater(ids.segment(number + 1), AHEAD_MILLIS);
+        }
         long now = System.nanoTime();
         long start = now;
         long awake = appendGapNanos <= AWAKE_GAP_NANOS && cpuToSpare ? Math.max(SPIN_NANOS, 2 * appendGapNanos)
@@ -480,6 +503,19 @@ public final class StreamReader implements AutoCloseable {
      */
     private StreamEvent findSegment(long deadline) {
         QuiverClient client = arrow.client();
+        if (ahead != null && ahead.id().equals(ids.segment(number))) { // came by NEXT: answered already, normally
+            PendingGet p = ahead;
+            ahead = null;
+            if (p.isAnsweredWithin(AHEAD_ANSWER_WAIT)) {
+                Optional<ObjectBuffer> got = p.await();
+                if (got.isPresent()) {
+                    take(number, got.get());
+                    return afterEnter();
+                }
+            } else {
+                p.close();
+            }
+        }
         if (enter(number)) {
             return afterEnter();
         }
@@ -537,29 +573,54 @@ public final class StreamReader implements AutoCloseable {
         number = n;
         offset = StreamLog.FRAMES;
         countReaders();
+        dropAhead();
     }
 
     /**
      * Counts the stream's live readers (their unsealed cursors, this one included), if not done in the last
-     * {@link #READER_COUNT_NANOS}: one round trip, at a segment this reader enters.
+     * {@link #READER_COUNT_NANOS}, at a segment this reader enters: the first time at once, later in the background,
+     * so that the round trip never holds up a batch.
      */
     private void countReaders() {
         long now = System.nanoTime();
         if (readersCountedAt != 0 && now - readersCountedAt < READER_COUNT_NANOS) {
             return;
         }
+        boolean first = readersCountedAt == 0;
         readersCountedAt = now;
-        int live = cursor == null ? 1 : 0; // opening: its own cursor comes next
+        if (first) {
+            cpuToSpare = liveReaders(cursor == null ? 1 : 0) < PROCESSORS; // opening: its own cursor comes next
+        } else {
+            BACKGROUND.execute(() -> {
+                try {
+                    cpuToSpare = liveReaders(0) < PROCESSORS;
+                } catch (RuntimeException e) {
+                    // the client was closed meanwhile: the last count stands
+                }
+            });
+        }
+    }
+
+    private int liveReaders(int opening) {
+        int live = opening;
         for (ObjectInfo o : arrow.client().range(ids.firstCursor(), ids.cursorEnd(), PROCESSORS + 8, false)) {
             if (o.state() != ObjectState.SEALED) { // a sealed cursor is a reader gone
                 live++;
             }
         }
-        cpuToSpare = live < PROCESSORS;
+        return live;
+    }
+
+    private void dropAhead() {
+        if (ahead != null) {
+            ahead.close();
+            ahead = null;
+        }
     }
 
     /** Lets go of the current segment (its batches still open keep it). */
     private void leave() {
+        dropAhead();
         if (segment != null) {
             segment.leave(false);
             segment = null;

@@ -291,6 +291,39 @@ final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits at most {@code nanos} for a reply to come, without the consequences of a missed deadline: true if it
+     * came (an error reply included), false if not yet.
+     */
+    boolean awaitDone(CompletableFuture<Reply> reply, long nanos) {
+        Deadline deadline = Deadline.after(Duration.ofNanos(nanos));
+        ClientRings r = rings;
+        boolean asleep = false;
+        if (r != null && !reply.isDone()) {
+            pollRing(r, reply, deadline);
+            if (!reply.isDone()) {
+                r.sleeping(true); // as in await: the store rings the doorbell for a reply written from now on
+                asleep = true;
+                r.drain();
+            }
+        }
+        try {
+            reply.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return reply.isDone();
+        } catch (ExecutionException e) {
+            return true;
+        } finally {
+            if (asleep) {
+                r.sleeping(false);
+            }
+        }
+    }
+
     /** Drains the reply ring until {@code reply} is done, for at most {@link #RING_SPIN_NANOS} (and the deadline). */
     private static void pollRing(ClientRings r, CompletableFuture<Reply> reply, Deadline deadline) {
         long start = System.nanoTime();

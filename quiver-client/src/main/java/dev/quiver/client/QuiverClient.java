@@ -332,29 +332,58 @@ public final class QuiverClient implements AutoCloseable {
      */
     public List<ObjectBuffer> get(List<ObjectId> ids, long timeoutMillis) {
         checkBatch(ids.size());
+        return sendGet(ids, timeoutMillis).awaitAll();
+    }
+
+    /**
+     * Sends a get of one object and returns without waiting for the answer, which {@link PendingGet#await()} takes
+     * later: the store answers as soon as the object is published or sealed (or the timeout passes) while the caller
+     * does other work. A stream reader asks this way for the segment after the one it reads, so that moving on to it
+     * costs no round trip. A pending get closed before its answer was taken gives back the reference that answer
+     * carries.
+     *
+     * @param timeoutMillis as for {@link #get(ObjectId, long)}, counted from now
+     */
+    public PendingGet getLater(ObjectId id, long timeoutMillis) {
+        return sendGet(List.of(id), timeoutMillis);
+    }
+
+    private PendingGet sendGet(List<ObjectId> ids, long timeoutMillis) {
         Request.Get request = new Request.Get(ids, timeoutMillis);
         Connection.Deadline deadline = waitDeadline(timeoutMillis);
-        CompletableFuture<Reply> pending = connection.send(request, deadline);
+        return new PendingGet(this, ids, request, connection.send(request, deadline), deadline);
+    }
+
+    /** Waits for the answer of a get sent before, and makes its buffers. */
+    List<ObjectBuffer> awaitGet(PendingGet get) {
         Reply.Objects r;
         try {
-            r = (Reply.Objects) connection.await(request, pending, deadline);
+            r = (Reply.Objects) connection.await(get.request, get.reply, get.deadline);
         } catch (QuiverException e) {
             if (Thread.currentThread().isInterrupted()) {
-                // The store will answer anyway and count references for us: give them back when it does.
-                pending.thenAccept(late -> {
-                    if (late instanceof Reply.Objects o) {
-                        releaseAsync(presentIds(ids, o));
-                    }
-                });
+                dropGet(get); // the store will answer anyway and count references for us
             }
             throw e;
         }
-        List<ObjectBuffer> out = new ArrayList<>(ids.size());
-        for (int i = 0; i < ids.size(); i++) {
+        List<ObjectBuffer> out = new ArrayList<>(get.ids.size());
+        for (int i = 0; i < get.ids.size(); i++) {
             Reply.Location l = r.objects().get(i);
-            out.add(l.present() ? reader(ids.get(i), l) : null);
+            out.add(l.present() ? reader(get.ids.get(i), l) : null);
         }
         return Collections.unmodifiableList(out);
+    }
+
+    boolean answered(PendingGet get, long nanos) {
+        return connection.awaitDone(get.reply, nanos);
+    }
+
+    /** Gives back the references the answer of a get nobody takes brings, when it comes. */
+    void dropGet(PendingGet get) {
+        get.reply.thenAccept(late -> {
+            if (late instanceof Reply.Objects o) {
+                releaseAsync(presentIds(get.ids, o));
+            }
+        });
     }
 
     /**
