@@ -17,7 +17,9 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 /**
  * A consumer process of {@code quiver demo realtime}: reads the stream from its first batch to its end, each batch
  * zero-copy, training an online linear regression ({@link SgdRegressor}) on every row. Arguments: {@code socket stream
- * expectedRows [warmup]} (a duration such as {@code 1s}, default {@value #DEFAULT_WARMUP}). Prints {@code PROGRESS
+ * expectedRows [warmup [primingBatches]]} (a duration such as {@code 1s}, default {@value #DEFAULT_WARMUP}; with
+ * priming, default 0, it first reads the producer's priming stream to its end, the same way, and forgets what it
+ * learned). Prints {@code PROGRESS
  * rows} lines, one {@code RESULT rows batches lost checksum intercept slope} line and two {@code PHASE} lines
  * ({@link Latencies.Phase}: warm-up, then steady state), whose latencies run from the moment the producer appended a
  * batch to the moment this consumer got it.
@@ -33,6 +35,7 @@ public final class RealtimeConsumer {
         String stream = args[1];
         long expectedRows = Long.parseLong(args[2]);
         long warmupNanos = new DurationConverter().convert(args.length > 3 ? args[3] : DEFAULT_WARMUP).toNanos();
+        long priming = args.length > 4 ? Long.parseLong(args[4]) : 0; // only a producer told to primes
 
         SgdRegressor model = new SgdRegressor();
         RowChecksum checksum = new RowChecksum();
@@ -43,9 +46,15 @@ public final class RealtimeConsumer {
         long[] received = new long[1024];
         long reportEvery = Math.max(1, expectedRows / 10);
         try (QuiverClient client = QuiverClient.connect(socket); BufferAllocator allocator = new RootAllocator()) {
-            StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), stream,
-                    StreamReader.Start.EARLIEST);
+            ArrowStore arrow = new ArrowStore(client, allocator);
+            StreamReader reader = StreamReader.open(arrow, stream, StreamReader.Start.EARLIEST);
             System.out.println("READY");
+            if (priming > 0) {
+                try (StreamReader primer = StreamReader.open(arrow, RealtimeProducer.primingStream(stream),
+                        StreamReader.Start.EARLIEST)) {
+                    prime(primer);
+                }
+            }
             while (true) {
                 StreamEvent e = reader.next(Duration.ofSeconds(60));
                 if (e instanceof StreamEvent.End) {
@@ -56,14 +65,8 @@ public final class RealtimeConsumer {
                         long got = System.nanoTime();
                         try (b) {
                             VectorSchemaRoot root = b.table().batches().getFirst();
-                            BigIntVector row = (BigIntVector) root.getVector("row");
-                            Float8Vector x = (Float8Vector) root.getVector("x");
-                            Float8Vector y = (Float8Vector) root.getVector("y");
+                            learn(root, model, checksum);
                             BigIntVector producedNs = (BigIntVector) root.getVector("produced_ns");
-                            for (int i = 0; i < root.getRowCount(); i++) {
-                                model.learn(x.get(i), y.get(i));
-                                checksum.add(row.get(i), x.get(i), y.get(i));
-                            }
                             if (batches == appended.length) {
                                 appended = Arrays.copyOf(appended, appended.length * 2);
                                 received = Arrays.copyOf(received, received.length * 2);
@@ -87,5 +90,38 @@ public final class RealtimeConsumer {
         System.out.printf("RESULT %d %d %d %s %.6f %.6f%n", rows, batches, lost, checksum, model.intercept(),
                 model.weight());
         Latencies.analyse(appended, received, (int) batches, warmupNanos).forEach(p -> System.out.println(p.toLine()));
+    }
+
+    /** Reads the priming stream to its end, doing with each batch what the real loop does, into a model thrown away. */
+    private static void prime(StreamReader primer) {
+        SgdRegressor model = new SgdRegressor();
+        RowChecksum checksum = new RowChecksum();
+        while (true) {
+            StreamEvent e = primer.next(Duration.ofSeconds(60));
+            switch (e) {
+                case StreamEvent.End end -> {
+                    return;
+                }
+                case StreamEvent.Batch b -> {
+                    try (b) {
+                        VectorSchemaRoot root = b.table().batches().getFirst();
+                        learn(root, model, checksum);
+                    }
+                }
+                case StreamEvent.Lost l -> { } // retention keeps every priming batch; nothing to do either way
+                case StreamEvent.Timeout t -> System.err.println("consumer: no priming batch for 60 s, still waiting "
+                        + "for " + t.waitingFor());
+            }
+        }
+    }
+
+    private static void learn(VectorSchemaRoot root, SgdRegressor model, RowChecksum checksum) {
+        BigIntVector row = (BigIntVector) root.getVector("row");
+        Float8Vector x = (Float8Vector) root.getVector("x");
+        Float8Vector y = (Float8Vector) root.getVector("y");
+        for (int i = 0; i < root.getRowCount(); i++) {
+            model.learn(x.get(i), y.get(i));
+            checksum.add(row.get(i), x.get(i), y.get(i));
+        }
     }
 }

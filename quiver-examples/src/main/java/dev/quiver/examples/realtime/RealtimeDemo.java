@@ -66,6 +66,13 @@ public final class RealtimeDemo implements Callable<Integer> {
                     + "compiling their code (default: ${DEFAULT-VALUE})."})
     Duration warmup;
 
+    @Option(names = "--priming", defaultValue = "" + RealtimeProducer.DEFAULT_PRIMING, paramLabel = "BATCHES",
+            description = {"Batches the producer and the consumers first pass over a stream of their own, as fast as "
+                    + "they can, before the measured stream starts (default: ${DEFAULT-VALUE}; 0: none).",
+                    "At 100 batches/s a JVM takes minutes to compile the code of a batch fully; priming runs the same "
+                            + "code often enough that it is compiled, as in a service that has run for a while."})
+    long priming;
+
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -84,6 +91,10 @@ public final class RealtimeDemo implements Callable<Integer> {
         if (rate < 1) {
             throw new IllegalArgumentException("--rate must be at least 1 batch/s, got " + rate + ": it is how many "
                     + "batches the producer appends per second (default " + RealtimeProducer.DEFAULT_RATE + ")");
+        }
+        if (priming < 0) {
+            throw new IllegalArgumentException("--priming cannot be negative, got " + priming + ": use 0 for no "
+                    + "priming, or a number of batches such as " + RealtimeProducer.DEFAULT_PRIMING);
         }
         if (warmup.isNegative()) {
             throw new IllegalArgumentException("--warmup cannot be negative, got " + Durations.human(warmup.toNanos()) + ": use 0s for no "
@@ -104,7 +115,7 @@ public final class RealtimeDemo implements Callable<Integer> {
             long launched = System.nanoTime();
             for (int i = 0; i < consumers; i++) {
                 processes.add(Children.start("consumer " + i, lines, err, List.of(), RealtimeConsumer.class, socket,
-                        STREAM, Long.toString(rows), warmup.toString()));
+                        STREAM, Long.toString(rows), warmup.toString(), Long.toString(priming)));
             }
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(DEADLINE_MINUTES);
             int ready = 0;
@@ -120,9 +131,15 @@ public final class RealtimeDemo implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "%d consumers attached to stream '%s' in %.1f s; starting the producer.%n",
                     consumers, STREAM, (System.nanoTime() - launched) / 1e9);
+            if (priming > 0) {
+                out.printf(Locale.ROOT, "Priming: the producer first appends %,d batches to stream '%s' as fast as it "
+                        + "can, and the consumers read them, so that every JVM has compiled the code it runs; then "
+                        + "the measured stream starts.%n", priming, RealtimeProducer.primingStream(STREAM));
+            }
             out.flush();
             processes.add(Children.start("producer", lines, err, List.of(), RealtimeProducer.class, socket, STREAM,
-                    Long.toString(rows), Integer.toString(maxBatch), Long.toString(seed), Integer.toString(rate)));
+                    Long.toString(rows), Integer.toString(maxBatch), Long.toString(seed), Integer.toString(rate),
+                    Long.toString(priming)));
 
             Map<String, Long> progress = new HashMap<>();
             int exited = 0;

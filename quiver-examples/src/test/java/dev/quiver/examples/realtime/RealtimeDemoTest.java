@@ -14,6 +14,7 @@ class RealtimeDemoTest {
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("All checks passed").doesNotContain("FAIL").doesNotContain("skipped")
                 .contains("appended at " + RealtimeProducer.DEFAULT_RATE + " batches/s")
+                .contains("Priming: the producer first appends 20,000 batches to stream 'realtime-demo-priming'")
                 .contains("ok      every consumer read every batch exactly once")
                 .contains("ok      the learned model is close to the truth");
         assertThat(r.out().lines().filter(l -> l.matches("\\s+[01]\\s+6000\\s+\\d+\\s+0\\s+\\p{XDigit}{8}\\s+yes\\s.*")))
@@ -28,8 +29,9 @@ class RealtimeDemoTest {
     @Test
     void latenciesAreReportedForWarmupAndSteadyStateApart() {
         Run r = Run.of("demo", "realtime", "--consumers", "2", "--rows", "6000", "--rate", "200", "--warmup", "1s",
-                "--memory", "64m");
+                "--priming", "0", "--memory", "64m");
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).as("--priming 0: none").doesNotContain("Priming");
         List<String> lines = r.out().lines().toList();
         int warmup = indexOf(lines, "Warm-up: the batches appended in the first 1.0 s");
         int steady = indexOf(lines, "Steady state: the batches appended after the warm-up.");
@@ -86,6 +88,10 @@ class RealtimeDemoTest {
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--warmup cannot be negative, got -1.0 s");
         assertThat(r.out()).isEmpty();
+        Run p = Run.of("demo", "realtime", "--priming", "-1");
+        assertThat(p.exit()).isEqualTo(1);
+        assertThat(p.err()).contains("--priming cannot be negative, got -1: use 0 for no priming");
+        assertThat(p.out()).isEmpty();
     }
 
     @Test
@@ -95,7 +101,8 @@ class RealtimeDemoTest {
         assertThat(r.err()).contains("--consumers >= 1");
         assertThat(Run.of("demo", "--help").out()).contains("realtime").contains("objects").contains("knn")
                 .contains("metrics");
-        assertThat(Run.of("demo", "realtime", "--help").out()).contains("--rate=N").contains("--warmup");
+        assertThat(Run.of("demo", "realtime", "--help").out()).contains("--rate=N").contains("--warmup")
+                .contains("--priming=BATCHES");
     }
 
     /** What the figures mean is said from the figures: hand-off, a passing pause, or queueing behind the producer. */
