@@ -324,6 +324,21 @@ final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code action} with a reply when it comes, even if no call of this client drains the reply ring in the
+     * meantime: on the rings, the client counts itself asleep until then, so that the engine rings the doorbell after
+     * writing it, and the socket's reader thread drains it.
+     */
+    void whenAnswered(CompletableFuture<Reply> reply, Consumer<Reply> action) {
+        ClientRings r = rings;
+        if (r != null && !reply.isDone()) {
+            r.sleeping(true); // a full fence: a reply written before this is seen by the drain below
+            reply.thenRun(() -> r.sleeping(false)); // not on a lost connection: its rings may be unmapped by then
+            r.drain();
+        }
+        reply.thenAccept(action);
+    }
+
     /** Drains the reply ring until {@code reply} is done, for at most {@link #RING_SPIN_NANOS} (and the deadline). */
     private static void pollRing(ClientRings r, CompletableFuture<Reply> reply, Deadline deadline) {
         long start = System.nanoTime();

@@ -379,7 +379,7 @@ public final class QuiverClient implements AutoCloseable {
 
     /** Gives back the references the answer of a get nobody takes brings, when it comes. */
     void dropGet(PendingGet get) {
-        get.reply.thenAccept(late -> {
+        connection.whenAnswered(get.reply, late -> {
             if (late instanceof Reply.Objects o) {
                 releaseAsync(presentIds(get.ids, o));
             }
