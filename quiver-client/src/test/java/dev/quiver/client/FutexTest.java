@@ -50,7 +50,7 @@ class FutexTest {
     }
 
     @Test
-    void aThreadAsleepOnTheWordIsWokenByAnother() {
+    void aSleeperOnTheWordIsWokenByAWakeFromAnotherThread() {
         assertTimeoutPreemptively(GUARD, () -> {
             Future<Boolean> sleeper = threads.submit(() -> Futex.await(words, 64, 0, LONG_NANOS));
             FutexSleepers.awaitAsleep(PID, words.address() + 64, GUARD);
