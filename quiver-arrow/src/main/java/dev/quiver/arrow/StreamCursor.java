@@ -4,6 +4,7 @@ import dev.quiver.client.ObjectExistsException;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.QuiverException;
 import dev.quiver.client.WritableObject;
+import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -29,16 +30,16 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class StreamCursor implements AutoCloseable {
     /** The media type in a cursor's metadata, before {@code ; stream="NAME"}. */
-    static final String MEDIA_TYPE = "application/vnd.quiver.stream-cursor";
-    static final byte[] MAGIC = "QVRCUR01".getBytes(StandardCharsets.US_ASCII);
-    static final long PID = 8;
-    static final long STARTED = 16;
-    static final long NEXT = 64;
-    static final long SEGMENT = 72;
-    static final long OFFSET = 80;
-    static final long LOST_BATCHES = 88;
-    static final long LOSSES = 96;
-    static final long SIZE = 128;
+    static final String MEDIA_TYPE = StreamFormat.CURSOR_MEDIA_TYPE;
+    static final byte[] MAGIC = StreamFormat.bytes(StreamFormat.CURSOR_MAGIC);
+    static final long PID = StreamFormat.CURSOR_PID;
+    static final long STARTED = StreamFormat.CURSOR_STARTED;
+    static final long NEXT = StreamFormat.CURSOR_NEXT;
+    static final long SEGMENT = StreamFormat.CURSOR_SEGMENT;
+    static final long OFFSET = StreamFormat.CURSOR_OFFSET;
+    static final long LOST_BATCHES = StreamFormat.CURSOR_LOST_BATCHES;
+    static final long LOSSES = StreamFormat.CURSOR_LOSSES;
+    static final long SIZE = StreamFormat.CURSOR_SIZE;
 
     private static final VarHandle NEXT_WORD = StreamLog.LONG.varHandle();
 

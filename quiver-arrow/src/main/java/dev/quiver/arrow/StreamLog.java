@@ -1,11 +1,11 @@
 package dev.quiver.arrow;
 
 import dev.quiver.client.Futex;
+import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The byte layout of a stream log's segments (docs/stream-log.md is the contract every client follows):
@@ -19,19 +19,18 @@ import java.nio.charset.StandardCharsets;
  * </pre>
  */
 final class StreamLog {
-    static final byte[] MAGIC = "QVRLOG01".getBytes(StandardCharsets.US_ASCII);
-    static final long SEGMENT_NUMBER = 8;
-    static final long FIRST_SEQ = 16;
-    static final long CAPACITY = 24;
-    static final long WRITER_PID = 32;
-    static final long FLAGS = 40;
-    /** Flag: the writer keeps {@link #NEXT_SEQ} (writers before it left the word zero). */
-    static final long NEXT_SEQ_KEPT = 1;
-    static final long PUBLISHED = 64;
-    static final long NEXT_SEQ = 72;
-    static final long WAKE = 128;
-    /** Where the first frame starts. */
-    static final long FRAMES = 256;
+    // The header's offsets, as StreamFormat has them.
+    static final byte[] MAGIC = StreamFormat.bytes(StreamFormat.SEGMENT_MAGIC);
+    static final long SEGMENT_NUMBER = StreamFormat.SEGMENT_NUMBER;
+    static final long FIRST_SEQ = StreamFormat.FIRST_SEQ;
+    static final long CAPACITY = StreamFormat.CAPACITY;
+    static final long WRITER_PID = StreamFormat.WRITER_PID;
+    static final long FLAGS = StreamFormat.FLAGS;
+    static final long NEXT_SEQ_KEPT = StreamFormat.NEXT_SEQ_KEPT;
+    static final long PUBLISHED = StreamFormat.PUBLISHED;
+    static final long NEXT_SEQ = StreamFormat.NEXT_SEQ;
+    static final long WAKE = StreamFormat.WAKE;
+    static final long FRAMES = StreamFormat.FRAMES;
 
     static final int FRAME_HEADER = 32;
     static final int SCHEMA = 1;
@@ -40,7 +39,7 @@ final class StreamLog {
     static final int END = 4;
 
     /** The media type in a segment's metadata, before {@code ; stream="NAME"}. */
-    static final String MEDIA_TYPE = "application/vnd.quiver.stream-log";
+    static final String MEDIA_TYPE = StreamFormat.SEGMENT_MEDIA_TYPE;
 
     static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -1,6 +1,7 @@
 package dev.quiver.store;
 
 import dev.quiver.protocol.ObjectId;
+import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -93,39 +94,39 @@ final class StreamCensus {
             StoredObject newest = null;
             for (Map.Entry<Long, StoredObject> s : f.segments.entrySet()) {
                 MemorySegment data = data(s.getValue());
-                if (!StreamLayout.has(data, StreamLayout.SEGMENT_MAGIC, StreamLayout.FRAMES)) {
+                if (!StreamLayout.has(data, StreamLayout.SEGMENT_MAGIC, StreamFormat.FRAMES)) {
                     continue; // not a log segment of this format
                 }
-                long p = Math.clamp(StreamLayout.acquire(data, StreamLayout.PUBLISHED), 0,
-                        data.byteSize() - StreamLayout.FRAMES);
+                long p = Math.clamp(StreamLayout.acquire(data, StreamFormat.PUBLISHED), 0,
+                        data.byteSize() - StreamFormat.FRAMES);
                 published.put(s.getKey(), p);
                 logBytes += p;
                 newest = s.getValue();
-                nextSeq = (StreamLayout.word(data, StreamLayout.FLAGS) & StreamLayout.NEXT_SEQ_KEPT) != 0
-                        ? StreamLayout.word(data, StreamLayout.NEXT_SEQ) : -1;
+                nextSeq = (StreamLayout.word(data, StreamFormat.FLAGS) & StreamFormat.NEXT_SEQ_KEPT) != 0
+                        ? StreamLayout.word(data, StreamFormat.NEXT_SEQ) : -1;
             }
             List<StoreSnapshot.StreamReader> readers = new ArrayList<>();
             for (StoredObject c : f.cursors) {
                 MemorySegment data = data(c);
-                if (readersLeft == 0 || !StreamLayout.has(data, StreamLayout.CURSOR_MAGIC, StreamLayout.CURSOR_SIZE)) {
+                if (readersLeft == 0 || !StreamLayout.has(data, StreamLayout.CURSOR_MAGIC, StreamFormat.CURSOR_SIZE)) {
                     continue;
                 }
                 readersLeft--;
-                long next = StreamLayout.acquire(data, StreamLayout.CURSOR_NEXT);
-                long segment = StreamLayout.word(data, StreamLayout.CURSOR_SEGMENT);
-                long offset = StreamLayout.word(data, StreamLayout.CURSOR_OFFSET);
+                long next = StreamLayout.acquire(data, StreamFormat.CURSOR_NEXT);
+                long segment = StreamLayout.word(data, StreamFormat.CURSOR_SEGMENT);
+                long offset = StreamLayout.word(data, StreamFormat.CURSOR_OFFSET);
                 long lagBytes = 0;
                 for (Map.Entry<Long, Long> s : published.tailMap(segment, true).entrySet()) {
-                    long start = s.getKey() == segment ? offset : StreamLayout.FRAMES;
-                    lagBytes += Math.max(0, StreamLayout.FRAMES + s.getValue() - start);
+                    long start = s.getKey() == segment ? offset : StreamFormat.FRAMES;
+                    lagBytes += Math.max(0, StreamFormat.FRAMES + s.getValue() - start);
                 }
                 String id = c.id.toString();
                 readers.add(new StoreSnapshot.StreamReader(id.substring(id.length() - 16),
-                        StreamLayout.word(data, StreamLayout.CURSOR_PID), next, segment, offset,
+                        StreamLayout.word(data, StreamFormat.CURSOR_PID), next, segment, offset,
                         nextSeq < 0 ? -1 : Math.max(0, nextSeq - next), lagBytes,
-                        StreamLayout.word(data, StreamLayout.CURSOR_LOST_BATCHES),
-                        StreamLayout.word(data, StreamLayout.CURSOR_LOSSES),
-                        StreamLayout.word(data, StreamLayout.CURSOR_STARTED) / 1_000_000));
+                        StreamLayout.word(data, StreamFormat.CURSOR_LOST_BATCHES),
+                        StreamLayout.word(data, StreamFormat.CURSOR_LOSSES),
+                        StreamLayout.word(data, StreamFormat.CURSOR_STARTED) / 1_000_000));
             }
             readers.sort((a, b) -> Long.compare(a.startedAtMillis(), b.startedAtMillis()));
             out.add(new StoreSnapshot.StreamStatus(e.getKey(), writerAlive(newest, objects), nextSeq,

@@ -1,43 +1,25 @@
 package dev.quiver.store;
 
+import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /**
- * The few facts of the stream log format that the store reads to report streams (docs/stream-log.md is the contract;
- * the clients' own copies are quiver-arrow's {@code StreamLog} and {@code StreamCursor}, and python/quiver/streams.py).
+ * What the store reads of the stream log format to report streams: the offsets are {@link StreamFormat}'s, shared with
+ * quiver-arrow (docs/stream-log.md is the contract, which python/quiver/streams.py follows too).
  * The store takes part in no stream: it only reads segments' and readers' cursors' words for the metrics and the status
  * page. Objects are recognised by their metadata, {@code application/vnd.quiver.stream-log; stream="NAME"} for a
  * segment and {@code application/vnd.quiver.stream-cursor; stream="NAME"} for a reader's cursor.
  */
 final class StreamLayout {
-    static final String SEGMENT_TYPE = "application/vnd.quiver.stream-log";
-    static final String CURSOR_TYPE = "application/vnd.quiver.stream-cursor";
+    private static final String SEGMENT_TYPE = StreamFormat.SEGMENT_MEDIA_TYPE;
+    private static final String CURSOR_TYPE = StreamFormat.CURSOR_MEDIA_TYPE;
     /** Longer metadata is neither: a stream name has at most 200 characters, each escaped at most once. */
     static final int MAX_METADATA = CURSOR_TYPE.length() + 11 + 2 * 200 + 1;
-
-    // A segment's header.
-    static final byte[] SEGMENT_MAGIC = "QVRLOG01".getBytes(StandardCharsets.US_ASCII);
-    static final long FLAGS = 40;
-    static final long NEXT_SEQ_KEPT = 1;
-    static final long PUBLISHED = 64;
-    static final long NEXT_SEQ = 72;
-    /** Where frames start, and the smallest segment. */
-    static final long FRAMES = 256;
-
-    // A reader's cursor.
-    static final byte[] CURSOR_MAGIC = "QVRCUR01".getBytes(StandardCharsets.US_ASCII);
-    static final long CURSOR_PID = 8;
-    static final long CURSOR_STARTED = 16;
-    static final long CURSOR_NEXT = 64;
-    static final long CURSOR_SEGMENT = 72;
-    static final long CURSOR_OFFSET = 80;
-    static final long CURSOR_LOST_BATCHES = 88;
-    static final long CURSOR_LOSSES = 96;
-    static final long CURSOR_SIZE = 128;
+    static final byte[] SEGMENT_MAGIC = StreamFormat.bytes(StreamFormat.SEGMENT_MAGIC);
+    static final byte[] CURSOR_MAGIC = StreamFormat.bytes(StreamFormat.CURSOR_MAGIC);
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
