@@ -259,19 +259,8 @@ final class Connection implements AutoCloseable {
      *                                   effect
      */
     Reply await(Request request, CompletableFuture<Reply> reply, Deadline deadline) {
-        ClientRings r = rings;
-        boolean asleep = false;
-        if (r != null && !reply.isDone()) {
-            pollRing(r, reply, deadline);
-            if (!reply.isDone()) {
-                r.sleeping(true); // a full fence: a reply written before this is seen by the drain below
-                asleep = true;
-                r.drain();
-            }
-        }
         try {
-            return check(deadline.isNever() ? reply.get()
-                    : reply.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS));
+            return check(waitFor(reply, deadline));
         } catch (TimeoutException e) {
             String why = "no answer to " + name(request) + " within " + format(deadline.limit());
             connectionLost(why);
@@ -284,10 +273,6 @@ final class Connection implements AutoCloseable {
             throw new QuiverException("interrupted while waiting for the store", e);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof QuiverException q ? q : new QuiverException(e.getCause().toString(), e);
-        } finally {
-            if (asleep) {
-                r.sleeping(false);
-            }
         }
     }
 
@@ -296,19 +281,8 @@ final class Connection implements AutoCloseable {
      * came (an error reply included), false if not yet.
      */
     boolean awaitDone(CompletableFuture<Reply> reply, long nanos) {
-        Deadline deadline = Deadline.after(Duration.ofNanos(nanos));
-        ClientRings r = rings;
-        boolean asleep = false;
-        if (r != null && !reply.isDone()) {
-            pollRing(r, reply, deadline);
-            if (!reply.isDone()) {
-                r.sleeping(true); // as in await: the store rings the doorbell for a reply written from now on
-                asleep = true;
-                r.drain();
-            }
-        }
         try {
-            reply.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+            waitFor(reply, Deadline.after(Duration.ofNanos(nanos)));
             return true;
         } catch (TimeoutException e) {
             return false;
@@ -317,6 +291,28 @@ final class Connection implements AutoCloseable {
             return reply.isDone();
         } catch (ExecutionException e) {
             return true;
+        }
+    }
+
+    /**
+     * Waits for a reply until {@code deadline}. On the rings it drains the reply ring for a while, then counts itself
+     * asleep, so that the store rings the doorbell after writing replies, and blocks.
+     */
+    private Reply waitFor(CompletableFuture<Reply> reply, Deadline deadline)
+            throws TimeoutException, InterruptedException, ExecutionException {
+        ClientRings r = rings;
+        boolean asleep = false;
+        if (r != null && !reply.isDone()) {
+            pollRing(r, reply, deadline);
+            if (!reply.isDone()) {
+                r.sleeping(true); // a full fence: a reply written before this is seen by the drain below
+                asleep = true;
+                r.drain();
+            }
+        }
+        try {
+            return deadline.isNever() ? reply.get()
+                    : reply.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
         } finally {
             if (asleep) {
                 r.sleeping(false);
