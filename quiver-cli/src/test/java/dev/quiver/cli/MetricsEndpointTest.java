@@ -12,11 +12,9 @@ import dev.quiver.client.testing.ChildJvm;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
-import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_36_2.Metrics.LabelPair;
 import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_36_2.Metrics.Metric;
 import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_36_2.Metrics.MetricFamily;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,7 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -44,8 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MetricsEndpointTest {
     private static final long MIB = 1 << 20;
-    private static final String PROTOBUF =
-            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
     private static final Duration HANG_GUARD = Duration.ofSeconds(60);
 
     @TempDir
@@ -69,57 +64,23 @@ class MetricsEndpointTest {
         http.close();
     }
 
-    /** One scrape, in the protobuf format, by family name. */
     private Map<String, MetricFamily> scrape() throws Exception {
-        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(store.httpUrl() + "metrics"))
-                .header("Accept", PROTOBUF).build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).contains("protobuf"));
-        Map<String, MetricFamily> families = new HashMap<>();
-        try (InputStream in = r.body()) {
-            MetricFamily f;
-            while ((f = MetricFamily.parseDelimitedFrom(in)) != null) {
-                families.put(f.getName(), f);
-            }
-        }
-        return families;
-    }
-
-    /** The series of {@code name} with these labels; null if there is none (a counter's series appear at 1). */
-    private static Metric metric(Map<String, MetricFamily> scrape, String name, String... labels) {
-        MetricFamily f = scrape.get(name);
-        if (f == null) {
-            return null;
-        }
-        for (Metric m : f.getMetricList()) {
-            Map<String, String> have = new HashMap<>();
-            for (LabelPair l : m.getLabelList()) {
-                have.put(l.getName(), l.getValue());
-            }
-            boolean match = true;
-            for (int i = 0; i < labels.length; i += 2) {
-                match &= labels[i + 1].equals(have.get(labels[i]));
-            }
-            if (match) {
-                return m;
-            }
-        }
-        return null;
+        return Scrapes.scrape(http, store.httpUrl());
     }
 
     private static double gauge(Map<String, MetricFamily> s, String name, String... labels) {
-        Metric m = metric(s, name, labels);
+        Metric m = Scrapes.metric(s, name, labels);
         assertThat(m).as("gauge %s %s in %s", name, List.of(labels), s.keySet()).isNotNull();
         return m.getGauge().getValue();
     }
 
     private static double counter(Map<String, MetricFamily> s, String name, String... labels) {
-        Metric m = metric(s, name, labels);
+        Metric m = Scrapes.metric(s, name, labels);
         return m == null ? 0 : m.getCounter().getValue();
     }
 
     private static long requests(Map<String, MetricFamily> s, String op) {
-        Metric m = metric(s, "quiver_request_duration_seconds", "op", op);
+        Metric m = Scrapes.metric(s, "quiver_request_duration_seconds", "op", op);
         assertThat(m).as("the histogram of op %s", op).isNotNull();
         return m.getHistogram().getSampleCount();
     }

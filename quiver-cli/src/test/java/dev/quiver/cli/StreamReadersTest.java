@@ -12,11 +12,9 @@ import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.Sizes;
 import dev.quiver.store.StoreConfig;
 import dev.quiver.store.StoreServer;
-import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_36_2.Metrics.LabelPair;
 import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_36_2.Metrics.Metric;
 import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_36_2.Metrics.MetricFamily;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,7 +28,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -48,8 +45,6 @@ class StreamReadersTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Duration HANG_GUARD = Duration.ofSeconds(120);
     private static final List<String> CHILD_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
-    private static final String PROTOBUF =
-            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -236,17 +231,7 @@ class StreamReadersTest {
     }
 
     private Map<String, MetricFamily> scrape() throws Exception {
-        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(store.httpUrl() + "metrics"))
-                .header("Accept", PROTOBUF).build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(r.statusCode()).isEqualTo(200);
-        Map<String, MetricFamily> families = new HashMap<>();
-        try (InputStream in = r.body()) {
-            MetricFamily f;
-            while ((f = MetricFamily.parseDelimitedFrom(in)) != null) {
-                families.put(f.getName(), f);
-            }
-        }
-        return families;
+        return Scrapes.scrape(http, store.httpUrl());
     }
 
     /** The series of a family; none if the family is not exposed (a family without series is left out). */
@@ -257,21 +242,9 @@ class StreamReadersTest {
 
     /** The value of the one series of {@code name} with these labels (a gauge's or a counter's). */
     private static double value(Map<String, MetricFamily> scrape, String name, String... labels) {
-        MetricFamily f = scrape.get(name);
-        assertThat(f).as(name + " in " + scrape.keySet()).isNotNull();
-        for (Metric m : f.getMetricList()) {
-            Map<String, String> have = new HashMap<>();
-            for (LabelPair l : m.getLabelList()) {
-                have.put(l.getName(), l.getValue());
-            }
-            boolean match = true;
-            for (int i = 0; i < labels.length; i += 2) {
-                match &= labels[i + 1].equals(have.get(labels[i]));
-            }
-            if (match) {
-                return m.hasCounter() ? m.getCounter().getValue() : m.getGauge().getValue();
-            }
-        }
-        throw new AssertionError("no series " + name + " " + List.of(labels) + " in " + f);
+        assertThat(scrape).as(name).containsKey(name);
+        Metric m = Scrapes.metric(scrape, name, labels);
+        assertThat(m).as("a series " + name + " " + List.of(labels) + " in " + scrape.get(name)).isNotNull();
+        return m.hasCounter() ? m.getCounter().getValue() : m.getGauge().getValue();
     }
 }
