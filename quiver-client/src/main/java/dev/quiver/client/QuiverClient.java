@@ -250,7 +250,7 @@ public final class QuiverClient implements AutoCloseable {
     /** Creates an object with the given metadata bytes copied in, leaving the data to be written. */
     public WritableObject create(ObjectId id, long dataSize, MemorySegment metadata) {
         WritableObject o = create(id, dataSize, metadata.byteSize(), NO_WAIT);
-        o.metadata().copyFrom(metadata);
+        o.writer.writeMetadata(metadata);
         return o;
     }
 
@@ -671,13 +671,12 @@ public final class QuiverClient implements AutoCloseable {
         MemorySegment bytes = slice(offset, dataSize + metadataSize);
         ViewScopes.Generation generation = scopes.enterAlone();
         Lease lease = new Lease(this, id, offset, generation);
-        MemorySegment region = bytes.reinterpret(generation.arena, null);
-        WritableObject.Writer w = new WritableObject.Writer(this, lease, region);
+        WritableObject.Writer w = new WritableObject.Writer(this, lease, bytes, dataSize);
         writers.add(w);
         if (ending.get()) {
             w.invalidate(); // close() ran meanwhile and may have missed it: never hand out a view it unmapped
         }
-        WritableObject o = new WritableObject(w, dataSize);
+        WritableObject o = new WritableObject(w);
         CLEANER.register(o, w);
         return o;
     }
@@ -686,7 +685,7 @@ public final class QuiverClient implements AutoCloseable {
         MemorySegment bytes = slice(l.offset(), l.dataSize() + l.metadataSize());
         ViewScopes.Generation generation = options.batchedViewEnds() ? scopes.enter() : scopes.enterAlone();
         Lease lease = new Lease(this, id, l.offset(), generation);
-        MemorySegment region = bytes.reinterpret(generation.arena, null).asReadOnly();
+        MemorySegment region = bytes.reinterpret(generation.arena(), null).asReadOnly();
         ObjectBuffer b = new ObjectBuffer(lease, region.asSlice(0, l.dataSize()), region.asSlice(l.dataSize()));
         leases.add(lease);
         if (ending.get()) {

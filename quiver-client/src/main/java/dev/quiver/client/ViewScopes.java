@@ -72,9 +72,14 @@ final class ViewScopes {
 
     /** One arena shared by the buffers obtained together, and what to tell the store once they have all closed. */
     static final class Generation {
-        final Arena arena = Arena.ofShared();
         /** A generation of one buffer whose owner ends its views itself ({@link #enterAlone()}). */
         final boolean alone;
+        /**
+         * Scopes the views: made at once for a shared generation; for a generation of one, when its first view is
+         * asked for, so that an owner that hands out no view (a writer that only copies in) never closes one.
+         */
+        private Arena arena;
+        private boolean viewsEnded;
         private int handedOut;
         private int open;
         private int pinned;
@@ -88,6 +93,45 @@ final class ViewScopes {
 
         Generation(boolean alone) {
             this.alone = alone;
+            if (!alone) {
+                arena = Arena.ofShared();
+            }
+        }
+
+        /** The arena that scopes this generation's views; once they have ended, a closed one (its views throw). */
+        synchronized Arena arena() {
+            if (arena == null) {
+                arena = Arena.ofShared();
+                if (viewsEnded) {
+                    arena.close();
+                }
+            }
+            return arena;
+        }
+
+        /** True if an arena was made for the views (for tests: a writer that hands out no view makes none). */
+        synchronized boolean hasArena() {
+            return arena != null;
+        }
+
+        /** True once the views have ended (or, for a generation of one that made none, were declared ended). */
+        synchronized boolean viewsEnded() {
+            return viewsEnded;
+        }
+
+        /** Closes the arena, if one was made; false if an I/O call in another thread holds a view (nothing changed). */
+        private synchronized boolean end() {
+            if (!viewsEnded && arena != null) {
+                try {
+                    arena.close();
+                } catch (IllegalStateException e) {
+                    if (arena.scope().isAlive()) {
+                        return false;
+                    }
+                }
+            }
+            viewsEnded = true;
+            return true;
         }
 
         /**
@@ -146,7 +190,9 @@ final class ViewScopes {
      * A generation of one buffer whose views must end at a moment of its owner's choosing, whatever other buffers are
      * open: a writer's (at seal or abort), or a reader's when views end as each buffer closes
      * ({@link ClientOptions#batchedViewEnds()} false). The owner calls {@link Generation#endViews} before
-     * {@link #left}, which then tells the store at once, on the caller's thread.
+     * {@link #left}, which then tells the store at once, on the caller's thread. Its arena is made only when a view is
+     * first asked for: a writer that copies in through {@link WritableObject#write} and hands out no view ends with
+     * no arena to close, so no handshake.
      */
     synchronized Generation enterAlone() {
         Generation g = new Generation(true);
@@ -195,7 +241,7 @@ final class ViewScopes {
             g.closed++;
             pending.incrementAndGet();
             due = g != current && g.open == 0;
-            ended = due && !g.arena.scope().isAlive(); // a writer's, ended at seal or abort: nothing to wait for
+            ended = due && g.viewsEnded(); // a writer's, ended at seal or abort: nothing to wait for
             if (ended) {
                 rotated.remove(g);
                 g.gone = true;
@@ -330,13 +376,8 @@ final class ViewScopes {
         }
     }
 
-    /** Closes the generation's arena; false if an I/O call in another thread holds one of its views. */
+    /** Ends the generation's views; false if an I/O call in another thread holds one of them. */
     static boolean close(Generation g) {
-        try {
-            g.arena.close();
-            return true;
-        } catch (IllegalStateException e) {
-            return !g.arena.scope().isAlive(); // closed already is fine; held by an I/O call is not
-        }
+        return g.end();
     }
 }

@@ -6,6 +6,7 @@ import dev.quiver.protocol.Request;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,19 +23,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The writable views live only between create and seal or abort, and end with the client (closed, or its
  * connection lost, which discards the unsealed object); afterwards any access throws {@link IllegalStateException}.
+ * Ending views costs a JVM-wide handshake (closing a shared {@link java.lang.foreign.Arena}, tens of microseconds),
+ * so a writer makes them only when {@link #data()} or {@link #metadata()} is first called: one that copies its bytes
+ * in with {@link #write(long, MemorySegment)} alone seals without that cost.
  * The creator's reference outlives the seal (other clients may already read the
  * object): {@link #close()} releases it, or aborts the object if it was never sealed. A writer that is
  * garbage-collected without being closed is aborted or released then, with a warning in the log.
  */
 public final class WritableObject implements AutoCloseable {
     final Writer writer; // package-private for tests that reach behind the views
-    private final MemorySegment data;
-    private final MemorySegment metadata;
 
-    WritableObject(Writer writer, long dataSize) {
+    WritableObject(Writer writer) {
         this.writer = writer;
-        this.data = writer.region.asSlice(0, dataSize);
-        this.metadata = writer.region.asSlice(dataSize);
     }
 
     /** The object's id. */
@@ -49,7 +49,7 @@ public final class WritableObject implements AutoCloseable {
      */
     public MemorySegment data() {
         writer.written.turnOff();
-        return data;
+        return writer.views().asSlice(0, writer.dataSize);
     }
 
     /**
@@ -72,25 +72,19 @@ public final class WritableObject implements AutoCloseable {
      */
     public void write(long offset, MemorySegment source) {
         Objects.requireNonNull(source, "source");
-        if (writer.state != State.WRITING) {
-            writer.requireWriting("write to"); // throws, saying why
-        }
         long size = source.byteSize();
-        if (offset < 0 || offset > data.byteSize() - size) {
+        long dataSize = writer.dataSize;
+        if (offset < 0 || offset > dataSize - size) {
             throw new IndexOutOfBoundsException("cannot write " + size + " bytes at offset " + offset + " of object "
-                    + id() + ": its data holds " + data.byteSize() + " bytes; write within [0, " + data.byteSize()
+                    + id() + ": its data holds " + dataSize + " bytes; write within [0, " + dataSize
                     + ") or create the object larger");
         }
-        if (writer.written.isOff()) {
-            MemorySegment.copy(source, 0, data, offset, size); // seal digests everything anyway
-            return;
-        }
-        writer.written.record(offset, size, Digests.copy(source, data.asSlice(offset, size)));
+        writer.write(offset, source);
     }
 
     /** The metadata bytes, writable until seal or abort. */
     public MemorySegment metadata() {
-        return metadata;
+        return writer.views().asSlice(writer.dataSize);
     }
 
     /**
@@ -154,28 +148,80 @@ public final class WritableObject implements AutoCloseable {
 
         final QuiverClient client;
         final Lease lease;
+        /**
+         * The object's bytes (data then metadata), scoped by the client's mapping, never handed out: the writer's own
+         * copies go through it while {@link #copying} is held for reading and the state is {@code WRITING}, so once
+         * seal, abort or the client's end has taken the lock for writing and changed the state, nothing writes here
+         * again, and the store may reuse the memory as soon as it hears of the end.
+         */
         final MemorySegment region;
+        final long dataSize;
+        /** Held for reading by each copy in; for writing by whatever ends the writing (seal, abort, invalidate). */
+        private final ReentrantReadWriteLock copying = new ReentrantReadWriteLock();
         /** What {@link WritableObject#write} has already digested. */
         final WrittenRanges written = new WrittenRanges();
         volatile State state = State.WRITING;
         volatile boolean sealed;
         volatile boolean published;
+        /** The views handed out ({@link #views()}), scoped by the lease's generation; null until asked for. */
+        private MemorySegment views;
 
         /**
-         * {@code region} (data then metadata) must be scoped by the arena of the lease's generation, a generation of
-         * its own ({@link ViewScopes#enterAlone()}) which seal and abort close.
+         * The lease's generation must be one of its own ({@link ViewScopes#enterAlone()}), which seal and abort end.
          */
-        Writer(QuiverClient client, Lease lease, MemorySegment region) {
+        Writer(QuiverClient client, Lease lease, MemorySegment region, long dataSize) {
             this.client = client;
             this.lease = lease;
             this.region = region;
+            this.dataSize = dataSize;
+        }
+
+        /** The object's bytes as a view the user may keep: it ends at seal or abort (made on the first call). */
+        synchronized MemorySegment views() {
+            if (views == null) {
+                views = region.reinterpret(lease.generation.arena(), null);
+            }
+            return views;
+        }
+
+        /** Copies {@code source} into the data at {@code offset} (in bounds), digesting it unless views are out. */
+        void write(long offset, MemorySegment source) {
+            copying.readLock().lock();
+            try {
+                requireWriting("write to");
+                long size = source.byteSize();
+                if (written.isOff()) {
+                    MemorySegment.copy(source, 0, region, offset, size); // seal digests everything anyway
+                } else {
+                    written.record(offset, size, Digests.copy(source, region.asSlice(offset, size)));
+                }
+            } finally {
+                copying.readLock().unlock();
+            }
+        }
+
+        /** Copies the metadata in (seal digests it with the rest). */
+        void writeMetadata(MemorySegment metadata) {
+            copying.readLock().lock();
+            try {
+                requireWriting("write the metadata of");
+                MemorySegment.copy(metadata, 0, region, dataSize, metadata.byteSize());
+            } finally {
+                copying.readLock().unlock();
+            }
         }
 
         synchronized void seal() {
             requireWriting("seal");
-            long digest = written.digest(region);
-            lease.generation.endViews(lease.id); // first: if an I/O call still holds a view, this throws and nothing has changed
-            state = State.SEALED;
+            long digest;
+            copying.writeLock().lock(); // waits for copies in progress; later ones see the state and throw
+            try {
+                digest = written.digest(region);
+                lease.generation.endViews(lease.id); // first: if an I/O call still holds a view, this throws and nothing has changed
+                state = State.SEALED;
+            } finally {
+                copying.writeLock().unlock();
+            }
             Reply.Statuses r = (Reply.Statuses) client.connection().call(
                     new Request.Seal(List.of(new Request.SealSpec(lease.id, digest))));
             QuiverClient.checkStatus(r.statuses().getFirst(), lease.id, "seal");
@@ -201,8 +247,7 @@ public final class WritableObject implements AutoCloseable {
             if (lost != null) {
                 throw lost;
             }
-            lease.generation.endViews(lease.id);
-            state = State.ABORTED;
+            endWriting(State.ABORTED);
             lease.abort();
             client.writerClosed(this);
             client.flushViews(); // the abort goes now, not in a batch: a waiting create may need the memory
@@ -235,8 +280,28 @@ public final class WritableObject implements AutoCloseable {
          */
         synchronized void invalidate() {
             if (state == State.WRITING) {
-                state = State.DISCONNECTED;
+                copying.writeLock().lock();
+                try {
+                    state = State.DISCONNECTED;
+                } finally {
+                    copying.writeLock().unlock();
+                }
                 lease.invalidate();
+            }
+        }
+
+        /**
+         * Ends the views and, once the copies in progress are done, the writing.
+         *
+         * @throws IllegalStateException if an I/O call in another thread holds a view: nothing changed
+         */
+        private void endWriting(State end) {
+            copying.writeLock().lock();
+            try {
+                lease.generation.endViews(lease.id);
+                state = end;
+            } finally {
+                copying.writeLock().unlock();
             }
         }
 
@@ -260,8 +325,7 @@ public final class WritableObject implements AutoCloseable {
                     LOG.warn("object {} was created but never sealed, aborted or closed; aborting it now that its "
                             + "WritableObject was garbage-collected", lease.id);
                     try {
-                        lease.generation.endViews(lease.id);
-                        state = State.ABORTED;
+                        endWriting(State.ABORTED);
                         lease.abort();
                     } catch (IllegalStateException e) {
                         LOG.warn("cannot abort object {}: {}", lease.id, e.getMessage());

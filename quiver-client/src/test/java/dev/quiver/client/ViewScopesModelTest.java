@@ -75,7 +75,7 @@ class ViewScopesModelTest {
             this.id = ObjectId.forName("buffer-" + n);
             this.offset = 64L * n;
             this.generation = generation;
-            this.view = MEMORY.asSlice(n % 4096, 1).reinterpret(generation.arena, null);
+            this.view = MEMORY.asSlice(n % 4096, 1).reinterpret(generation.arena(), null);
         }
     }
 
@@ -113,7 +113,7 @@ class ViewScopesModelTest {
             public void releasedHeld(ObjectId id) {
                 Buffer b = byId.get(id);
                 assertThat(b.generation.alone).as("held releases come from shared generations").isFalse();
-                assertThat(b.generation.arena.scope().isAlive()).as("a held release precedes the view's end")
+                assertThat(b.generation.arena().scope().isAlive()).as("a held release precedes the view's end")
                         .isTrue();
                 assertThat(releasedHeld.put(id, true)).as("released %s twice", id).isNull();
             }
@@ -206,7 +206,7 @@ class ViewScopesModelTest {
             Buffer b = byId.get(id);
             assertThat(b.open).as("told the store of %s while open", id).isFalse();
             assertThat(b.end).as("told the store what %s's close said", id).isEqualTo(end);
-            assertThat(b.generation.arena.scope().isAlive()).as("told the store of %s before its view ended", id)
+            assertThat(b.generation.arena().scope().isAlive()).as("told the store of %s before its view ended", id)
                     .isFalse();
             assertThat(told.put(id, end)).as("told the store of %s twice", id).isNull();
         }
@@ -248,11 +248,11 @@ class ViewScopesModelTest {
             }
         }, 4, retirer);
         ViewScopes.Generation first = scopes.enter();
-        MemorySegment pinnedView = MEMORY.asSlice(0, 1).reinterpret(first.arena, null);
+        MemorySegment pinnedView = MEMORY.asSlice(0, 1).reinterpret(first.arena(), null);
         scopes.pinned(first);
         ViewScopes.Generation second = scopes.enter();
         assertThat(second).as("a pinned generation takes no new buffer").isNotSameAs(first);
-        MemorySegment plainView = MEMORY.asSlice(1, 1).reinterpret(second.arena, null);
+        MemorySegment plainView = MEMORY.asSlice(1, 1).reinterpret(second.arena(), null);
 
         assertThat(scopes.endAll(true)).isZero();
         pinnedView.get(ValueLayout.JAVA_BYTE, 0);

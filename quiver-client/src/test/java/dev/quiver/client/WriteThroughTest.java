@@ -220,4 +220,63 @@ class WriteThroughTest {
         MemorySegment.copy(metadata, 0, expected, size, 33);
         assertThat(readBack(id)).isEqualTo(expected.toArray(JAVA_BYTE));
     }
+
+    @Test
+    void aWriterThatOnlyCopiesInHasNoViewScopeToEndAndOneThatTakesAViewHasOne() {
+        ObjectId copied = ObjectId.random();
+        MemorySegment source = random(arena, 256, 81);
+        try (WritableObject o = client.create(copied, 256, MemorySegment.ofArray(new byte[] {1, 2, 3}))) {
+            o.write(0, source);
+            o.seal();
+            assertThat(o.writer.lease.generation.hasArena()).as("nothing to close at seal: no handshake").isFalse();
+        }
+        assertThat(readBack(copied)).startsWith(source.toArray(JAVA_BYTE)).endsWith(1, 2, 3);
+
+        ObjectId viewed = ObjectId.random();
+        try (WritableObject o = client.create(viewed, 256)) {
+            MemorySegment view = o.data();
+            view.copyFrom(source);
+            o.seal();
+            assertThat(o.writer.lease.generation.hasArena()).isTrue();
+            assertThatThrownBy(() -> view.get(JAVA_BYTE, 0)).as("the view ended at seal")
+                    .isInstanceOf(IllegalStateException.class);
+        }
+        assertThat(readBack(viewed)).isEqualTo(source.toArray(JAVA_BYTE));
+    }
+
+    @Test
+    void aCopyInRacingAnAbortNeverLandsInTheMemoryOfTheNextObject() throws Exception {
+        long size = 2 * Digests.PARALLEL_FROM; // copies long enough to be in progress when the abort comes
+        MemorySegment ones = arena.allocate(size).fill((byte) 1);
+        MemorySegment twos = arena.allocate(size).fill((byte) 2);
+        for (int round = 0; round < 20; round++) {
+            WritableObject first = client.create(ObjectId.random(), size);
+            java.util.concurrent.CountDownLatch copying = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<Throwable> copier = CompletableFuture.supplyAsync(() -> {
+                try {
+                    while (true) {
+                        first.write(0, ones);
+                        copying.countDown();
+                    }
+                } catch (IllegalStateException e) {
+                    return e; // the abort: no copy starts after it
+                }
+            });
+            copying.await();
+            first.abort();
+            ObjectId nextId = ObjectId.random();
+            WritableObject next = client.create(nextId, size);
+            assertThat(next.writer.lease.offset).as("the store reuses the aborted block")
+                    .isEqualTo(first.writer.lease.offset);
+            next.write(0, twos);
+            assertThat(assertTimeoutPreemptively(GUARD, () -> copier.get())).hasMessageContaining("aborted");
+            next.seal();
+            next.close();
+            try (ObjectBuffer b = client.get(nextId, QuiverClient.NO_WAIT).orElseThrow()) {
+                assertThat(b.data().mismatch(twos)).as("round %d: a copy into the aborted object landed in this one",
+                        round).isEqualTo(-1);
+            }
+            client.delete(nextId);
+        }
+    }
 }

@@ -129,7 +129,7 @@ public class SmallObjectsBenchmark {
     private static void createSealOnce(Store s, Writer w) {
         ObjectId id = w.ids.next();
         try (WritableObject o = s.client.create(id, s.objectSize)) {
-            MemorySegment.copy(s.payload, 0, o.data(), 0, s.objectSize);
+            o.write(0, s.payload);
             o.seal();
         }
         s.created.add(id);
