@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -30,7 +31,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * batch of a busy stream is picked up in microseconds; otherwise, and after that, it sleeps until the writer wakes it
  * (a futex on the log segment, tens of microseconds) or the timeout passes. A reader of a fast stream thus keeps a CPU
  * busy while the stream is, unless that would leave the writer and the other readers short of CPUs; a reader of a
- * slow one sleeps.
+ * slow one sleeps. {@link Waiting#SLEEP} skips the awake stretch: every batch then costs a wake-up (a higher median),
+ * but the reader leaves its CPU to other threads, which on a machine with few CPUs shortens the tail.
  *
  * <p>The reader holds the segment it reads (one store reference) until it moves past it or is closed; each batch
  * holds its segment until the batch is closed. Its position and losses are visible to others through a cursor object
@@ -55,6 +57,23 @@ public final class StreamReader implements AutoCloseable {
      * segment before the get reached the store.
      */
     static final Duration AHEAD_ANSWER_WAIT = Duration.ofMillis(10);
+
+    /** How a reader that has caught up with the writer waits for the next batch. */
+    public enum Waiting {
+        /**
+         * The default: spin briefly, then stay awake (yielding) while the writer appends at least every millisecond and
+         * the stream's readers leave the writer a CPU, then sleep. The lowest median hand-off (a few microseconds
+         * between processes), for a CPU kept busy while the stream is.
+         */
+        ADAPTIVE,
+        /**
+         * Spin briefly, then sleep until the writer wakes the reader: every batch costs a wake-up (tens of
+         * microseconds), but the reader's CPU is free for other threads while it waits. For machines whose CPUs are
+         * all busy, where an awake reader's CPU is taken from the writer, the JIT compilers, the collector and other
+         * processes, and the tail of the latency grows.
+         */
+        SLEEP
+    }
 
     /** Where a new reader starts. */
     public sealed interface Start {
@@ -186,6 +205,7 @@ public final class StreamReader implements AutoCloseable {
 
     private final ArrowStore arrow;
     private final StreamIds ids;
+    private final Waiting waiting;
     /** The segment read now, or null while waiting for segment {@link #number} to appear. */
     private Segment segment;
     private long number;
@@ -211,14 +231,21 @@ public final class StreamReader implements AutoCloseable {
      */
     private PendingGet ahead;
 
-    private StreamReader(ArrowStore arrow, StreamIds ids) {
+    private StreamReader(ArrowStore arrow, StreamIds ids, Waiting waiting) {
         this.arrow = arrow;
         this.ids = ids;
+        this.waiting = waiting;
     }
 
-    /** Opens a reader of stream {@code name}; the stream need not exist yet. */
+    /** Opens a reader of stream {@code name} that waits {@link Waiting#ADAPTIVE}ly; the stream need not exist yet. */
     public static StreamReader open(ArrowStore arrow, String name, Start start) {
-        StreamReader r = new StreamReader(arrow, new StreamIds(name));
+        return open(arrow, name, start, Waiting.ADAPTIVE);
+    }
+
+    /** Opens a reader of stream {@code name} that waits as {@code waiting} says; the stream need not exist yet. */
+    public static StreamReader open(ArrowStore arrow, String name, Start start, Waiting waiting) {
+        Objects.requireNonNull(waiting, "waiting");
+        StreamReader r = new StreamReader(arrow, new StreamIds(name), waiting);
         try {
             switch (start) {
                 case Start.Earliest e -> r.startAtFirst();
@@ -451,8 +478,8 @@ public final class StreamReader implements AutoCloseable {
         }
         long now = System.nanoTime();
         long start = now;
-        long awake = appendGapNanos <= AWAKE_GAP_NANOS && cpuToSpare ? Math.max(SPIN_NANOS, 2 * appendGapNanos)
-                : SPIN_NANOS;
+        long awake = waiting == Waiting.ADAPTIVE && appendGapNanos <= AWAKE_GAP_NANOS && cpuToSpare
+                ? Math.max(SPIN_NANOS, 2 * appendGapNanos) : SPIN_NANOS;
         long awakeUntil = Math.min(deadline, now + awake);
         while (now < awakeUntil) {
             if (StreamLog.published(segment.data) != published) {
@@ -582,6 +609,9 @@ public final class StreamReader implements AutoCloseable {
      * so that the round trip never holds up a batch.
      */
     private void countReaders() {
+        if (waiting != Waiting.ADAPTIVE) {
+            return; // only an adaptive reader's waiting depends on the count
+        }
         long now = System.nanoTime();
         if (readersCountedAt != 0 && now - readersCountedAt < READER_COUNT_NANOS) {
             return;

@@ -92,6 +92,29 @@ class StreamTest {
     }
 
     @Test
+    void readersOfEitherWaitingSeeEveryBatchAsItIsAppendedThenTheEnd() throws Exception {
+        try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL);
+             StreamReader adaptive = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST,
+                     StreamReader.Waiting.ADAPTIVE);
+             StreamReader sleeping = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST,
+                     StreamReader.Waiting.SLEEP)) {
+            for (long seq = 0; seq < 5; seq++) {
+                long expected = seq;
+                CompletableFuture<Void> both = CompletableFuture.allOf(
+                        CompletableFuture.runAsync(() -> expectBatch(adaptive, expected)),
+                        CompletableFuture.runAsync(() -> expectBatch(sleeping, expected)));
+                append(w, seq, 2);
+                both.get(30, TimeUnit.SECONDS); // each blocked reader was woken by the append
+            }
+            w.end();
+            assertThat(adaptive.next(WAIT)).isEqualTo(new StreamEvent.End(5));
+            assertThat(sleeping.next(WAIT)).isEqualTo(new StreamEvent.End(5));
+        }
+        assertThatThrownBy(() -> StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST, null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("waiting");
+    }
+
+    @Test
     void aTimeoutIsNotTheEnd() {
         try (StreamWriter w = StreamWriter.open(arrow, "s", Retention.ALL)) {
             StreamReader r = StreamReader.open(arrow, "s", StreamReader.Start.EARLIEST);

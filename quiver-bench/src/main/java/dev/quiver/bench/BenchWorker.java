@@ -1,5 +1,6 @@
 package dev.quiver.bench;
 
+import dev.quiver.arrow.StreamReader;
 import dev.quiver.client.ClientOptions;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.QuiverClient;
@@ -51,7 +52,7 @@ import org.apache.arrow.vector.BigIntVector;
  * flight SIZE WARMUP REPS      Arrow Flight DoGet of SIZE bytes (as int64 batches) + sum -> OK SUM T1 .. TREPS
  * qflight KEY SIZE WARMUP REPS the same table from the store's Flight endpoint (shelf key KEY) -> OK SUM T1 .. TREPS
  * table-store ID, table-socket PATH    take a table and compute on it: see {@link TableWorker}
- * stream-quiver NAME COUNT, stream-aeron DIR CHANNEL ID COUNT, stream-kafka BOOTSTRAP TOPIC COUNT
+ * stream-quiver NAME COUNT WAITING, stream-aeron DIR CHANNEL ID COUNT, stream-kafka BOOTSTRAP TOPIC COUNT
  *                              read a stream: see {@link StreamConsumer}
  * small OP SIZE BATCH WARMUP_MS DURATION_MS MAX_CALLS
  *                              warm up, answer SET, wait for GO, run -> DONE CALLS OBJECTS ELAPSED_NS HISTOGRAM
@@ -161,7 +162,8 @@ public final class BenchWorker {
                     FlightNames.shelfTicket(a[1]), Long.parseLong(a[2])));
             case "table-store" -> new TableWorker(client, allocator()).fromStore(ObjectId.fromHex(a[1]));
             case "table-socket" -> new TableWorker(client, allocator()).fromSocket(Path.of(a[1]));
-            case "stream-quiver" -> StreamConsumer.fromQuiver(client, allocator(), a[1], Integer.parseInt(a[2]), out);
+            case "stream-quiver" -> StreamConsumer.fromQuiver(client, allocator(), a[1], Integer.parseInt(a[2]),
+                    StreamReader.Waiting.valueOf(a[3]), out);
             case "stream-aeron" -> StreamConsumer.fromAeron(Path.of(a[1]), allocator(), a[2], Integer.parseInt(a[3]),
                     Integer.parseInt(a[4]), out);
             case "stream-kafka" -> StreamConsumer.fromKafka(allocator(), a[1], a[2], Integer.parseInt(a[3]), out);

@@ -281,6 +281,9 @@ final class Report {
         out.println();
         out.println("- **Quiver stream**: `StreamWriter.append` in the harness (written into the store), each"
                 + " reader's `StreamReader.next` wakes and reads the batch zero-copy;");
+        out.println("- **Quiver stream, readers sleep**: the same, with readers opened with `StreamReader.Waiting.SLEEP`:"
+                + " once caught up they spin 20 µs, then sleep until the writer wakes them, where the default"
+                + " (`ADAPTIVE`) stays awake, yielding, while the writer appends at least every millisecond;");
         out.println("- **Aeron IPC** (the floor of a log in shared memory between processes): a media driver embedded"
                 + " in the harness (Aeron " + AeronVersion.VERSION + ", directory in " + o.arenaDirectory()
                 + ", threading mode SHARED: one driver thread that backs off to parking, not on the data path of"

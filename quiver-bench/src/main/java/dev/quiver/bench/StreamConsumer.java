@@ -32,7 +32,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * batch must be the next in sequence (row {@value #SEQUENCE_ROW} of t): no batch lost, repeated or out of order.
  *
  * <pre>
- * stream-quiver NAME COUNT             READY once reading, then OK COUNT SUM_BITS LAST_NS HISTOGRAM
+ * stream-quiver NAME COUNT WAITING     READY once reading, then OK COUNT SUM_BITS LAST_NS HISTOGRAM
  * stream-aeron DIR CHANNEL ID COUNT    the same, from the stream ID of CHANNEL of the media driver in DIR
  * stream-kafka BOOTSTRAP TOPIC COUNT   the same, from partition 0 of the topic
  * </pre>
@@ -50,9 +50,11 @@ final class StreamConsumer {
     private long last;
     private long taken;
 
-    static String fromQuiver(QuiverClient client, BufferAllocator allocator, String name, int count, PrintStream out) {
+    static String fromQuiver(QuiverClient client, BufferAllocator allocator, String name, int count,
+                             StreamReader.Waiting waiting, PrintStream out) {
         StreamConsumer c = new StreamConsumer();
-        StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), name, StreamReader.Start.at(0));
+        StreamReader reader = StreamReader.open(new ArrowStore(client, allocator), name, StreamReader.Start.at(0),
+                waiting);
         out.println("READY");
         for (int n = 0; n < count; n++) {
             StreamEvent e = reader.next(WAIT);

@@ -2,6 +2,7 @@ package dev.quiver.bench;
 
 import dev.quiver.arrow.ArrowStore;
 import dev.quiver.arrow.Retention;
+import dev.quiver.arrow.StreamReader;
 import dev.quiver.arrow.StreamWriter;
 import dev.quiver.bench.Options.StreamLoad;
 import dev.quiver.client.QuiverClient;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -71,6 +73,8 @@ final class StreamSweep {
                Summary pacedRate, Summary p50, Summary p99, double p999, double max) {}
 
     static final String QUIVER = "Quiver stream";
+    /** The same stream, read by readers that sleep as soon as they have caught up ({@code StreamReader.Waiting.SLEEP}). */
+    static final String QUIVER_SLEEPING = "Quiver stream, readers sleep";
     static final String AERON = "Aeron IPC";
     static final String KAFKA = "Kafka (embedded broker)";
 
@@ -91,7 +95,8 @@ final class StreamSweep {
             try (AeronTransport viaAeron = new AeronTransport(aeronDir, o);
                  EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
                  KafkaTransport viaKafka = new KafkaTransport(kafka)) {
-                List<Transport> transports = List.of(new QuiverTransport(arrow), viaAeron, viaKafka);
+                List<Transport> transports = List.of(new QuiverTransport(arrow, StreamReader.Waiting.ADAPTIVE),
+                        new QuiverTransport(arrow, StreamReader.Waiting.SLEEP), viaAeron, viaKafka);
                 List<Row> rows = new ArrayList<>();
                 for (StreamLoad load : o.streamLoads()) {
                     try (VectorSchemaRoot batch = batch(allocator, load.batchRows())) {
@@ -285,25 +290,28 @@ final class StreamSweep {
 
     private static final class QuiverTransport implements Transport {
         private final ArrowStore arrow;
+        private final StreamReader.Waiting waiting;
         private int runs;
 
-        QuiverTransport(ArrowStore arrow) {
+        QuiverTransport(ArrowStore arrow, StreamReader.Waiting waiting) {
             this.arrow = arrow;
+            this.waiting = waiting;
         }
 
         @Override
         public String name() {
-            return QUIVER;
+            return waiting == StreamReader.Waiting.ADAPTIVE ? QUIVER : QUIVER_SLEEPING;
         }
 
         @Override
         public String newChannel() {
-            return "bench-stream-" + ProcessHandle.current().pid() + "-" + runs++;
+            return "bench-stream-" + ProcessHandle.current().pid() + "-" + waiting.name().toLowerCase(Locale.ROOT)
+                    + "-" + runs++;
         }
 
         @Override
         public String consumeCommand(String channel, int count) {
-            return "stream-quiver " + channel + " " + count;
+            return "stream-quiver " + channel + " " + count + " " + waiting.name();
         }
 
         @Override

@@ -157,7 +157,8 @@ class BenchTest {
         List<List<String>> expectedRatios = new ArrayList<>();
         for (String size : sizes) {
             for (int readers : options.streamReaders()) {
-                for (String transport : List.of(StreamSweep.QUIVER, StreamSweep.AERON, StreamSweep.KAFKA)) {
+                for (String transport : List.of(StreamSweep.QUIVER, StreamSweep.QUIVER_SLEEPING, StreamSweep.AERON,
+                        StreamSweep.KAFKA)) {
                     if (!transport.equals(StreamSweep.KAFKA) || options.streamKafkaReaders().contains(readers)) {
                         expected.add(List.of(size, String.valueOf(readers), transport));
                     }
