@@ -157,6 +157,10 @@ else:  # pragma: no cover - correct but slow (about 5 MB/s)
     crc32c = _crc32c_python
 
 
+#: The digest of an object sealed without one (all bits set: no zero-extended CRC-32C is); readers compute it.
+NO_DIGEST = 0xFFFFFFFFFFFFFFFF
+
+
 def digest(*parts):
     """The digest of an object: CRC-32C over its data, then its metadata (docs/protocol.md, 'Content digest')."""
     crc = 0

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _wire as w
-from .errors import ProtocolException, QuiverException, StoreUnavailableException
+from .errors import ObjectNotFoundException, ProtocolException, QuiverException, StoreUnavailableException
 
 log = logging.getLogger("quiver")
 
@@ -550,10 +550,11 @@ class WritableObject:
         if self._state != "CREATED":
             raise ValueError(f"object {self.id.hex()} is {self._state.lower()}: it can no longer be written")
 
-    def seal(self):
-        """Seals the object: computes its digest, makes it visible and immutable."""
+    def seal(self, digest=True):
+        """Seals the object: computes its digest, makes it visible and immutable. With ``digest=False`` no digest is
+        computed (a pass over every byte saved) and the store records ``NO_DIGEST``; ``hash`` computes it on demand."""
         self._check()
-        digest = w.digest(memoryview(self._block))
+        digest = w.digest(memoryview(self._block)) if digest else w.NO_DIGEST
         st = _statuses(self._client._conn.call(w.SEAL, struct.pack("<I20sQ", 1, self.id, digest)), 1)[0]
         if st != w.OK:
             raise w.exception(st, f"seal of {self.id.hex()} failed: {w.STATUS_NAMES[st]}")
@@ -764,8 +765,18 @@ class Client:
         return Evicted(*struct.unpack("<qi", reply[1]))
 
     def hash(self, object_id):
-        """The object's digest (CRC-32C of data then metadata, as the writer sealed it)."""
-        return _single(self._conn.call(w.HASH, bytes(as_id(object_id))), w.DIGEST, "Q")
+        """The object's digest (CRC-32C of data then metadata): as the writer sealed it, or, for an object sealed
+        without one (docs/protocol.md, 'Content digest'), computed now from its bytes."""
+        oid = as_id(object_id)
+        recorded = _single(self._conn.call(w.HASH, bytes(oid)), w.DIGEST, "Q")
+        if recorded != w.NO_DIGEST:
+            return recorded
+        buf = self.get(oid, NO_WAIT)
+        if buf is None:
+            raise ObjectNotFoundException(f"cannot hash object {bytes(oid).hex()}: it was deleted while its digest "
+                                          "was being computed")
+        with buf:
+            return w.digest(buf.data, buf.metadata)
 
     def stats(self):
         reply = self._conn.call(w.STATS)

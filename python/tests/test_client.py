@@ -47,6 +47,17 @@ def test_create_seal_get_with_metadata_and_digest(client):
     assert (info.data_size, info.metadata_size, info.state) == (1000, 4, "SEALED")
 
 
+def test_an_object_sealed_without_a_digest_is_hashed_from_its_bytes(client):
+    data = os.urandom(5000)
+    with client.create(oid("undigested"), len(data), b"m") as o:
+        np.frombuffer(o.data, dtype=np.uint8)[:] = np.frombuffer(data, dtype=np.uint8)
+        o.seal(digest=False)
+    info = next(i for i in client.list() if i.id == oid("undigested"))
+    assert info.digest == _wire.NO_DIGEST
+    assert client.hash(oid("undigested")) == _wire.crc32c(data + b"m")
+    assert refs(client, oid("undigested")) == 0  # hashing read the object and let it go
+
+
 def test_create_aborts_when_the_block_raises_and_leaves_no_trace(client):
     with pytest.raises(RuntimeError):
         with client.create(oid("aborted"), 64):

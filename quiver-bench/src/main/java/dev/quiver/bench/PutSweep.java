@@ -22,8 +22,11 @@ final class PutSweep {
     /** One size, single-threaded: bandwidths in GB/s (10^9 bytes per second), seal in nanoseconds. */
     record Row(long size, Summary memcpy, Summary put, Summary seal) {}
 
-    /** One size, the copy split over {@code threads} threads (disjoint slices): bandwidths in GB/s. */
-    record ParallelRow(long size, int threads, Summary memcpy, Summary put) {}
+    /**
+     * One size, the copy split over {@code threads} threads (disjoint slices): bandwidths in GB/s, of puts with a
+     * digest (the default) and of puts of objects without one ({@link WritableObject#withoutDigest()}).
+     */
+    record ParallelRow(long size, int threads, Summary memcpy, Summary put, Summary putWithoutDigest) {}
 
     record Result(List<Row> rows, List<ParallelRow> parallel) {}
 
@@ -46,7 +49,7 @@ final class PutSweep {
                 long t0 = System.nanoTime();
                 MemorySegment.copy(source, 0, touched, 0, size);
                 long t1 = System.nanoTime();
-                long[] phases = put(client, source, size, 1, pool);
+                long[] phases = put(client, source, size, 1, pool, true);
                 if (i >= 0) {
                     memcpy[i] = gbps(size, t1 - t0);
                     put[i] = gbps(size, phases[0]);
@@ -59,17 +62,20 @@ final class PutSweep {
                 o.progress().accept("put: " + Fmt.size(size) + " with " + n + " copy threads");
                 double[] pMemcpy = new double[reps];
                 double[] pPut = new double[reps];
+                double[] pBare = new double[reps];
                 for (int i = -WARMUP; i < reps; i++) {
                     long t0 = System.nanoTime();
                     copy(source, touched, size, n, pool);
                     long t1 = System.nanoTime();
-                    long[] phases = put(client, source, size, n, pool);
+                    long[] phases = put(client, source, size, n, pool, true);
+                    long[] bare = put(client, source, size, n, pool, false);
                     if (i >= 0) {
                         pMemcpy[i] = gbps(size, t1 - t0);
                         pPut[i] = gbps(size, phases[0]);
+                        pBare[i] = gbps(size, bare[0]);
                     }
                 }
-                parallel.add(new ParallelRow(size, n, Summary.of(pMemcpy), Summary.of(pPut)));
+                parallel.add(new ParallelRow(size, n, Summary.of(pMemcpy), Summary.of(pPut), Summary.of(pBare)));
             }
         }
         return new Result(rows, parallel);
@@ -81,22 +87,28 @@ final class PutSweep {
         o.progress().accept("put: warming up (" + n + " puts of 64 KiB)");
         for (int i = 0; i < n; i++) {
             MemorySegment.copy(source, 0, touched, 0, 64 * 1024);
-            put(client, source, 64 * 1024, 1, null);
+            put(client, source, 64 * 1024, 1, null, true);
+            put(client, source, 64 * 1024, 1, null, false);
         }
     }
 
     /**
      * One put of the first {@code size} bytes of the source, deleted afterwards (untimed).
      *
+     * With {@code digest} false the object has none ({@link WritableObject#withoutDigest()}): the copy only copies.
+     *
      * @return nanoseconds of the whole put (create, copy, seal, close) and of the seal alone
      */
     private static long[] put(QuiverClient client, MemorySegment source, long size, int threads,
-                              ExecutorService pool) {
+                              ExecutorService pool, boolean digest) {
         ObjectId id = ObjectId.random();
         long t0 = System.nanoTime();
         long sealStart;
         long sealEnd;
         try (WritableObject w = client.create(id, size, 0, GetSweep.CREATE_WAIT_MILLIS)) {
+            if (!digest) {
+                w.withoutDigest();
+            }
             write(source, w, size, threads, pool);
             sealStart = System.nanoTime();
             w.seal();

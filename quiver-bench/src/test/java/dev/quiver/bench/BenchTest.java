@@ -102,6 +102,8 @@ class BenchTest {
                 .containsExactlyElementsOf(options.putSizes().stream().map(Fmt::size).toList());
         assertThat(tables.get(1)).extracting(r -> r.get(0)).containsExactlyElementsOf(options.putSizes().stream()
                 .filter(s -> s >= options.parallelPutFrom()).map(Fmt::size).toList());
+        assertThat(tables.get(1).getFirst()).as("size, threads, limit, put and ratio, without digest and ratio")
+                .hasSize(7);
         tables.forEach(t -> t.forEach(BenchTest::assertFigures));
     }
 

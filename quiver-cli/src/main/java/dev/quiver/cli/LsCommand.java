@@ -126,7 +126,7 @@ final class LsCommand extends ClientCommand {
         m.put("refCount", o.refCount());
         m.put("createTime", Instant.ofEpochMilli(o.createTimeMillis()).toString());
         m.put("constructNanos", o.constructNanos());
-        m.put("digest", Long.toHexString(o.digest()));
+        m.put("digest", Digest.show(o.digest()));
         return m;
     }
 }

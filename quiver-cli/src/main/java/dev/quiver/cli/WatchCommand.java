@@ -33,7 +33,7 @@ final class WatchCommand extends ClientCommand {
                     m.put("id", e.id().toString());
                     m.put("dataSize", e.dataSize());
                     m.put("metadataSize", e.metadataSize());
-                    m.put("digest", Long.toHexString(e.digest()));
+                    m.put("digest", Digest.show(e.digest()));
                     out.println(Json.line(m));
                 } else {
                     out.printf("%s  %-7s  %s  %s + %s%n", Instant.now(), e.kind().name().toLowerCase(), e.id(),

@@ -63,6 +63,11 @@ public final class QuiverClient implements AutoCloseable {
     public static final long WAIT_FOREVER = -1;
     /** Timeout for {@link #get}: answer at once with what is there. */
     public static final long NO_WAIT = 0;
+    /**
+     * The digest that {@link ObjectEvent#digest()} and listings show for an object sealed
+     * {@linkplain WritableObject#sealWithoutDigest() without one}; {@link #hash} computes it instead.
+     */
+    public static final long NO_DIGEST = dev.quiver.protocol.FrameCodec.NO_DIGEST;
     /** How long {@link #connect(Path)} retries while no store listens on the socket. */
     public static final Duration DEFAULT_CONNECT_RETRY = Duration.ofSeconds(3);
 
@@ -474,9 +479,23 @@ public final class QuiverClient implements AutoCloseable {
         return ((Reply.Evicted) connection.call(new Request.Evict(bytes))).bytes();
     }
 
-    /** The content digest recorded when the object was sealed (see {@link Digests}). */
+    /**
+     * The object's content digest (see {@link Digests}): the one recorded when it was sealed, or, for an object
+     * sealed {@linkplain WritableObject#sealWithoutDigest() without one}, computed now from its bytes (a read of the
+     * whole object).
+     *
+     * @throws ObjectNotFoundException  if there is no such object (or it was deleted while its digest was computed)
+     * @throws ObjectNotSealedException if it is not sealed yet
+     */
     public long hash(ObjectId id) {
-        return ((Reply.Digest) connection.call(new Request.Hash(id))).digest();
+        long recorded = ((Reply.Digest) connection.call(new Request.Hash(id))).digest();
+        if (recorded != NO_DIGEST) {
+            return recorded;
+        }
+        try (ObjectBuffer b = get(id, NO_WAIT).orElseThrow(() -> new ObjectNotFoundException("cannot hash object "
+                + id + ": it was deleted while its digest was being computed"))) {
+            return Digests.of(b.data(), b.metadata());
+        }
     }
 
     /** Memory and object counts. */

@@ -96,6 +96,21 @@ public final class WritableObject implements AutoCloseable {
     }
 
     /**
+     * From now on this object computes no content digest: {@link #write(long, MemorySegment)} only copies, and
+     * {@link #seal()} records {@link QuiverClient#NO_DIGEST}. For bulk data whose digest nobody checks, where copying
+     * on every core leaves no CPU for the digest (a put with several copy threads then runs at the copy's speed).
+     * {@link QuiverClient#hash} computes such an object's digest from its bytes when asked. By default objects have
+     * a digest.
+     *
+     * @return this object
+     * @throws IllegalStateException if it is no longer writable
+     */
+    public WritableObject withoutDigest() {
+        writer.skipDigest();
+        return this;
+    }
+
+    /**
      * Drops the object as if it had never been created; its memory is free again.
      *
      * @throws IllegalStateException if the object was {@linkplain #publish() published} (seal it instead)
@@ -163,6 +178,8 @@ public final class WritableObject implements AutoCloseable {
         volatile State state = State.WRITING;
         volatile boolean sealed;
         volatile boolean published;
+        /** False once {@link WritableObject#withoutDigest()} was called: seal records no digest. */
+        private boolean digested = true;
         /** The views handed out ({@link #views()}), scoped by the lease's generation; null until asked for. */
         private MemorySegment views;
 
@@ -211,12 +228,19 @@ public final class WritableObject implements AutoCloseable {
             }
         }
 
+        /** {@link WritableObject#withoutDigest()}. */
+        synchronized void skipDigest() {
+            requireWriting("skip the digest of");
+            digested = false;
+            written.turnOff(); // copies in from now on only copy
+        }
+
         synchronized void seal() {
             requireWriting("seal");
             long digest;
             copying.writeLock().lock(); // waits for copies in progress; later ones see the state and throw
             try {
-                digest = written.digest(region);
+                digest = digested ? written.digest(region) : QuiverClient.NO_DIGEST;
                 lease.generation.endViews(lease.id); // first: if an I/O call still holds a view, this throws and nothing has changed
                 state = State.SEALED;
             } finally {

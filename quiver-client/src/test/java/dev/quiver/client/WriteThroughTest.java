@@ -279,4 +279,37 @@ class WriteThroughTest {
             client.delete(nextId);
         }
     }
+
+    @Test
+    void anObjectWithoutADigestIsCopiedInAsIsAndHashedFromItsBytesWhenAsked() throws Exception {
+        long size = 2 * Digests.PARALLEL_FROM + 5;
+        MemorySegment source = random(arena, size, 91);
+        ObjectId id = ObjectId.random();
+        try (Subscription events = client.subscribe();
+             WritableObject o = client.create(id, size, 7, QuiverClient.NO_WAIT).withoutDigest()) {
+            o.write(0, source);
+            assertThat(o.writer.written.isOff()).as("the copy digested nothing").isTrue();
+            o.seal();
+            assertThatThrownBy(o::withoutDigest).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("it is sealed");
+            ObjectEvent sealed = events.next(GUARD).orElseThrow();
+            assertThat(sealed.id()).isEqualTo(id);
+            assertThat(sealed.digest()).isEqualTo(QuiverClient.NO_DIGEST);
+        }
+        assertThat(client.list()).filteredOn(i -> i.id().equals(id)).singleElement()
+                .satisfies(i -> assertThat(i.digest()).isEqualTo(QuiverClient.NO_DIGEST));
+        byte[] bytes = readBackWithoutDigestCheck(id);
+        assertThat(client.hash(id)).as("computed from the bytes").isEqualTo(crc32c(MemorySegment.ofArray(bytes)));
+        assertThat(Fixtures.refCount(client, id)).as("hashing read the object and let it go").isZero();
+    }
+
+    /** The stored bytes, data then metadata. */
+    private byte[] readBackWithoutDigestCheck(ObjectId id) {
+        try (ObjectBuffer b = client.get(id, QuiverClient.NO_WAIT).orElseThrow()) {
+            byte[] all = new byte[(int) (b.data().byteSize() + b.metadata().byteSize())];
+            MemorySegment.copy(b.data(), JAVA_BYTE, 0, all, 0, (int) b.data().byteSize());
+            MemorySegment.copy(b.metadata(), JAVA_BYTE, 0, all, (int) b.data().byteSize(), (int) b.metadata().byteSize());
+            return all;
+        }
+    }
 }

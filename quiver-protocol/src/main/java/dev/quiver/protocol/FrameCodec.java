@@ -34,6 +34,11 @@ public final class FrameCodec {
     public static final int MAX_FRAME = 8 << 20;
     /** Most ids in one request (any batch form). */
     public static final int MAX_BATCH = 65_536;
+    /**
+     * The digest of an object sealed without one (all bits set: a CRC-32C, zero-extended, never is); a reader that
+     * asks for it computes it from the bytes.
+     */
+    public static final long NO_DIGEST = -1L;
     /** Most entries in one {@link Reply.Listing} frame. */
     public static final int LISTING_CHUNK = 4_096;
     /**
