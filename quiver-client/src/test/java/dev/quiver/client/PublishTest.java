@@ -52,7 +52,8 @@ class PublishTest {
             }
             assertThatThrownBy(w::abort).isInstanceOf(IllegalStateException.class).hasMessageContaining("published");
             assertThat(w.isWritable()).as("the refused abort changed nothing").isTrue();
-        } // close seals a published object
+        } // close seals a published object, and sends the release without waiting
+        assertThat(writer.contains(id)).isTrue(); // answered after the release: the store has taken it by now
         assertThat(reader.list()).singleElement().satisfies(o -> {
             assertThat(o.state()).isEqualTo(ObjectState.SEALED);
             assertThat(o.refCount()).isZero();
