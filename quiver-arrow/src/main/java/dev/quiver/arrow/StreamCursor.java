@@ -1,5 +1,14 @@
 package dev.quiver.arrow;
 
+import static dev.quiver.protocol.StreamFormat.CURSOR_LOSSES;
+import static dev.quiver.protocol.StreamFormat.CURSOR_LOST_BATCHES;
+import static dev.quiver.protocol.StreamFormat.CURSOR_NEXT;
+import static dev.quiver.protocol.StreamFormat.CURSOR_OFFSET;
+import static dev.quiver.protocol.StreamFormat.CURSOR_PID;
+import static dev.quiver.protocol.StreamFormat.CURSOR_SEGMENT;
+import static dev.quiver.protocol.StreamFormat.CURSOR_SIZE;
+import static dev.quiver.protocol.StreamFormat.CURSOR_STARTED;
+
 import dev.quiver.client.ObjectExistsException;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.QuiverException;
@@ -29,17 +38,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * seals the cursor of a reader whose process died, so a sealed cursor means a reader that is gone.
  */
 final class StreamCursor implements AutoCloseable {
-    /** The media type in a cursor's metadata, before {@code ; stream="NAME"}. */
-    static final String MEDIA_TYPE = StreamFormat.CURSOR_MEDIA_TYPE;
     static final byte[] MAGIC = StreamFormat.bytes(StreamFormat.CURSOR_MAGIC);
-    static final long PID = StreamFormat.CURSOR_PID;
-    static final long STARTED = StreamFormat.CURSOR_STARTED;
-    static final long NEXT = StreamFormat.CURSOR_NEXT;
-    static final long SEGMENT = StreamFormat.CURSOR_SEGMENT;
-    static final long OFFSET = StreamFormat.CURSOR_OFFSET;
-    static final long LOST_BATCHES = StreamFormat.CURSOR_LOST_BATCHES;
-    static final long LOSSES = StreamFormat.CURSOR_LOSSES;
-    static final long SIZE = StreamFormat.CURSOR_SIZE;
 
     private static final VarHandle NEXT_WORD = StreamLog.LONG.varHandle();
 
@@ -65,7 +64,7 @@ final class StreamCursor implements AutoCloseable {
             }
             WritableObject o;
             try {
-                o = client.create(ids.cursor(n), SIZE, metadata);
+                o = client.create(ids.cursor(n), CURSOR_SIZE, metadata);
             } catch (ObjectExistsException e) {
                 if (attempt < 3) {
                     continue; // 64 random bits taken: a rare collision, draw again
@@ -75,8 +74,8 @@ final class StreamCursor implements AutoCloseable {
             try {
                 MemorySegment d = o.data();
                 MemorySegment.copy(MAGIC, 0, d, ValueLayout.JAVA_BYTE, 0, MAGIC.length);
-                d.set(StreamLog.LONG, PID, ProcessHandle.current().pid());
-                d.set(StreamLog.LONG, STARTED, StreamLog.epochNanos());
+                d.set(StreamLog.LONG, CURSOR_PID, ProcessHandle.current().pid());
+                d.set(StreamLog.LONG, CURSOR_STARTED, StreamLog.epochNanos());
                 StreamCursor c = new StreamCursor(client, o);
                 c.moved(next, segment, offset);
                 o.publish();
@@ -90,17 +89,17 @@ final class StreamCursor implements AutoCloseable {
 
     /** The reader's position after an event: plain stores, NEXT last with release semantics. */
     void moved(long next, long segment, long offset) {
-        data.set(StreamLog.LONG, SEGMENT, segment);
-        data.set(StreamLog.LONG, OFFSET, offset);
-        NEXT_WORD.setRelease(data, NEXT, next);
+        data.set(StreamLog.LONG, CURSOR_SEGMENT, segment);
+        data.set(StreamLog.LONG, CURSOR_OFFSET, offset);
+        NEXT_WORD.setRelease(data, CURSOR_NEXT, next);
     }
 
     /** The reader reported {@code batches} lost. */
     void lost(long batches) {
         lostBatches += batches;
         losses++;
-        data.set(StreamLog.LONG, LOST_BATCHES, lostBatches);
-        data.set(StreamLog.LONG, LOSSES, losses);
+        data.set(StreamLog.LONG, CURSOR_LOST_BATCHES, lostBatches);
+        data.set(StreamLog.LONG, CURSOR_LOSSES, losses);
     }
 
     /** Seals and deletes the cursor: the reader is gone. Quietly does what it can if the client is closed. */

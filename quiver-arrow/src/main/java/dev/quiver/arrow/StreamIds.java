@@ -1,6 +1,7 @@
 package dev.quiver.arrow;
 
 import dev.quiver.protocol.ObjectId;
+import dev.quiver.protocol.StreamFormat;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,7 +31,7 @@ final class StreamIds {
     /** What a segment's metadata starts with. */
     private static final String METADATA_PREFIX = StreamLog.MEDIA_TYPE + "; stream=\"";
     /** What a reader's cursor's metadata starts with. */
-    private static final String CURSOR_METADATA_PREFIX = StreamCursor.MEDIA_TYPE + "; stream=\"";
+    private static final String CURSOR_METADATA_PREFIX = StreamFormat.CURSOR_MEDIA_TYPE + "; stream=\"";
     /** Longest metadata of a segment: a 200-character name, every character escaped. */
     static final int MAX_METADATA = METADATA_PREFIX.length() + 2 * 200 + 1;
     /** Shortest: a one-character name. */

@@ -1,5 +1,16 @@
 package dev.quiver.arrow;
 
+import static dev.quiver.protocol.StreamFormat.CAPACITY;
+import static dev.quiver.protocol.StreamFormat.FIRST_SEQ;
+import static dev.quiver.protocol.StreamFormat.FLAGS;
+import static dev.quiver.protocol.StreamFormat.FRAMES;
+import static dev.quiver.protocol.StreamFormat.NEXT_SEQ;
+import static dev.quiver.protocol.StreamFormat.NEXT_SEQ_KEPT;
+import static dev.quiver.protocol.StreamFormat.PUBLISHED;
+import static dev.quiver.protocol.StreamFormat.SEGMENT_NUMBER;
+import static dev.quiver.protocol.StreamFormat.WAKE;
+import static dev.quiver.protocol.StreamFormat.WRITER_PID;
+
 import dev.quiver.client.Futex;
 import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
@@ -19,18 +30,7 @@ import java.nio.ByteOrder;
  * </pre>
  */
 final class StreamLog {
-    // The header's offsets, as StreamFormat has them.
     static final byte[] MAGIC = StreamFormat.bytes(StreamFormat.SEGMENT_MAGIC);
-    static final long SEGMENT_NUMBER = StreamFormat.SEGMENT_NUMBER;
-    static final long FIRST_SEQ = StreamFormat.FIRST_SEQ;
-    static final long CAPACITY = StreamFormat.CAPACITY;
-    static final long WRITER_PID = StreamFormat.WRITER_PID;
-    static final long FLAGS = StreamFormat.FLAGS;
-    static final long NEXT_SEQ_KEPT = StreamFormat.NEXT_SEQ_KEPT;
-    static final long PUBLISHED = StreamFormat.PUBLISHED;
-    static final long NEXT_SEQ = StreamFormat.NEXT_SEQ;
-    static final long WAKE = StreamFormat.WAKE;
-    static final long FRAMES = StreamFormat.FRAMES;
 
     static final int FRAME_HEADER = 32;
     static final int SCHEMA = 1;

@@ -5,6 +5,7 @@ import dev.quiver.client.PendingGet;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
+import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
@@ -189,7 +190,7 @@ public final class StreamReader implements AutoCloseable {
         }
 
         long firstSeq() {
-            return data.get(StreamLog.LONG, StreamLog.FIRST_SEQ);
+            return data.get(StreamLog.LONG, StreamFormat.FIRST_SEQ);
         }
     }
 
@@ -277,7 +278,7 @@ public final class StreamReader implements AutoCloseable {
                 // the last published batch, or after the end of what is published
                 long published = StreamLog.published(segment.data);
                 long lastBatch = -1;
-                for (long at = StreamLog.FRAMES; at < StreamLog.FRAMES + published; ) {
+                for (long at = StreamFormat.FRAMES; at < StreamFormat.FRAMES + published; ) {
                     StreamLog.Frame f = frame(at, published);
                     if (f.type() == StreamLog.BATCH) {
                         lastBatch = f.seq();
@@ -355,11 +356,11 @@ public final class StreamReader implements AutoCloseable {
      */
     private long startOffset() {
         if (segment == null) {
-            return StreamLog.FRAMES;
+            return StreamFormat.FRAMES;
         }
         long published = StreamLog.published(segment.data);
         long at = offset;
-        while (at < StreamLog.FRAMES + published) {
+        while (at < StreamFormat.FRAMES + published) {
             StreamLog.Frame f = frame(at, published);
             if (f.type() != StreamLog.SCHEMA && (f.type() != StreamLog.BATCH || f.seq() >= next)) {
                 break;
@@ -374,7 +375,7 @@ public final class StreamReader implements AutoCloseable {
      * after the end, past the END frame.
      */
     private long cursorOffset() {
-        return segment == null && end == null ? StreamLog.FRAMES : offset;
+        return segment == null && end == null ? StreamFormat.FRAMES : offset;
     }
 
     private StreamEvent follow(Duration timeout) {
@@ -388,7 +389,7 @@ public final class StreamReader implements AutoCloseable {
                 continue;
             }
             long published = StreamLog.published(segment.data);
-            if (offset < StreamLog.FRAMES + published) {
+            if (offset < StreamFormat.FRAMES + published) {
                 StreamEvent e = frameEvent(frame(offset, published));
                 if (e != null) {
                     return e;
@@ -516,7 +517,7 @@ public final class StreamReader implements AutoCloseable {
     private boolean moveOnIfAbandoned() {
         List<ObjectInfo> here = arrow.client().range(ids.segment(segment.number), ids.lock(), 2, false);
         boolean sealed = !here.isEmpty() && here.getFirst().state() == ObjectState.SEALED;
-        if (sealed && StreamLog.published(segment.data) == offset - StreamLog.FRAMES && here.size() > 1) {
+        if (sealed && StreamLog.published(segment.data) == offset - StreamFormat.FRAMES && here.size() > 1) {
             leave();
             number = ids.numberOf(here.get(1).id());
             return true;
@@ -598,7 +599,7 @@ public final class StreamReader implements AutoCloseable {
         }
         segment = s;
         number = n;
-        offset = StreamLog.FRAMES;
+        offset = StreamFormat.FRAMES;
         countReaders();
         dropAhead();
     }

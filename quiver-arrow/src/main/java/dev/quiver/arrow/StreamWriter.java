@@ -9,6 +9,7 @@ import dev.quiver.client.Subscription;
 import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
+import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -147,7 +148,7 @@ public final class StreamWriter implements AutoCloseable {
                 StreamLog.checkHeader(data, number, ids.name());
                 long published = StreamLog.published(data);
                 Kept k = new Kept(number);
-                for (long at = StreamLog.FRAMES; at < StreamLog.FRAMES + published; ) {
+                for (long at = StreamFormat.FRAMES; at < StreamFormat.FRAMES + published; ) {
                     StreamLog.Frame f = StreamLog.Frame.read(data, at, published, ids.name());
                     switch (f.type()) {
                         case StreamLog.SCHEMA, StreamLog.NEXT -> next = f.seq();
@@ -274,13 +275,13 @@ public final class StreamWriter implements AutoCloseable {
             c = roll(schema, dictionaries, ArrowStore.serialize(schema, List.of(batch), dictionaries,
                     SegmentChannel.counting(), false, true));
         }
-        long at = StreamLog.FRAMES + c.position;
+        long at = StreamFormat.FRAMES + c.position;
         long room = c.data.byteSize() - at - 2L * StreamLog.FRAME_HEADER; // keeps room for a NEXT frame
         SegmentChannel body = SegmentChannel.bounded(c.data.asSlice(at + StreamLog.FRAME_HEADER, Math.max(0, room)));
         long bodyLength = ArrowStore.serialize(schema, List.of(batch), dictionaries, body, false, true);
         if (body.overflowed()) {
             c = roll(schema, dictionaries, bodyLength);
-            at = StreamLog.FRAMES + c.position;
+            at = StreamFormat.FRAMES + c.position;
             body = SegmentChannel.bounded(c.data.asSlice(at + StreamLog.FRAME_HEADER, bodyLength));
             if (ArrowStore.serialize(schema, List.of(batch), dictionaries, body, false, true) != bodyLength
                     || body.overflowed()) {
@@ -310,7 +311,7 @@ public final class StreamWriter implements AutoCloseable {
     private Current roll(Schema schema, DictionaryProvider dictionaries, long bodyLength) {
         long schemaLength = ArrowStore.serialize(schema, List.of(), dictionaries, SegmentChannel.counting(), true,
                 false);
-        long fixed = StreamLog.FRAMES + StreamLog.align(StreamLog.FRAME_HEADER + schemaLength)
+        long fixed = StreamFormat.FRAMES + StreamLog.align(StreamLog.FRAME_HEADER + schemaLength)
                 + StreamLog.FRAME_HEADER; // header, schema and the closing NEXT or END
         long frame = StreamLog.align(StreamLog.FRAME_HEADER + bodyLength);
         long forBatches = segmentBatches >= segmentBytes / frame ? segmentBytes
@@ -323,10 +324,10 @@ public final class StreamWriter implements AutoCloseable {
             Kept k = new Kept(number);
             c = new Current(o, number, schema, k);
             StreamLog.writeHeader(c.data, number, next);
-            SegmentChannel out = SegmentChannel.bounded(c.data.asSlice(StreamLog.FRAMES + StreamLog.FRAME_HEADER,
+            SegmentChannel out = SegmentChannel.bounded(c.data.asSlice(StreamFormat.FRAMES + StreamLog.FRAME_HEADER,
                     schemaLength));
             ArrowStore.serialize(schema, List.of(), dictionaries, out, true, false);
-            c.position = StreamLog.writeFrameHeader(c.data, StreamLog.FRAMES, StreamLog.SCHEMA, next, schemaLength);
+            c.position = StreamLog.writeFrameHeader(c.data, StreamFormat.FRAMES, StreamLog.SCHEMA, next, schemaLength);
             StreamLog.publish(c.data, c.position, next);
             o.publish();
             keep(k);
@@ -345,7 +346,7 @@ public final class StreamWriter implements AutoCloseable {
 
     /** Writes NEXT or END as the segment's last frame, publishes it, seals the segment and lets it go. */
     private void finish(Current c, int type) {
-        long at = StreamLog.FRAMES + c.position;
+        long at = StreamFormat.FRAMES + c.position;
         c.position += StreamLog.writeFrameHeader(c.data, at, type, next, 0);
         StreamLog.publish(c.data, c.position, next);
         c.object.seal();
@@ -386,7 +387,7 @@ public final class StreamWriter implements AutoCloseable {
 
     /** Where the next frame would start in {@link #currentSegmentForTests()}. */
     long nextFrameOffsetForTests() {
-        return current == null ? -1 : StreamLog.FRAMES + current.position;
+        return current == null ? -1 : StreamFormat.FRAMES + current.position;
     }
 
     private void keep(Kept k) {

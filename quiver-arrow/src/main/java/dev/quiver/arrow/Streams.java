@@ -6,6 +6,7 @@ import dev.quiver.client.WritableObject;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
+import dev.quiver.protocol.StreamFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -152,7 +153,7 @@ public final class Streams {
                 StreamLog.checkHeader(data, ids.numberOf(o.id()), ids.name());
                 long published = StreamLog.published(data);
                 t.published.put(ids.numberOf(o.id()), published);
-                for (long at = StreamLog.FRAMES; at < StreamLog.FRAMES + published; ) {
+                for (long at = StreamFormat.FRAMES; at < StreamFormat.FRAMES + published; ) {
                     StreamLog.Frame f = StreamLog.Frame.read(data, at, published, ids.name());
                     t.next = f.type() == StreamLog.BATCH ? f.seq() + 1 : f.seq();
                     switch (f.type()) {
@@ -222,23 +223,23 @@ public final class Streams {
     /** What a cursor says, with the reader's lag against the segments tallied; null if it is not a cursor. */
     private static StreamReaderInfo reader(ObjectBuffer b, Tally t) {
         MemorySegment d = b.data();
-        if (d.byteSize() < StreamCursor.SIZE || MemorySegment.mismatch(d, 0, StreamCursor.MAGIC.length,
+        if (d.byteSize() < StreamFormat.CURSOR_SIZE || MemorySegment.mismatch(d, 0, StreamCursor.MAGIC.length,
                 MemorySegment.ofArray(StreamCursor.MAGIC), 0, StreamCursor.MAGIC.length) >= 0) {
             return null; // a foreign object under a cursor's id: not a reader
         }
-        long next = d.get(StreamLog.LONG, StreamCursor.NEXT);
-        long segment = d.get(StreamLog.LONG, StreamCursor.SEGMENT);
-        long offset = d.get(StreamLog.LONG, StreamCursor.OFFSET);
+        long next = d.get(StreamLog.LONG, StreamFormat.CURSOR_NEXT);
+        long segment = d.get(StreamLog.LONG, StreamFormat.CURSOR_SEGMENT);
+        long offset = d.get(StreamLog.LONG, StreamFormat.CURSOR_OFFSET);
         long lagBytes = 0;
         for (Map.Entry<Long, Long> s : t.published.tailMap(segment, true).entrySet()) {
-            long start = s.getKey() == segment ? offset : StreamLog.FRAMES;
-            lagBytes += Math.max(0, StreamLog.FRAMES + s.getValue() - start);
+            long start = s.getKey() == segment ? offset : StreamFormat.FRAMES;
+            lagBytes += Math.max(0, StreamFormat.FRAMES + s.getValue() - start);
         }
-        long started = d.get(StreamLog.LONG, StreamCursor.STARTED);
+        long started = d.get(StreamLog.LONG, StreamFormat.CURSOR_STARTED);
         String id = b.id().toString();
-        return new StreamReaderInfo(id.substring(id.length() - 16), d.get(StreamLog.LONG, StreamCursor.PID), next,
+        return new StreamReaderInfo(id.substring(id.length() - 16), d.get(StreamLog.LONG, StreamFormat.CURSOR_PID), next,
                 segment, offset, Math.max(0, t.next - next), lagBytes,
-                d.get(StreamLog.LONG, StreamCursor.LOST_BATCHES), d.get(StreamLog.LONG, StreamCursor.LOSSES),
+                d.get(StreamLog.LONG, StreamFormat.CURSOR_LOST_BATCHES), d.get(StreamLog.LONG, StreamFormat.CURSOR_LOSSES),
                 Instant.ofEpochSecond(0, started));
     }
 
