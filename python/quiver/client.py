@@ -554,8 +554,8 @@ class WritableObject:
         """Seals the object: computes its digest, makes it visible and immutable. With ``digest=False`` no digest is
         computed (a pass over every byte saved) and the store records ``NO_DIGEST``; ``hash`` computes it on demand."""
         self._check()
-        digest = w.digest(memoryview(self._block)) if digest else w.NO_DIGEST
-        st = _statuses(self._client._conn.call(w.SEAL, struct.pack("<I20sQ", 1, self.id, digest)), 1)[0]
+        value = w.digest(memoryview(self._block)) if digest else w.NO_DIGEST
+        st = _statuses(self._client._conn.call(w.SEAL, struct.pack("<I20sQ", 1, self.id, value)), 1)[0]
         if st != w.OK:
             raise w.exception(st, f"seal of {self.id.hex()} failed: {w.STATUS_NAMES[st]}")
         self._state = "SEALED"

@@ -33,7 +33,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * (a futex on the log segment, tens of microseconds) or the timeout passes. A reader of a fast stream thus keeps a CPU
  * busy while the stream is, unless that would leave the writer and the other readers short of CPUs; a reader of a
  * slow one sleeps. {@link Waiting#SLEEP} skips the awake stretch: every batch then costs a wake-up (a higher median),
- * but the reader leaves its CPU to other threads, which on a machine with few CPUs shortens the tail.
+ * but the reader never keeps a CPU busy while it waits.
  *
  * <p>The reader holds the segment it reads (one store reference) until it moves past it or is closed; each batch
  * holds its segment until the batch is closed. Its position and losses are visible to others through a cursor object
@@ -69,9 +69,8 @@ public final class StreamReader implements AutoCloseable {
         ADAPTIVE,
         /**
          * Spin briefly, then sleep until the writer wakes the reader: every batch costs a wake-up (tens of
-         * microseconds), but the reader's CPU is free for other threads while it waits. For machines whose CPUs are
-         * all busy, where an awake reader's CPU is taken from the writer, the JIT compilers, the collector and other
-         * processes, and the tail of the latency grows.
+         * microseconds), but the reader's CPU is free for other threads while it waits: for machines whose CPUs have
+         * other work to do.
          */
         SLEEP
     }

@@ -65,7 +65,7 @@ public final class QuiverClient implements AutoCloseable {
     public static final long NO_WAIT = 0;
     /**
      * The digest that {@link ObjectEvent#digest()} and listings show for an object sealed
-     * {@linkplain WritableObject#sealWithoutDigest() without one}; {@link #hash} computes it instead.
+     * {@linkplain WritableObject#withoutDigest() without one}; {@link #hash} computes it instead.
      */
     public static final long NO_DIGEST = dev.quiver.protocol.FrameCodec.NO_DIGEST;
     /** How long {@link #connect(Path)} retries while no store listens on the socket. */
@@ -481,7 +481,7 @@ public final class QuiverClient implements AutoCloseable {
 
     /**
      * The object's content digest (see {@link Digests}): the one recorded when it was sealed, or, for an object
-     * sealed {@linkplain WritableObject#sealWithoutDigest() without one}, computed now from its bytes (a read of the
+     * sealed {@linkplain WritableObject#withoutDigest() without one}, computed now from its bytes (a read of the
      * whole object).
      *
      * @throws ObjectNotFoundException  if there is no such object (or it was deleted while its digest was computed)
