@@ -245,15 +245,12 @@ final class ViewScopes {
             if (ended) {
                 rotated.remove(g);
                 g.gone = true;
-                pending.addAndGet(-g.closed);
             } else if (!due) {
                 armTimer();
             }
         }
         if (ended) {
-            if (g.actions() > 0) {
-                sink.ended(g.releases, g.aborts, g.holds);
-            }
+            tell(g);
         } else if (due) {
             retirer.now(this::retireDue);
         }
@@ -366,14 +363,22 @@ final class ViewScopes {
                 synchronized (this) {
                     g.gone = true;
                 }
-                pending.addAndGet(-g.closed);
-                if (g.actions() > 0) {
-                    sink.ended(g.releases, g.aborts, g.holds);
-                }
+                tell(g);
             }
         } finally {
             retireLock.unlock();
         }
+    }
+
+    /**
+     * Tells the store what an ended generation's buffers did, then stops counting them as pending: a {@link #flush()}
+     * that finds nothing pending returns at once, so the count must not drop before the message has gone.
+     */
+    private void tell(Generation g) {
+        if (g.actions() > 0) {
+            sink.ended(g.releases, g.aborts, g.holds);
+        }
+        pending.addAndGet(-g.closed);
     }
 
     /** Ends the generation's views; false if an I/O call in another thread holds one of them. */
