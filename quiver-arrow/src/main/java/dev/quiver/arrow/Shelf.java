@@ -1,5 +1,6 @@
 package dev.quiver.arrow;
 
+import dev.quiver.client.ChangeStamp;
 import dev.quiver.client.DeleteOutcome;
 import dev.quiver.client.ObjectBuffer;
 import dev.quiver.client.ObjectExistsException;
@@ -386,6 +387,19 @@ public final class Shelf implements AutoCloseable {
      */
     public ObjectBuffer object(String key) {
         return take(key).buffer;
+    }
+
+    /**
+     * A stamp of the key's version slots ({@link QuiverClient#changeStamp}), read from shared memory without asking
+     * the store. Take it before reading the key: while it is {@linkplain ChangeStamp#unchanged() unchanged}, no version
+     * of the key has been put, replaced, deleted or evicted since, and a read would find the version found then. For
+     * readers that keep a table open to serve it again, such as the store's Flight endpoint.
+     *
+     * @throws IllegalArgumentException if the key breaks the key rules
+     */
+    public ChangeStamp changeStamp(String key) {
+        ensureOpen();
+        return client.changeStamp(ShelfKeys.slotIds(ShelfKeys.validate(key)));
     }
 
     /** Whether a table is under the key. */

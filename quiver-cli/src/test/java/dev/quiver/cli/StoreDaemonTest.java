@@ -7,6 +7,7 @@ import dev.quiver.client.QuiverClient;
 import dev.quiver.client.WritableObject;
 import dev.quiver.client.testing.ChildJvm;
 import dev.quiver.client.testing.ForeignUser;
+import dev.quiver.protocol.ChangePage;
 import dev.quiver.protocol.ObjectId;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,8 @@ class StoreDaemonTest {
             assertThat(serving).contains("pre-faulted in").contains("idle backoff");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(arena))).isEqualTo("rw-------");
-            assertThat(Files.size(arena)).isEqualTo(32L << 20);
+            assertThat(Files.size(arena)).as("the objects' bytes, then the change page")
+                    .isEqualTo((32L << 20) + ChangePage.BYTES);
             try (QuiverClient c = QuiverClient.connect(socket)) {
                 assertThat(c.capacity()).isEqualTo(32L << 20);
             }

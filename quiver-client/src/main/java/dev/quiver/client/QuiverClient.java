@@ -1,5 +1,6 @@
 package dev.quiver.client;
 
+import dev.quiver.protocol.ChangePage;
 import dev.quiver.protocol.FrameCodec;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
@@ -75,6 +76,8 @@ public final class QuiverClient implements AutoCloseable {
     private final ClientOptions options;
     private final Arena mappingArena;
     private final MemorySegment arena;
+    /** The arena file's change page, or null if the store has none. */
+    private final MemorySegment changePage;
     private final Path arenaPath;
     private final long clientId;
     private final Set<Lease> leases = ConcurrentHashMap.newKeySet();
@@ -110,7 +113,13 @@ public final class QuiverClient implements AutoCloseable {
         });
         this.mappingArena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(arenaPath, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            this.arena = ch.map(FileChannel.MapMode.READ_WRITE, 0, hello.capacity(), mappingArena);
+            // The change page follows the objects (a store of this version always makes it; the header says so).
+            boolean withPage = ch.size() >= hello.capacity() + ChangePage.BYTES;
+            MemorySegment file = ch.map(FileChannel.MapMode.READ_WRITE, 0,
+                    hello.capacity() + (withPage ? ChangePage.BYTES : 0), mappingArena);
+            this.arena = file.asSlice(0, hello.capacity());
+            MemorySegment page = withPage ? file.asSlice(hello.capacity(), ChangePage.BYTES) : null;
+            this.changePage = page != null && ChangePage.isFormatted(page) ? page : null;
         } catch (IOException | RuntimeException e) {
             mappingArena.close();
             throw e;
@@ -411,6 +420,18 @@ public final class QuiverClient implements AutoCloseable {
     /** Whether the object exists and is sealed. */
     public boolean contains(ObjectId id) {
         return contains(List.of(id))[0];
+    }
+
+    /**
+     * A stamp of the store's change counters for {@code ids}, read from shared memory without asking the store: while
+     * {@link ChangeStamp#unchanged()} is true, none of these objects has become visible or stopped being visible
+     * (sealed, published, deleted, evicted, aborted) since the stamp was taken. Take the stamp <em>before</em> looking
+     * the objects up, and what the look-up found stays true while the stamp is unchanged. Counters are shared by many
+     * ids, so a stamp may report a change that did not touch these objects, never the other way round. A stamp of a
+     * store without a change page, or of a closed client, is never unchanged.
+     */
+    public ChangeStamp changeStamp(List<ObjectId> ids) {
+        return ChangeStamp.of(changePage, ids);
     }
 
     /** For each id, whether the object exists and is sealed. */

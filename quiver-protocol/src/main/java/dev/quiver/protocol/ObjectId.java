@@ -53,6 +53,11 @@ public final class ObjectId implements Comparable<ObjectId> {
         }
     }
 
+    /** The bytes themselves, not a copy: for this package's layouts only. */
+    byte[] bytes() {
+        return bytes;
+    }
+
     /** Parses the 40 hex digits that {@link #toString()} prints. */
     public static ObjectId fromHex(String hex) {
         if (hex.length() != 2 * SIZE) {

@@ -1,5 +1,6 @@
 package dev.quiver.store;
 
+import dev.quiver.protocol.ChangePage;
 import dev.quiver.protocol.Sizes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The arena: one owner-only file that every client maps. The store sizes it, pre-faults it (the first touch of
- * a page costs microseconds on these machines; it is paid once, at start) and deletes it at shutdown.
+ * a page costs microseconds on these machines; it is paid once, at start) and deletes it at shutdown. The file holds
+ * the objects' {@link #size() capacity} and, after it, the {@link ChangePage change page}.
  *
  * <p>Liveness: the store holds a {@link LockedFile flock} on its arena for its whole life, taken before the file
  * gets its public name. An arena whose flock anyone can take belongs to a store that is gone, and the next store
@@ -99,12 +101,14 @@ final class ArenaFile implements AutoCloseable {
      */
     static ArenaFile create(Path directory, long requested, boolean hugePages) throws IOException {
         long size = hugePages ? (requested + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE : requested & -Allocator.ALIGN;
+        long fileSize = hugePages ? (size + ChangePage.BYTES + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE
+                : size + ChangePage.BYTES;
         if (size < Allocator.ALIGN) {
             throw new StoreStartException("-m " + requested + " is too small: the store needs at least "
                     + Allocator.ALIGN + " bytes");
         }
         long usable = Files.getFileStore(directory).getUsableSpace();
-        if (size > usable) {
+        if (fileSize > usable) {
             throw new StoreStartException("refusing to start: -m " + Sizes.format(size) + " exceeds the "
                     + Sizes.format(usable) + " free in " + directory + "; choose -m " + Sizes.format(usable)
                     + " or less, or another -d");
@@ -122,8 +126,9 @@ final class ArenaFile implements AutoCloseable {
             MemorySegment mapping;
             try (FileChannel ch = FileChannel.open(lock.descriptorPath(), StandardOpenOption.READ,
                     StandardOpenOption.WRITE)) {
-                mapping = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
+                mapping = ch.map(FileChannel.MapMode.READ_WRITE, 0, fileSize, arena);
             }
+            ChangePage.format(mapping.asSlice(size, ChangePage.BYTES));
             long start = System.nanoTime();
             prefault(mapping);
             Duration prefaultTime = Duration.ofNanos(System.nanoTime() - start);
@@ -198,9 +203,14 @@ final class ArenaFile implements AutoCloseable {
         return size;
     }
 
+    /** The change page, after the objects: the engine's to write. */
+    MemorySegment changePage() {
+        return mapping.asSlice(size, ChangePage.BYTES);
+    }
+
     /** A read-only view of the whole arena, for the status page's look at shelf objects' metadata. */
     MemorySegment readOnlyMapping() {
-        return mapping.asReadOnly();
+        return mapping.asSlice(0, size).asReadOnly();
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.quiver.store;
 
+import dev.quiver.protocol.ChangePage;
 import dev.quiver.protocol.FrameCodec;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
@@ -92,6 +93,8 @@ public final class Engine {
     private boolean memoryChanged;
     /** Where request counts, durations and errors go; null when nobody asked for metrics. */
     private EngineMetrics metrics;
+    /** The arena file's change page, or null. */
+    private MemorySegment changePage;
     /** The type of the request being handled, for counting errors. */
     private EngineMetrics.Op currentOp = EngineMetrics.Op.CONNECT;
     private ContentDigester digester = (offset, dataSize, metadataSize) -> 0;
@@ -126,6 +129,21 @@ public final class Engine {
     }
 
     /** Records request counts, durations and errors in {@code metrics} from now on. */
+    /**
+     * Counts the changes of objects' visibility on {@code page} (ChangePage's layout), as clients read it in the arena
+     * file. Without a page (an engine under test), nothing is counted.
+     */
+    void countChangesOn(MemorySegment page) {
+        this.changePage = page;
+    }
+
+    /** The object's visibility changed (sealed, published, delete-pending, gone): tell readers of the change page. */
+    private void changed(StoredObject o) {
+        if (changePage != null) {
+            ChangePage.bump(changePage, ChangePage.bucket(o.id));
+        }
+    }
+
     void recordTo(EngineMetrics metrics) {
         this.metrics = metrics;
     }
@@ -637,6 +655,7 @@ public final class Engine {
         o.digest = digest;
         o.sealed = sealOrder.append(o);
         s.unsealed.remove(o.id);
+        changed(o);
         notifySubscribers(Reply.Notification.Kind.SEALED, o);
         wakeWaiters(o);
     }
@@ -651,6 +670,7 @@ public final class Engine {
             send(s, requestId, error(Status.NOT_OWNER, "object " + id + " was created by another client"));
         } else {
             o.published = true;
+            changed(o);
             wakeWaiters(o);
             send(s, requestId, new Reply.Ok());
         }
@@ -840,6 +860,7 @@ public final class Engine {
                 result.add(Status.NOT_SEALED);
             } else if (o.refCount > 0) {
                 o.deletePending = true;
+                changed(o);
                 result.add(Status.DEFERRED);
             } else {
                 if (evictable.remove(o.id) != null) {
@@ -931,6 +952,7 @@ public final class Engine {
         s.unsealed.remove(o.id);
         s.refs.remove(o.id);
         objects.remove(o.id);
+        changed(o);
         byId.remove(o.id);
         creationOrder.remove(o.created);
         allocator.free(o.offset, o.blockSize);
@@ -948,6 +970,7 @@ public final class Engine {
 
     private void remove(StoredObject o) {
         objects.remove(o.id);
+        changed(o);
         byId.remove(o.id);
         creationOrder.remove(o.created);
         if (o.sealed != null) {

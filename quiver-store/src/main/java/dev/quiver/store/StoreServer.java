@@ -95,6 +95,7 @@ public final class StoreServer implements AutoCloseable {
                 Engine engine = new Engine(capacity, arenaPath, outbox, System::nanoTime, System::currentTimeMillis);
                 engine.recordTo(metrics);
                 engine.digestWith(arenaFile::digest);
+                engine.countChangesOn(arenaFile.changePage());
                 return engine;
             }, ringsOf(config, arena), config.idle());
             StoreServer store = new StoreServer(config, socket, lock, arena, server, transport);

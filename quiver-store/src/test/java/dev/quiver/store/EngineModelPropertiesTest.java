@@ -7,6 +7,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.quiver.protocol.ChangePage;
 import dev.quiver.protocol.ObjectId;
 import dev.quiver.protocol.ObjectInfo;
 import dev.quiver.protocol.ObjectState;
@@ -16,6 +17,8 @@ import dev.quiver.protocol.Reply.Notification;
 import dev.quiver.protocol.Request;
 import dev.quiver.protocol.Status;
 import dev.quiver.protocol.testing.Theories;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -107,8 +110,11 @@ class EngineModelPropertiesTest {
         Theories.check(400, qt -> qt.forAll(conversations()).checkAssert(ops -> {
             Run run = new Run();
             for (Op op : ops) {
+                Map<ObjectId, Boolean> visibleBefore = run.visibility();
+                long[] countsBefore = run.changeCounts();
                 run.apply(op);
                 run.check();
+                run.checkChangesCounted(visibleBefore, countsBefore);
             }
             run.finish();
             runs[0]++;
@@ -178,12 +184,45 @@ class EngineModelPropertiesTest {
         int evictions;
         int deferred;
 
+        /** The change page the engine counts on, as clients read it in the arena file. */
+        final MemorySegment changePage = Arena.ofAuto().allocate(ChangePage.BYTES, 8);
+
         Run() {
+            ChangePage.format(changePage);
+            d.engine.countChangesOn(changePage);
             for (int i = 0; i < CLIENTS; i++) {
                 clients[i] = d.connect("client-" + i);
             }
             watcher = d.connect("watcher");
             assertThat(d.call(watcher, new Request.Subscribe())).isEqualTo(new Reply.Ok());
+        }
+
+        /** Whether each id is visible (to gets, contains and hash) in the model now. */
+        Map<ObjectId, Boolean> visibility() {
+            Map<ObjectId, Boolean> v = new HashMap<>();
+            for (ObjectId id : IDS) {
+                MObject o = objects.get(id);
+                v.put(id, o != null && o.visible());
+            }
+            return v;
+        }
+
+        /** The change page's counter of each id's bucket, in the order of {@link #IDS}. */
+        long[] changeCounts() {
+            return IDS.stream().mapToLong(id -> ChangePage.read(changePage, ChangePage.bucket(id))).toArray();
+        }
+
+        /** Every id whose visibility changed has its bucket's counter grown: no client can miss a change. */
+        void checkChangesCounted(Map<ObjectId, Boolean> visibleBefore, long[] countsBefore) {
+            Map<ObjectId, Boolean> now = visibility();
+            long[] counts = changeCounts();
+            for (int i = 0; i < IDS.size(); i++) {
+                assertThat(counts[i]).as("change counter of %s's bucket", IDS.get(i)).isGreaterThanOrEqualTo(countsBefore[i]);
+                if (!now.get(IDS.get(i)).equals(visibleBefore.get(IDS.get(i)))) {
+                    assertThat(counts[i]).as("%s became %s", IDS.get(i), now.get(IDS.get(i)) ? "visible" : "invisible")
+                            .isGreaterThan(countsBefore[i]);
+                }
+            }
         }
 
         List<Notification> newNotifications() {
