@@ -102,6 +102,7 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
     private final BufferAllocator allocator;
     private final Shelf shelf;
     private final ArrowStore arrow;
+    private final ServedTables tables;
     private final ExecutorService senders = Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().name("quiver-flight-send-", 0).factory());
     private volatile boolean closed;
@@ -111,6 +112,7 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
         this.allocator = allocator;
         this.shelf = Shelf.of(client, allocator);
         this.arrow = new ArrowStore(client, allocator);
+        this.tables = new ServedTables(shelf, allocator, client.stats().capacity());
     }
 
     // ------------------------------------------------------------------------------------ list and info
@@ -184,10 +186,10 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
         listener.setUseZeroCopy(true); // the arena's buffers go to gRPC as they are; they are immutable once sealed
         senders.execute(() -> {
             try {
-                if (t.kind() == FlightNames.Kind.STREAM) {
-                    sendStream(t, listener, backpressure);
-                } else {
-                    sendTable(openTable(t), listener, backpressure);
+                switch (t.kind()) {
+                    case STREAM -> sendStream(t, listener, backpressure);
+                    case SHELF -> sendShelfTable(t, listener, backpressure);
+                    case OBJECT -> sendTable(openObject(t), listener, backpressure);
                 }
             } catch (Throwable e) {
                 if (!listener.isCancelled()) {
@@ -197,13 +199,42 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
         });
     }
 
-    /** A zero-copy reader of the shelf table or the object a ticket names. */
-    private StoreArrowReader openTable(FlightNames.Target t) {
+    /** A zero-copy reader of the object a ticket names. */
+    private StoreArrowReader openObject(FlightNames.Target t) {
         try {
-            return t.isShelf() ? shelf.reader(t.name())
-                    : arrow.reader(ObjectId.fromHex(t.name()), QuiverClient.NO_WAIT);
-        } catch (ShelfKeyNotFoundException | ObjectNotFoundException e) {
-            throw notFound(t); // the shelf's own message names the store's socket: not for remote callers
+            return arrow.reader(ObjectId.fromHex(t.name()), QuiverClient.NO_WAIT);
+        } catch (ObjectNotFoundException e) {
+            throw notFound(t); // the client's own message names the store's socket: not for remote callers
+        }
+    }
+
+    /** A shelf table: kept from an earlier DoGet when its key has not changed since, else read afresh. */
+    private void sendShelfTable(FlightNames.Target t, ServerStreamListener listener, BackpressureStrategy backpressure)
+            throws Exception {
+        ServedTables.Opened opened;
+        try {
+            opened = tables.open(t.name());
+        } catch (ShelfKeyNotFoundException e) {
+            throw notFound(t);
+        }
+        if (opened.reader() != null) {
+            sendTable(opened.reader(), listener, backpressure);
+            return;
+        }
+        List<ArrowRecordBatch> batches = opened.batches();
+        try (VectorSchemaRoot root = VectorSchemaRoot.create(opened.schema(), allocator)) {
+            VectorLoader loader = new VectorLoader(root);
+            listener.start(root);
+            for (ArrowRecordBatch batch : batches) {
+                if (!ready(listener, backpressure)) {
+                    return;
+                }
+                loader.load(batch); // the root now points at the arena's bytes
+                listener.putNext();
+            }
+            listener.completed();
+        } finally {
+            batches.forEach(ArrowRecordBatch::close); // gRPC keeps what it has yet to write
         }
     }
 
@@ -449,6 +480,7 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
                 case "delete" -> {
                     String key = new String(action.getBody(), StandardCharsets.UTF_8);
                     o.put("key", key).put("deleted", shelf.delete(key));
+                    tables.forget(key); // the deferred delete completes now, not at the next sweep
                 }
                 case "describe" -> {
                     StoreStats s = client.stats();
@@ -506,5 +538,6 @@ final class QuiverProducer extends NoOpFlightProducer implements AutoCloseable {
     public void close() {
         closed = true;
         senders.shutdown();
+        tables.close();
     }
 }

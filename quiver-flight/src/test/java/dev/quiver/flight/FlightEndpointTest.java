@@ -556,11 +556,37 @@ class FlightEndpointTest {
             stream.cancel("enough", null);
             table.close();
             stream.close();
+            // The endpoint keeps the table for the next DoGet of its key (ServedTables), with one reference; the
+            // stream's segment and what the calls held go.
+            ObjectId big = shelf.entry("big").orElseThrow().id();
+            while (!referenced().stream().map(o -> o.id() + "/" + o.refCount()).toList().equals(List.of(big + "/1"))) {
+                Thread.onSpinWait(); // until the endpoint has let go of the calls' batches and the stream's segment
+            }
+            assertThat(shelf.delete("big")).isTrue();
             while (!referenced().isEmpty()) {
-                Thread.onSpinWait(); // until the endpoint has let go of the table and the stream's segment
+                Thread.onSpinWait(); // the key changed: the endpoint lets go of the table at its next sweep
             }
         });
         deleteStream("idle");
+    }
+
+    @Test
+    void aDoGetAfterALocalReplaceOrDeleteNeverGetsTheOldTable() throws Exception {
+        for (int version = 0; version < 10; version++) {
+            putLocal("prices", 1, 100 + version); // replaces: the rows tell the versions apart
+            for (int read = 0; read < 2; read++) { // the second read is served from what the endpoint kept
+                try (FlightStream s = remote.getStream(FlightNames.shelfTicket("prices"))) {
+                    assertThat(s.next()).isTrue();
+                    assertThat(s.getRoot().getRowCount()).as("version %d, read %d", version, read)
+                            .isEqualTo(100 + version);
+                    assertThat(s.next()).isFalse();
+                }
+            }
+        }
+        assertThat(shelf.delete("prices")).isTrue();
+        Throwable e = catchThrowable(() -> drain(remote.getStream(FlightNames.shelfTicket("prices"))));
+        assertThat(e).isInstanceOf(FlightRuntimeException.class);
+        assertThat(((FlightRuntimeException) e).status().code()).isEqualTo(FlightStatusCode.NOT_FOUND);
     }
 
     private void deleteStream(String name) {
