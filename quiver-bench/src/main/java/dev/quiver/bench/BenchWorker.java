@@ -49,8 +49,9 @@ import org.apache.arrow.vector.BigIntVector;
  *                              time: a fresh mapping, so every page of the object faults on first touch
  * sock  SIZE WARMUP REPS       SIZE bytes through the socket + sum -> OK SUM T1 .. TREPS
  * local SIZE WARMUP REPS       sum of SIZE bytes of private memory -> OK SUM T1 .. TREPS
- * flight SIZE WARMUP REPS      Arrow Flight DoGet of SIZE bytes (as int64 batches) + sum -> OK SUM T1 .. TREPS
- * qflight KEY SIZE WARMUP REPS the same table from the store's Flight endpoint (shelf key KEY) -> OK SUM T1 .. TREPS
+ * flights SIZE KEY WARMUP REPS Arrow Flight DoGet of SIZE bytes (as int64 batches) + sum from the baseline, then the
+ *                              same table from the store's Flight endpoint (shelf key KEY), alternating
+ *                              -> OK SUM B1 E1 .. BREPS EREPS
  * table-store ID, table-socket PATH    take a table and compute on it: see {@link TableWorker}
  * stream-quiver NAME COUNT WAITING, stream-aeron DIR CHANNEL ID COUNT, stream-kafka BOOTSTRAP TOPIC COUNT
  *                              read a stream: see {@link StreamConsumer}
@@ -156,10 +157,10 @@ public final class BenchWorker {
                 receiveBuffer(size);
                 yield timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> Sums.sum(recv.asSlice(0, size)));
             }
-            case "flight" -> timed(Integer.parseInt(a[2]), Integer.parseInt(a[3]), () -> viaFlight(flightClient(),
-                    new Ticket(a[1].getBytes(StandardCharsets.US_ASCII)), Long.parseLong(a[1])));
-            case "qflight" -> timed(Integer.parseInt(a[3]), Integer.parseInt(a[4]), () -> viaFlight(storeFlightClient(),
-                    FlightNames.shelfTicket(a[1]), Long.parseLong(a[2])));
+            case "flights" -> timed(Integer.parseInt(a[3]), Integer.parseInt(a[4]),
+                    () -> viaFlight(flightClient(), new Ticket(a[1].getBytes(StandardCharsets.US_ASCII)),
+                            Long.parseLong(a[1])),
+                    () -> viaFlight(storeFlightClient(), FlightNames.shelfTicket(a[2]), Long.parseLong(a[1])));
             case "table-store" -> new TableWorker(client, allocator()).fromStore(ObjectId.fromHex(a[1]));
             case "table-socket" -> new TableWorker(client, allocator()).fromSocket(Path.of(a[1]));
             case "stream-quiver" -> StreamConsumer.fromQuiver(client, allocator(), a[1], Integer.parseInt(a[2]),
@@ -180,20 +181,27 @@ public final class BenchWorker {
         long sum() throws IOException;
     }
 
-    /** Runs {@code read} WARMUP + REPS times, timing the last REPS; every run must see the same sum. */
-    private static String timed(int warmup, int reps, Read read) throws IOException {
+    /**
+     * Runs the reads in turn WARMUP + REPS times, timing the last REPS of each (their times interleaved: read 1, read
+     * 2, ..., read 1, ...); every run of every read must see the same sum. Alternating makes two ways of reading meet
+     * the same conditions on a shared machine.
+     */
+    private static String timed(int warmup, int reps, Read... reads) throws IOException {
         StringBuilder times = new StringBuilder();
         Long sum = null;
         for (int i = -warmup; i < reps; i++) {
-            long t0 = System.nanoTime();
-            long s = read.sum();
-            long t = System.nanoTime() - t0;
-            if (sum != null && s != sum) {
-                throw new IllegalStateException("read different bytes on repetition " + i + ": sum " + s + " vs " + sum);
-            }
-            sum = s;
-            if (i >= 0) {
-                times.append(' ').append(t);
+            for (Read read : reads) {
+                long t0 = System.nanoTime();
+                long s = read.sum();
+                long t = System.nanoTime() - t0;
+                if (sum != null && s != sum) {
+                    throw new IllegalStateException("read different bytes on repetition " + i + ": sum " + s + " vs "
+                            + sum);
+                }
+                sum = s;
+                if (i >= 0) {
+                    times.append(' ').append(t);
+                }
             }
         }
         return "OK " + sum + times;

@@ -25,7 +25,8 @@ import java.util.List;
  *       arrive;</li>
  *   <li>the store's Flight endpoint: the same table put on the shelf, DoGet from the store's
  *       {@link dev.quiver.flight.QuiverFlightServer} on loopback, summed the same way: what a remote reader pays
- *       against a plain flight-core server (same protocol; the endpoint sends from the arena without a copy).</li>
+ *       against a plain flight-core server (same protocol; the endpoint sends from the arena without a copy). The
+ *       two DoGets alternate, so that both meet the same conditions of the shared machine.</li>
  * </ul>
  */
 final class GetSweep {
@@ -59,11 +60,12 @@ final class GetSweep {
             client.delete(id);
             Timings socket = ask(o, worker, "sock " + size + " 2 " + reps).expect(expected, "the socket", size);
             Timings local = ask(o, worker, "local " + size + " 2 " + reps).expect(expected, "private memory", size);
-            Timings baseline = ask(o, worker, "flight " + size + " 2 " + reps).expect(expected, "Arrow Flight", size);
             // after the object's delete and three more steps: the worker's release of it is in by now
             flight.putOnShelf(shelf, shelfKey(size), size);
-            Timings endpoint = ask(o, worker, "qflight " + shelfKey(size) + " " + size + " 2 " + reps)
-                    .expect(expected, "the store's Flight endpoint", size);
+            Timings flights = ask(o, worker, "flights " + size + " " + shelfKey(size) + " 2 " + reps)
+                    .expect(expected, "Arrow Flight and the store's Flight endpoint", size);
+            Timings baseline = flights.alternate(0, 2);
+            Timings endpoint = flights.alternate(1, 2);
             shelf.delete(shelfKey(size));
             rows.add(new Row(size, local.summary(), quiver.summary(), fast.summary(), cold.summary(),
                     socket.summary(), baseline.summary(), endpoint.summary()));
@@ -82,9 +84,8 @@ final class GetSweep {
         client.delete(id);
         ask(o, worker, "sock " + size + " " + o.jitWarmup() + " 1");
         ask(o, worker, "local " + size + " " + o.jitWarmup() + " 1");
-        ask(o, worker, "flight " + size + " " + o.jitWarmup() + " 1");
         flight.putOnShelf(shelf, shelfKey(size), size);
-        ask(o, worker, "qflight " + shelfKey(size) + " " + size + " " + o.jitWarmup() + " 1");
+        ask(o, worker, "flights " + size + " " + shelfKey(size) + " " + o.jitWarmup() + " 1");
         shelf.delete(shelfKey(size));
     }
 

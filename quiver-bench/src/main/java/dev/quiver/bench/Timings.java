@@ -16,6 +16,12 @@ record Timings(long sum, double[] nanos) {
         return new Timings(Long.parseLong(f[0]), t);
     }
 
+    /** Every {@code of}-th time from the {@code first}: one read's times out of several that alternated. */
+    Timings alternate(int first, int of) {
+        return new Timings(sum, java.util.stream.IntStream.iterate(first, i -> i < nanos.length, i -> i + of)
+                .mapToDouble(i -> nanos[i]).toArray());
+    }
+
     /** These timings, after checking that the worker read the expected bytes through {@code path}. */
     Timings expect(long expectedSum, String path, long size) {
         if (sum != expectedSum) {
