@@ -124,7 +124,7 @@ public final class Bench {
 
             o.progress().accept("starting a store of " + Fmt.size(o.storeBytes()) + " in " + o.arenaDirectory());
             try (StoreServer store = StoreServer.start(new StoreConfig(o.storeBytes(), dir.resolve("store.sock"),
-                    o.arenaDirectory(), false));
+                    o.arenaDirectory(), false, 0, o.storeIdle()));
                  ByteServer bytes = new ByteServer(dir.resolve("bytes.sock"), source);
                  FlightBaseline flight = new FlightBaseline(source);
                  // the store's own endpoint, as `quiver store --flight 0` attaches it

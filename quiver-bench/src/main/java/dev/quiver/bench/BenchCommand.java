@@ -1,5 +1,6 @@
 package dev.quiver.bench;
 
+import dev.quiver.store.IdleMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--charts", paramLabel = "DIR", description = "Render PNG charts of the size sweeps into DIR.")
     Path charts;
+
+    @Option(names = "--idle", paramLabel = "MODE", description = "How the harness's store idles between requests, as"
+            + " quiver store --idle: spin, backoff (the default) or park.")
+    String idle = "backoff";
 
     @Option(names = "--streams-only", description = "Run section 5 (streams: Quiver, Aeron IPC, Kafka) alone, with"
             + " the same settings, and report it with the machine.")
@@ -77,7 +82,14 @@ public final class BenchCommand implements Callable<Integer> {
                 return 1;
             }
         }
+        IdleMode idleMode;
+        try {
+            idleMode = IdleMode.parse(idle);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--idle: " + e.getMessage());
+        }
         Options options = (quick ? Options.quick() : Options.full())
+                .withStoreIdle(idleMode)
                 .withCommand(command())
                 .withCharts(charts, out)
                 .withProgress(line -> {
@@ -113,6 +125,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** The command line as the report prints it. */
     private String command() {
         return "quiver bench" + (quick ? " --quick" : "") + (streamsOnly ? " --streams-only" : "")
+                + (idle.equalsIgnoreCase("backoff") ? "" : " --idle " + idle.toLowerCase(java.util.Locale.ROOT))
                 + (out == null ? "" : " --out " + out)
                 + (charts == null ? "" : " --charts " + charts);
     }

@@ -1,5 +1,6 @@
 package dev.quiver.bench;
 
+import dev.quiver.store.IdleMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ import java.util.function.Consumer;
  * @param streamKafkaReaders those of the reader counts that Kafka runs with too (the slowest transport to set up)
  * @param streamRepetitions  repetitions of each stream run
  * @param arenaDirectory     where the store's arena and the baseline's mapping live
+ * @param storeIdle          how the harness's store idles between requests ({@code quiver store --idle})
  * @param stepTimeout        how long to wait for one answer of a worker process before giving up
  * @param command            the command line, as the report prints it
  * @param chartsDirectory    where to render PNG charts of the size sweeps, or null for none
@@ -52,7 +54,7 @@ public record Options(boolean quickRun,
                       long tableRows, int tableBatchRows, List<Integer> tableWorkers, int tableRepetitions,
                       List<StreamLoad> streamLoads, List<Integer> streamReaders, List<Integer> streamKafkaReaders,
                       int streamRepetitions,
-                      Path arenaDirectory, Duration stepTimeout,
+                      Path arenaDirectory, IdleMode storeIdle, Duration stepTimeout,
                       String command, Path chartsDirectory, Path reportFile, Consumer<String> progress) {
     private static final long KIB = 1024;
     private static final long MIB = 1024 * KIB;
@@ -62,6 +64,7 @@ public record Options(boolean quickRun,
     private static final Path SHM = Path.of("/dev/shm");
 
     public Options {
+        java.util.Objects.requireNonNull(storeIdle, "storeIdle");
         getSizes = List.copyOf(getSizes);
         putSizes = List.copyOf(putSizes);
         clientProcesses = List.copyOf(clientProcesses);
@@ -107,7 +110,7 @@ public record Options(boolean quickRun,
                 10_000_000, 1_000_000, List.of(1, 2, 4), 5,
                 List.of(new StreamLoad(StreamLoad.ROWS_1_KIB, 20_000, 10_000), new StreamLoad(1_000, 2_000, 200)),
                 List.of(1, 3), List.of(1, 3), 3,
-                SHM, Duration.ofMinutes(15),
+                SHM, IdleMode.BACKOFF, Duration.ofMinutes(15),
                 "dev.quiver.bench.Bench", null, null, line -> { });
     }
 
@@ -122,7 +125,7 @@ public record Options(boolean quickRun,
                 1_000_000, 1_000_000, List.of(1, 2, 4), 2,
                 List.of(new StreamLoad(StreamLoad.ROWS_1_KIB, 1_000, 10_000), new StreamLoad(1_000, 100, 200)),
                 List.of(1, 3), List.of(1), 2,
-                SHM, Duration.ofMinutes(2),
+                SHM, IdleMode.BACKOFF, Duration.ofMinutes(2),
                 "dev.quiver.bench.Bench --quick", null, null, line -> { });
     }
 
@@ -167,7 +170,7 @@ public record Options(boolean quickRun,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
                 tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
-                streamRepetitions, arenaDirectory, stepTimeout, command, chartsDirectory, reportFile, progress);
+                streamRepetitions, arenaDirectory, storeIdle, stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
     /** Render charts into {@code directory}; links in the report are relative to {@code reportFile} if given. */
@@ -176,7 +179,16 @@ public record Options(boolean quickRun,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
                 tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
-                streamRepetitions, arenaDirectory, stepTimeout, command, directory, reportFile, progress);
+                streamRepetitions, arenaDirectory, storeIdle, stepTimeout, command, directory, reportFile, progress);
+    }
+
+    /** The harness's store idles as {@code idle} says (quiver store --idle). */
+    public Options withStoreIdle(IdleMode idle) {
+        return new Options(quickRun, getSizes, getBytesPerSize, putSizes, putBytesPerSize, parallelPutFrom, copyThreads,
+                minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
+                clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
+                tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
+                streamRepetitions, arenaDirectory, idle, stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
     public Options withProgress(Consumer<String> progress) {
@@ -184,7 +196,7 @@ public record Options(boolean quickRun,
                 minRepetitions, maxRepetitions, coldRepetitions, jitWarmup, smallObjectSize, batchSize,
                 clientProcesses, smallWarmup, smallDuration, smallRepetitions, smallObjectBudget, tableRows,
                 tableBatchRows, tableWorkers, tableRepetitions, streamLoads, streamReaders, streamKafkaReaders,
-                streamRepetitions, arenaDirectory, stepTimeout, command, chartsDirectory, reportFile, progress);
+                streamRepetitions, arenaDirectory, storeIdle, stepTimeout, command, chartsDirectory, reportFile, progress);
     }
 
     private static List<Long> powersOf4(long from, long to) {

@@ -73,7 +73,8 @@ final class Report {
                 .row("settings", o.quickRun() ? "quick (smoke test)" : "full")
                 .row("load average (1, 5, 15 min), start → end", r.loadAtStart() + " → " + r.loadAtEnd())
                 .row("store", Fmt.size(r.storeBytes()) + " arena in " + o.arenaDirectory() + ", pre-faulted in "
-                        + r.prefault().toMillis() + " ms; embedded in the harness process (engine thread)")
+                        + r.prefault().toMillis() + " ms; embedded in the harness process (engine thread), idle mode "
+                        + o.storeIdle())
                 .row("duration of the measurements", r.elapsed().toSeconds() + " s")
                 .print(out);
         out.println("Every figure is the median of its repetitions, with its spread in parentheses: p25–p75 where"

@@ -74,7 +74,7 @@ class OptionsTest {
         Options o = Options.full();
         return new Options(false, getSizes, 1, o.putSizes(), 1, 1, 1, 1, 1, 1, 1, 1, 1, clients, o.smallWarmup(),
                 o.smallDuration(), 1, 1, tableRows, 1, workers, 1, LOADS, readers, kafkaReaders, streamRepetitions,
-                o.arenaDirectory(), o.stepTimeout(), "", null, null, line -> { });
+                o.arenaDirectory(), o.storeIdle(), o.stepTimeout(), "", null, null, line -> { });
     }
 
     @Test
