@@ -128,10 +128,10 @@ final class ArenaFile implements AutoCloseable {
                     StandardOpenOption.WRITE)) {
                 mapping = ch.map(FileChannel.MapMode.READ_WRITE, 0, fileSize, arena);
             }
-            ChangePage.format(mapping.asSlice(size, ChangePage.BYTES));
             long start = System.nanoTime();
             prefault(mapping);
             Duration prefaultTime = Duration.ofNanos(System.nanoTime() - start);
+            ChangePage.format(mapping.asSlice(size, ChangePage.BYTES)); // after the prefault, which may write zeroes
             // Publish under the public name only now that it is locked: link(2) never replaces an existing file.
             path = directory.resolve(name);
             Files.createLink(path, fresh);
