@@ -68,7 +68,7 @@ public final class QuiverClient implements AutoCloseable {
      * The digest that {@link ObjectEvent#digest()} and listings show for an object sealed
      * {@linkplain WritableObject#withoutDigest() without one}; {@link #hash} computes it instead.
      */
-    public static final long NO_DIGEST = dev.quiver.protocol.FrameCodec.NO_DIGEST;
+    public static final long NO_DIGEST = FrameCodec.NO_DIGEST;
     /** How long {@link #connect(Path)} retries while no store listens on the socket. */
     public static final Duration DEFAULT_CONNECT_RETRY = Duration.ofSeconds(3);
 

@@ -2,7 +2,9 @@ package dev.quiver.protocol;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * The layout of the change page (docs/protocol.md, "The change page"): {@value #BYTES} bytes that follow the objects
@@ -35,13 +37,20 @@ public final class ChangePage {
     /** Bytes of the page: the header and the counters. */
     public static final int BYTES = COUNTERS_OFFSET + 8 * COUNTERS;
 
+    /** log2 of {@link #COUNTERS}: a bucket is the top bits of the hash. */
+    private static final int BUCKET_BITS = Integer.numberOfTrailingZeros(COUNTERS);
+    /** Little-endian views of an id's bytes, for {@link #bucket}. */
+    private static final VarHandle LE_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LE_INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
     private static final int COUNT_OFFSET = 12;
     /** Counters are aligned longs in the byte order of the machine (little-endian on x86_64 and aarch64). */
     private static final VarHandle COUNTER = ValueLayout.JAVA_LONG.varHandle();
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ChangePage() {}
 
@@ -51,8 +60,8 @@ public final class ChangePage {
      */
     public static int bucket(ObjectId id) {
         byte[] b = id.bytes();
-        long x = le64(b, 0) ^ le64(b, 8) ^ (le32(b, 16) & 0xFFFF_FFFFL);
-        return (int) ((x * 0x9E3779B97F4A7C15L) >>> (64 - Integer.numberOfTrailingZeros(COUNTERS)));
+        long x = (long) LE_LONG.get(b, 0) ^ (long) LE_LONG.get(b, 8) ^ Integer.toUnsignedLong((int) LE_INT.get(b, 16));
+        return (int) ((x * 0x9E3779B97F4A7C15L) >>> (64 - BUCKET_BITS));
     }
 
     /** The offset of bucket {@code b}'s counter from the page's start. */
@@ -82,17 +91,5 @@ public final class ChangePage {
     public static boolean isFormatted(MemorySegment page) {
         return page.byteSize() >= BYTES && page.get(LONG, MAGIC_OFFSET) == MAGIC
                 && page.get(INT, VERSION_OFFSET) == VERSION && page.get(INT, COUNT_OFFSET) == COUNTERS;
-    }
-
-    private static long le64(byte[] b, int at) {
-        long v = 0;
-        for (int i = 7; i >= 0; i--) {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
-    }
-
-    private static long le32(byte[] b, int at) {
-        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (long) (b[at + 3] & 0xFF) << 24;
     }
 }
